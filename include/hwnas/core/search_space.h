@@ -1,0 +1,132 @@
+#pragma once
+// SearchSpace: the contract every space (built-in or user-defined) implements.
+//
+// Public methods are non-virtual: they check their input (the arch belongs to this space,
+// its genes are in range and valid), then call a protected hook. A new space implements
+// the hooks only; see docs/search-spaces.md and examples/custom_space.cpp.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "hwnas/core/arch.h"
+#include "hwnas/core/layer_spec.h"
+#include "hwnas/core/options.h"
+#include "hwnas/core/random.h"
+#include "hwnas/core/registry.h"
+
+namespace hwnas {
+namespace nn {
+class Network;  // hwnas/nn/network.h (includes LibTorch)
+}
+
+/// One decision of a space: a name and its options. An arch holds one index per choice.
+struct Choice {
+  std::string name;
+  std::vector<std::string> options;
+};
+
+/// Options for SearchSpace::build.
+///
+/// Example:
+///   auto net = space.build(arch, hwnas::BuildOptions().bn_momentum(0.01));
+struct BuildOptions {
+  /// Keep BatchNorm running statistics (false: always use batch statistics).
+  HWNAS_ARG(bool, track_running_stats) = true;
+  /// BatchNorm momentum (PyTorch convention: weight of the new batch).
+  HWNAS_ARG(double, bn_momentum) = 0.1;
+  /// BatchNorm epsilon.
+  HWNAS_ARG(double, bn_eps) = 1e-5;
+  /// Dropout before the classifier (0 = none).
+  HWNAS_ARG(double, dropout) = 0.0;
+};
+
+class SearchSpace {
+ public:
+  virtual ~SearchSpace() = default;
+
+  /// Registry name, e.g. "nb201".
+  virtual std::string name() const = 0;
+  /// One-line description.
+  virtual std::string description() const = 0;
+  /// The configuration this space was made with (input size, classes, ...), as JSON.
+  virtual nlohmann::json config() const = 0;
+  /// The space's decisions; Arch::genes() holds one option index per choice.
+  virtual const std::vector<Choice>& choices() const = 0;
+  /// The shape of one input sample.
+  virtual Shape input_shape() const = 0;
+  /// Number of distinct architectures (as a double: some spaces exceed 2^64).
+  virtual double size() const;
+
+  // --- making archs -------------------------------------------------------------------
+  /// The arch with these genes; throws InvalidArchError naming the gene and allowed values.
+  Arch make(const std::vector<int>& genes) const;
+  /// Parses the canonical string; throws ParseError naming the fault and position.
+  Arch parse(const std::string& canonical) const;
+  /// Reads Arch::to_json output (or a plain canonical string); checks string and genes agree.
+  Arch from_json(const nlohmann::json& j) const;
+  Arch sample(Rng& rng) const;
+  /// A different valid arch near `arch` (by default: one choice changed).
+  Arch mutate(const Arch& arch, Rng& rng) const;
+  /// A valid child mixing the genes of both parents.
+  Arch crossover(const Arch& a, const Arch& b, Rng& rng) const;
+  /// True if the arch belongs to this space and obeys its rules.
+  bool is_valid(const Arch& arch) const noexcept;
+  /// Throws InvalidArchError naming the problem if !is_valid(arch).
+  void validate(const Arch& arch) const;
+  /// Every arch of the space in gene order; throws ConfigError if size() > limit.
+  std::vector<Arch> enumerate(double limit = 1e7) const;
+
+  // --- describing archs ---------------------------------------------------------------
+  /// The layers of the network built for `arch` at the configured input shape.
+  std::vector<LayerSpec> layers(const Arch& arch) const;
+  /// The same at another input shape (e.g. another resolution).
+  std::vector<LayerSpec> layers(const Arch& arch, const Shape& input) const;
+  /// Feature vector for predictors (by default: one-hot per choice).
+  std::vector<float> encode(const Arch& arch) const;
+  /// Length of encode()'s vectors.
+  int64_t encoding_size() const;
+
+  // --- models -------------------------------------------------------------------------
+  /// A standalone LibTorch model for `arch` (freshly initialised; seed with
+  /// torch::manual_seed for reproducible weights). Include hwnas/nn/network.h to use it.
+  std::shared_ptr<nn::Network> build(const Arch& arch, const BuildOptions& options = {}) const;
+
+ protected:
+  /// Canonical string of valid genes.
+  virtual std::string genes_to_string(const std::vector<int>& genes) const = 0;
+  /// Genes of a canonical string; throw ParseError naming the fault and its position.
+  virtual std::vector<int> parse_genes(const std::string& canonical) const = 0;
+  /// Rules beyond "each gene indexes its choice's options" (checked before this is
+  /// called); throw InvalidArchError naming the field and the allowed values.
+  virtual void check_rules(const std::vector<int>& genes) const {}
+  virtual std::vector<int> do_sample(Rng& rng) const;
+  virtual std::vector<int> do_mutate(const std::vector<int>& genes, Rng& rng) const;
+  virtual std::vector<int> do_crossover(const std::vector<int>& a, const std::vector<int>& b,
+                                        Rng& rng) const;
+  virtual std::vector<LayerSpec> do_layers(const std::vector<int>& genes,
+                                           const Shape& input) const = 0;
+  virtual std::vector<float> do_encode(const std::vector<int>& genes) const;
+  virtual int64_t do_encoding_size() const;
+  virtual std::shared_ptr<nn::Network> do_build(const std::vector<int>& genes,
+                                                const BuildOptions& options) const = 0;
+  /// Checks a shape passed to layers(); by default any positive shape.
+  virtual void check_input_shape(const Shape& input) const;
+
+ private:
+  void check_genes(const std::vector<int>& genes) const;
+  void check_own(const Arch& arch) const;
+};
+
+using SpaceRegistry = Registry<SearchSpace>;
+
+/// The search-space registry, with the built-in spaces registered on first use.
+SpaceRegistry& space_registry();
+
+/// Shorthand for space_registry().create(name, config).
+std::unique_ptr<SearchSpace> make_space(const std::string& name);
+std::unique_ptr<SearchSpace> make_space(const std::string& name, const nlohmann::json& config);
+
+}  // namespace hwnas

@@ -1,0 +1,20 @@
+#pragma once
+// nn::Network: what SearchSpace::build returns, a plain LibTorch module with one forward.
+#include <cstdint>
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+namespace hwnas::nn {
+
+class Network : public torch::nn::Module {
+ public:
+  using torch::nn::Module::Module;
+  /// Logits for a batch of inputs (N x C x H x W).
+  virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+};
+
+/// Number of scalar parameters (trainable or not; buffers excluded).
+int64_t count_parameters(const torch::nn::Module& module);
+
+}  // namespace hwnas::nn

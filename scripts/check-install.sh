@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the built hwnas into a scratch prefix and builds examples/ against it as an
+# outside project would (find_package(hwnas) -> hwnas::hwnas), then runs one example.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build_dir=${HWNAS_BUILD_DIR:-build}
+prefix="$build_dir/install-check/prefix"
+consumer="$build_dir/install-check/examples"
+rm -rf "$build_dir/install-check"
+cmake --install "$build_dir" --prefix "$prefix" > /dev/null
+cmake -S examples -B "$consumer" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$(realpath "$prefix")" > /dev/null
+cmake --build "$consumer" -j "$(nproc 2>/dev/null || echo 2)"
+"$consumer/space_tour" 1
+echo "check-install: examples built and ran against the installed package in $prefix"

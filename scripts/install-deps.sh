@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install every Debian package hwnas needs to build, test and run. Idempotent: packages
+# already installed are skipped, and apt-get is only called when something is missing.
+#
+# Usage: scripts/install-deps.sh [--with-clients]
+#   --with-clients  also install the outside test clients (python3-torch, python3-onnx)
+#                   used by the export tests. The test command passes it.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ccache git
+  libtorch-dev            # LibTorch 1.13 (CPU)
+  libopenblas0-pthread    # fast BLAS behind LibTorch's matrix products (reference BLAS is ~15x slower)
+  libeigen3-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcli11-dev catch2
+  zlib1g-dev libyaml-cpp-dev
+  libbenchmark-dev
+  dataset-fashion-mnist   # real data: /usr/share/datasets/fashion-mnist/*.gz
+)
+if [[ "${1:-}" == "--with-clients" ]]; then
+  packages+=(python3-torch python3-onnx)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps: done"

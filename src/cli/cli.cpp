@@ -1,0 +1,111 @@
+#include "cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <c10/util/Exception.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include "cli/context.h"
+#include "hwnas/core/config.h"
+#include "hwnas/core/error.h"
+#include "hwnas/core/logging.h"
+#include "hwnas/core/threads.h"
+#include "hwnas/version.h"
+
+namespace hwnas::cli {
+
+std::unique_ptr<SearchSpace> SpaceArgs::make() const {
+  if (config.empty()) return make_space(name);
+  return make_space(name, parse_json_arg(config, "--space-config"));
+}
+
+void add_space_args(CLI::App& cmd, SpaceArgs& args) {
+  cmd.add_option("--space,-s", args.name, "Search space (see `hwnas spaces`)")
+      ->capture_default_str();
+  cmd.add_option("--space-config", args.config,
+                 "Space configuration as JSON, or @file.json (e.g. '{\"num_classes\": 100}')");
+}
+
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CLI::App app{"hwnas: hardware-aware neural architecture search on LibTorch", "hwnas"};
+  app.set_version_flag("--version", std::string("hwnas ") + kVersion);
+  app.require_subcommand(1);
+  bool verbose = false, quiet = false;
+  app.add_flag("--verbose,-v", verbose, "More log output (debug level)");
+  app.add_flag("--quiet,-q", quiet, "Only warnings and errors in the log");
+  int threads = 0;
+  app.add_option("--threads", threads, "LibTorch intra-op threads (0: all cores)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
+
+  Context ctx;
+  ctx.out = &out;
+  ctx.err = &err;
+  add_space_commands(app, ctx);
+  add_demo_command(app, ctx);
+
+  // An unknown command gets a message naming the valid ones (CLI11 would only say that
+  // a subcommand is required). The first word that is neither an option nor the value
+  // of --threads is the command.
+  auto first_word = args.begin();
+  while (first_word != args.end() && !first_word->empty() && (*first_word)[0] == '-')
+    first_word += (*first_word == "--threads" && first_word + 1 != args.end()) ? 2 : 1;
+  std::string names;
+  bool known = false;
+  for (const auto* sub : app.get_subcommands({})) {
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+    known = known || (first_word != args.end() && sub->get_name() == *first_word);
+  }
+  if (first_word != args.end() && !known) {
+    err << "hwnas: error: unknown command '" << *first_word << "'; valid commands: " << names
+        << "\nRun `hwnas --help` for usage.\n";
+    return 2;
+  }
+
+  // CLI11 parses the arguments in reverse order of a vector.
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::CallForVersion& e) {
+    out << e.what() << "\n";
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    // A subcommand's --help is reported as CallForHelp from the subcommand.
+    if (e.get_exit_code() == 0) {
+      for (auto* sub : app.get_subcommands()) out << sub->help();
+      if (app.get_subcommands().empty()) out << app.help();
+      return 0;
+    }
+    err << "hwnas: error: " << e.what() << "\nRun `hwnas --help` (or `hwnas COMMAND --help`) for usage.\n";
+    return 2;
+  }
+
+  set_verbosity(quiet ? Verbosity::kQuiet : verbose ? Verbosity::kVerbose : Verbosity::kNormal);
+  try {
+    set_threads(threads);
+    if (ctx.action) ctx.action();
+    return 0;
+  } catch (const InternalError& e) {
+    err << "hwnas: " << e.what() << "\n";
+    return 3;
+  } catch (const Error& e) {
+    err << "hwnas: error: " << e.what() << "\n";
+    return 2;
+  } catch (const c10::Error& e) {
+    err << "hwnas: internal error from LibTorch (please report it with the command you ran): "
+        << e.what_without_backtrace() << "\n";
+    return 3;
+  } catch (const std::exception& e) {
+    err << "hwnas: internal error (please report it with the command you ran): " << e.what() << "\n";
+    return 3;
+  }
+}
+
+}  // namespace hwnas::cli

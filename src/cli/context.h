@@ -1,0 +1,27 @@
+#pragma once
+// State shared by the subcommands of one CLI invocation.
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include "hwnas/core/search_space.h"
+
+namespace hwnas::cli {
+
+struct Context {
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+  /// The command to run once parsing succeeded.
+  std::function<void()> action;
+};
+
+/// --space NAME and --space-config JSON options, shared by several commands.
+struct SpaceArgs {
+  std::string name = "nb201";
+  std::string config;  // JSON text or @file
+  std::unique_ptr<SearchSpace> make() const;
+};
+void add_space_args(CLI::App& cmd, SpaceArgs& args);
+
+}  // namespace hwnas::cli

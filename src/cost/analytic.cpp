@@ -1,0 +1,83 @@
+#include "hwnas/cost/analytic.h"
+
+#include <functional>
+#include <map>
+
+#include "hwnas/core/error.h"
+
+namespace hwnas::cost {
+namespace {
+
+// conv (bias-free) + BatchNorm: weights Cout*Cin/g*k*k, BN weight and bias 2*Cout.
+LayerCost conv_bn(const LayerSpec& l) {
+  const int64_t k = l.attr("k"), g = l.attr_or("g", 1);
+  HWNAS_CHECK_T(ConfigError, g > 0 && l.input.c % g == 0,
+                "Layer '", l.key(), "': groups must divide the input channels");
+  const int64_t per_out = (l.input.c / g) * k * k;
+  return {l.output.c * per_out + 2 * l.output.c, l.output.numel() * per_out};
+}
+
+// NAS-Bench-201 residual reduction block: ReLUConvBN 3x3 stride s, ReLUConvBN 3x3,
+// shortcut AvgPool 2x2 + conv 1x1 (no BN).
+LayerCost resblock(const LayerSpec& l) {
+  const int64_t ci = l.input.c, co = l.output.c, hw = l.output.h * l.output.w;
+  const int64_t params = (9 * ci * co + 2 * co) + (9 * co * co + 2 * co) + ci * co;
+  const int64_t macs = hw * (9 * ci * co + 9 * co * co + ci * co);
+  return {params, macs};
+}
+
+LayerCost free_layer(const LayerSpec&) { return {0, 0}; }
+
+LayerCost batch_norm(const LayerSpec& l) { return {2 * l.input.c, 0}; }
+
+LayerCost linear(const LayerSpec& l) {
+  const int64_t in = l.input.numel(), out = l.output.numel();
+  return {in * out + (l.attr_or("bias", 1) ? out : 0), in * out};
+}
+
+const std::map<std::string, std::function<LayerCost(const LayerSpec&)>>& kinds() {
+  static const std::map<std::string, std::function<LayerCost(const LayerSpec&)>> table = {
+      {"conv_bn", conv_bn},           {"relu_conv_bn", conv_bn},
+      {"nb201_resblock", resblock},   {"avg_pool", free_layer},
+      {"max_pool", free_layer},       {"identity", free_layer},
+      {"zero", free_layer},           {"add", free_layer},
+      {"bn_relu", batch_norm},        {"global_avg_pool", free_layer},
+      {"linear", linear},
+  };
+  return table;
+}
+
+}  // namespace
+
+LayerCost layer_cost(const LayerSpec& layer) {
+  const auto& table = kinds();
+  auto it = table.find(layer.kind);
+  if (it == table.end()) {
+    std::string known;
+    for (const auto& kv : table) known += (known.empty() ? "" : ", ") + kv.first;
+    throw NotFoundError(detail::concat("The analytic cost model does not know layer kind '",
+                                       layer.kind, "' (layer ", layer.key(), "); known kinds: ",
+                                       known));
+  }
+  return it->second(layer);
+}
+
+NetworkCost network_cost(const std::vector<LayerSpec>& layers) {
+  NetworkCost total;
+  total.layers.reserve(layers.size());
+  for (const auto& l : layers) {
+    auto c = layer_cost(l);
+    total.params += c.params;
+    total.macs += c.macs;
+    total.layers.push_back(c);
+  }
+  return total;
+}
+
+std::vector<std::string> known_layer_kinds() {
+  std::vector<std::string> out;
+  for (const auto& kv : kinds()) out.push_back(kv.first);
+  return out;
+}
+
+}  // namespace hwnas::cost

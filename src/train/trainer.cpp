@@ -1,0 +1,71 @@
+#include "hwnas/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "hwnas/core/error.h"
+
+namespace hwnas::train {
+
+TrainResult train(nn::Network& net, const data::Dataset& data, const TrainOptions& o) {
+  HWNAS_CHECK_T(ConfigError, data.size() > 0, "Cannot train on the empty dataset '", data.name, "'");
+  HWNAS_CHECK_T(ConfigError, o.steps() >= 0 && o.epochs() >= 0 && (o.steps() > 0 || o.epochs() > 0),
+                "Expected a positive number of steps or epochs, but got steps=", o.steps(),
+                " epochs=", o.epochs());
+  HWNAS_CHECK_T(ConfigError, o.lr() > 0 && std::isfinite(o.lr()),
+                "Expected a positive learning rate, but got ", o.lr());
+  const auto start = std::chrono::steady_clock::now();
+  torch::optim::SGD sgd(net.parameters(), torch::optim::SGDOptions(o.lr())
+                                              .momentum(o.momentum())
+                                              .nesterov(o.nesterov() && o.momentum() > 0)
+                                              .weight_decay(o.weight_decay()));
+  Rng rng(o.seed());
+  const int64_t per_epoch = (data.size() + o.batch_size() - 1) / o.batch_size();
+  const int64_t total = o.steps() > 0 ? o.steps() : o.epochs() * per_epoch;
+  TrainResult result;
+  net.train();
+  while (result.steps < total) {
+    for (auto& batch : data::batches(data, o.batch_size(), &rng)) {
+      if (result.steps >= total) break;
+      sgd.zero_grad();
+      auto logits = net.forward(batch.images);
+      auto loss = torch::nn::functional::cross_entropy(logits, batch.labels);
+      const double l = loss.item<double>();
+      HWNAS_CHECK(std::isfinite(l), "Training diverged: the loss is ", l, " at step ",
+                  result.steps + 1, "; lower the learning rate (now ", o.lr(), ")");
+      loss.backward();
+      sgd.step();
+      ++result.steps;
+      result.losses.push_back(l);
+      if (o.on_step()) {
+        const double acc = logits.argmax(1).eq(batch.labels).to(torch::kFloat64).mean().item<double>();
+        o.on_step()(StepInfo{result.steps, total, l, acc});
+      }
+    }
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+EvalResult evaluate(nn::Network& net, const data::Dataset& data, int64_t batch_size) {
+  HWNAS_CHECK_T(ConfigError, data.size() > 0, "Cannot evaluate on the empty dataset '", data.name, "'");
+  torch::NoGradGuard no_grad;
+  const bool was_training = net.is_training();
+  net.eval();
+  double loss_sum = 0, correct = 0;
+  for (auto& batch : data::batches(data, batch_size)) {
+    auto logits = net.forward(batch.images);
+    loss_sum += torch::nn::functional::cross_entropy(
+                    logits, batch.labels,
+                    torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    .item<double>();
+    correct += logits.argmax(1).eq(batch.labels).sum().item<double>();
+  }
+  net.train(was_training);
+  const auto n = static_cast<double>(data.size());
+  return EvalResult{loss_sum / n, correct / n, data.size()};
+}
+
+}  // namespace hwnas::train

@@ -1,0 +1,116 @@
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+#include "test_util.h"
+
+namespace {
+struct Run {
+  int code;
+  std::string out, err;
+};
+Run run(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  int code = hwnas::cli::run(args, out, err);
+  return {code, out.str(), err.str()};
+}
+const std::string kArch =
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|";
+}  // namespace
+
+TEST_CASE("hwnas spaces lists the registered spaces", "[cli]") {
+  auto r = run({"spaces"});
+  REQUIRE(r.code == 0);
+  REQUIRE(r.out.find("nb201") != std::string::npos);
+  REQUIRE(r.out.find("15625") != std::string::npos);
+  auto j = nlohmann::json::parse(run({"spaces", "--json"}).out);
+  REQUIRE(j[0]["name"] == "nb201");
+  REQUIRE(j[0]["size"] == 15625);
+}
+
+TEST_CASE("hwnas sample is seeded", "[cli]") {
+  auto a = run({"sample", "--space", "nb201", "-n", "5", "--seed", "1"});
+  auto b = run({"sample", "--space", "nb201", "-n", "5", "--seed", "1"});
+  auto c = run({"sample", "--space", "nb201", "-n", "5", "--seed", "2"});
+  REQUIRE(a.code == 0);
+  REQUIRE(a.out == b.out);
+  REQUIRE(a.out != c.out);
+  auto lines = run({"sample", "-n", "3", "--json"}).out;
+  std::istringstream in(lines);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    REQUIRE(j["space"] == "nb201");
+    REQUIRE(j["params"].get<int64_t>() > 0);
+    ++n;
+  }
+  REQUIRE(n == 3);
+}
+
+TEST_CASE("hwnas info prints params, MACs and layers", "[cli]") {
+  auto r = run({"info", "--space", "nb201", "--arch", kArch});
+  REQUIRE(r.code == 0);
+  REQUIRE(r.out.find("1,531,546") != std::string::npos);
+  REQUIRE(r.out.find("220,119,680") != std::string::npos);
+  auto j = nlohmann::json::parse(run({"info", "--arch", kArch, "--json"}).out);
+  REQUIRE(j["params"] == 1531546);
+  REQUIRE(j["layers"].size() == 126);
+  REQUIRE(j["layers"][0]["key"] == "conv_bn-in:3x32x32-out:16x32x32-k:3-s:1");
+  auto cfg = nlohmann::json::parse(
+      run({"info", "--arch", kArch, "--json", "--space-config", R"({"num_classes": 100})"}).out);
+  REQUIRE(cfg["params"] == 1537396);
+  auto small = nlohmann::json::parse(run({"info", "--arch", kArch, "--json", "--input", "3x16x16"}).out);
+  REQUIRE(small["macs"].get<int64_t>() < j["macs"].get<int64_t>());
+}
+
+TEST_CASE("hwnas reports bad input in one line with exit status 2", "[cli]") {
+  struct Case {
+    std::vector<std::string> args;
+    std::string fragment;
+  };
+  const Case cases[] = {
+      {{"sample", "--space", "nope"}, "Unknown search space 'nope'; valid names: nb201"},
+      {{"info", "--arch", "|bogus~0|"}, "unknown op 'bogus'"},
+      {{"info"}, "--arch is required"},
+      {{"info", "--arch", kArch, "--input", "3x30x30"}, "multiples of 4"},
+      {{"info", "--arch", kArch, "--input", "abc"}, "CxHxW"},
+      {{"sample", "--space-config", "{bad json"}, "--space-config is not valid JSON"},
+      {{"sample", "--space-config", R"({"chanels": 8})"}, "Unknown key 'chanels'"},
+      {{"sample", "--space-config", "@/no/such.json"}, "/no/such.json"},
+      {{"sample", "-n", "0"}, "-n"},
+      {{"frobnicate"}, "unknown command 'frobnicate'; valid commands: spaces, sample, info, demo"},
+      {{}, "subcommand"},
+      {{"demo", "--data-dir", "/no/such/dir", "-n", "1"}, "apt-get install dataset-fashion-mnist"},
+  };
+  for (const auto& c : cases) {
+    auto r = run(c.args);
+    INFO("args: " << nlohmann::json(c.args).dump() << "\nstderr: " << r.err);
+    REQUIRE(r.code == 2);
+    REQUIRE(r.err.find(c.fragment) != std::string::npos);
+    REQUIRE(r.err.rfind("hwnas: error: ", 0) == 0);
+  }
+}
+
+TEST_CASE("hwnas --help and --version succeed", "[cli]") {
+  auto v = run({"--version"});
+  REQUIRE(v.code == 0);
+  REQUIRE(v.out.find("hwnas 0.") != std::string::npos);
+  auto h = run({"--help"});
+  REQUIRE(h.code == 0);
+  REQUIRE(h.out.find("sample") != std::string::npos);
+  auto sh = run({"info", "--help"});
+  REQUIRE(sh.code == 0);
+  REQUIRE(sh.out.find("--arch") != std::string::npos);
+}
+
+TEST_CASE("hwnas demo runs end to end on synthetic data", "[cli]") {
+  auto r = run({"demo", "--synthetic", "-n", "2", "--steps", "3", "--eval", "32", "--seed", "4"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  REQUIRE(r.out.find("Sampled architectures (seed 4)") != std::string::npos);
+  REQUIRE(r.out.find("test acc") != std::string::npos);
+}

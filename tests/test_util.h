@@ -1,0 +1,30 @@
+#pragma once
+// Helpers shared by the tests.
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "hwnas/core/error.h"
+
+/// Checks that `expr` throws ErrorType whose message contains every given fragment.
+#define REQUIRE_THROWS_WITH_ALL(ErrorType, expr, ...)                                  \
+  do {                                                                                 \
+    bool hwnas_thrown = false;                                                         \
+    try {                                                                              \
+      (void)(expr);                                                                    \
+    } catch (const ErrorType& e) {                                                     \
+      hwnas_thrown = true;                                                             \
+      const std::string hwnas_msg = e.what();                                          \
+      for (const std::string& frag : std::initializer_list<std::string>{__VA_ARGS__}) {                                \
+        INFO("message: " << hwnas_msg);                                                \
+        CHECK(hwnas_msg.find(frag) != std::string::npos);                              \
+      }                                                                                \
+    }                                                                                  \
+    INFO("expected " #ErrorType " from " #expr);                                       \
+    REQUIRE(hwnas_thrown);                                                             \
+  } while (false)
+
+namespace hwnas::test {
+/// A fresh empty folder under the build tree's test tmp dir.
+std::string temp_dir(const std::string& name);
+}  // namespace hwnas::test
