@@ -15,6 +15,7 @@
 #include "hwnas/cost/analytic.h"
 #include "hwnas/data/fashion_mnist.h"
 #include "hwnas/data/synthetic.h"
+#include "hwnas/nn/batch_norm.h"
 #include "hwnas/nn/network.h"
 #include "hwnas/train/trainer.h"
 
@@ -25,7 +26,8 @@ struct DemoArgs {
   std::string data_dir;
   bool synthetic = false;
   int64_t num = 3;
-  int64_t steps = 30;
+  int64_t steps = 100;
+  int64_t bn_batches = 10;
   int64_t batch = 64;
   int64_t eval = 1000;
   uint64_t seed = 1;
@@ -68,12 +70,22 @@ void run_demo(Context& ctx, const DemoArgs& a) {
     o << fmt::format("{:>3} {:>10} {:>13}  {}\n", i, cost.params, cost.macs, archs.back().str());
   }
   o << fmt::format("\nTraining each for {} SGD steps (batch {}, lr 0.05, momentum 0.9) on real "
-                   "batches, then evaluating on {} test images:\n", a.steps, a.batch, test_data.size());
+                   "batches, recalibrating BatchNorm on {} batches, then evaluating on {} test images:\n",
+                   a.steps, a.batch, a.bn_batches, test_data.size());
   o << fmt::format("{:>3} {:>11} {:>11} {:>10} {:>10} {:>9}\n", "#", "loss@start", "loss@end",
                    "test acc", "test loss", "ms/step");
   for (size_t i = 0; i < nets.size(); ++i) {
     auto result = train::train(*nets[i], train_data,
                                train::TrainOptions().steps(a.steps).batch_size(a.batch).seed(a.seed + i));
+    // Short training leaves BatchNorm's running statistics behind the weights:
+    // re-estimate them on a few training batches before evaluating.
+    if (a.bn_batches > 0) {
+      const int64_t n = std::min<int64_t>(train_data.size(), a.bn_batches * a.batch);
+      auto bn_batches = data::batches(train_data.slice(0, n), a.batch);
+      nn::recalibrate_batch_norm(*nets[i], [&] {
+        for (const auto& b : bn_batches) nets[i]->forward(b.images);
+      });
+    }
     auto eval = train::evaluate(*nets[i], test_data);
     // Mean of the first and last few steps: single-batch losses are noisy.
     const size_t k = std::min<size_t>(5, result.losses.size());
@@ -102,6 +114,7 @@ void add_demo_command(CLI::App& app, Context& ctx) {
   cmd->add_option("-n,--num", a->num, "Architectures to sample")->capture_default_str()->check(CLI::Range(1, 100));
   cmd->add_option("--steps", a->steps, "Training steps per architecture")->capture_default_str()->check(CLI::Range(1, 100000));
   cmd->add_option("--batch", a->batch, "Batch size")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd->add_option("--bn-batches", a->bn_batches, "Training batches to re-estimate BatchNorm statistics on before evaluating (0: none)")->capture_default_str()->check(CLI::Range(0, 1000));
   cmd->add_option("--eval", a->eval, "Test images to evaluate on")->capture_default_str()->check(CLI::Range(1, 10000));
   cmd->add_option("--seed", a->seed, "Random seed")->capture_default_str();
   cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_demo(ctx, *a); }; });
