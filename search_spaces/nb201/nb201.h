@@ -64,6 +64,7 @@ class Nb201Space : public SearchSpace {
   std::shared_ptr<nn::Network> do_build(const std::vector<int>& genes,
                                         const BuildOptions& options) const override;
   void check_input_shape(const Shape& input) const override;
+  std::shared_ptr<nn::Supernet> do_supernet(const SupernetOptions& options) const override;
 
  private:
   Nb201Options options_;

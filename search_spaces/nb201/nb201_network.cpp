@@ -1,9 +1,12 @@
 // The standalone LibTorch network of a NAS-Bench-201 arch (same module structure and
-// parameter count as the benchmark's TinyNetwork with InferCell).
+// parameter count as the benchmark's TinyNetwork with InferCell) and the weight-sharing
+// supernet (every op on every edge). Both register their modules under the same names,
+// so a standalone model's weights are the same-named supernet tensors.
 #include <torch/torch.h>
 
 #include "hwnas/nn/network.h"
 #include "hwnas/nn/ops.h"
+#include "hwnas/nn/supernet.h"
 #include "hwnas/search_spaces/nb201/nb201.h"
 
 namespace hwnas::spaces {
@@ -22,24 +25,31 @@ std::shared_ptr<nn::Op> make_edge_op(int op, int64_t c, const BuildOptions& bn) 
   }
 }
 
-class Nb201Cell : public nn::Op {
+// A cell holding, per edge, the modules of the ops in `ops[e]` (one for a standalone
+// model, all five for the supernet), named "edge<e>_<op>".
+class Nb201Cell : public torch::nn::Module {
  public:
-  Nb201Cell(const std::vector<int>& genes, int64_t c, const BuildOptions& bn) {
-    for (size_t e = 0; e < Nb201Space::kEdges.size(); ++e) {
-      auto op = make_edge_op(genes[e], c, bn);
-      if (op) register_module("edge" + std::to_string(e), op);
-      edges_.push_back(op);
+  Nb201Cell(const std::vector<std::vector<int>>& ops, int64_t c, const BuildOptions& bn) {
+    edges_.resize(ops.size());
+    for (size_t e = 0; e < ops.size(); ++e) {
+      edges_[e].resize(Nb201Space::kOps.size());
+      for (int op : ops[e]) {
+        auto m = make_edge_op(op, c, bn);
+        if (m) register_module("edge" + std::to_string(e) + "_" + Nb201Space::kOps[op], m);
+        edges_[e][static_cast<size_t>(op)] = m;
+      }
     }
   }
 
-  torch::Tensor forward(const torch::Tensor& x) override {
+  torch::Tensor forward(const torch::Tensor& x, const std::vector<int>& genes) {
     torch::Tensor nodes[4] = {x, {}, {}, {}};
     for (int node = 1; node <= 3; ++node) {
       torch::Tensor sum;
       for (size_t e = 0; e < edges_.size(); ++e) {
         const auto [to, from] = Nb201Space::kEdges[e];
-        if (to != node || !edges_[e]) continue;
-        auto y = edges_[e]->forward(nodes[from]);
+        const auto& op = edges_[e][static_cast<size_t>(genes[e])];
+        if (to != node || !op) continue;
+        auto y = op->forward(nodes[from]);
         sum = sum.defined() ? sum + y : y;
       }
       nodes[node] = sum.defined() ? sum : torch::zeros_like(x);
@@ -48,12 +58,12 @@ class Nb201Cell : public nn::Op {
   }
 
  private:
-  std::vector<std::shared_ptr<nn::Op>> edges_;
+  std::vector<std::vector<std::shared_ptr<nn::Op>>> edges_;
 };
 
 // Residual reduction block between stages: ReLUConvBN 3x3/2, ReLUConvBN 3x3, and the
 // shortcut AvgPool 2x2/2 + conv 1x1.
-class Nb201ResBlock : public nn::Op {
+class Nb201ResBlock : public torch::nn::Module {
  public:
   Nb201ResBlock(int64_t in, int64_t out, const BuildOptions& bn) {
     conv_a_ = register_module(
@@ -64,7 +74,7 @@ class Nb201ResBlock : public nn::Op {
         "downsample", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1).bias(false)));
   }
 
-  torch::Tensor forward(const torch::Tensor& x) override {
+  torch::Tensor forward(const torch::Tensor& x) {
     auto shortcut = downsample_->forward(torch::avg_pool2d(x, {2, 2}, {2, 2}));
     return conv_b_->forward(conv_a_->forward(x)) + shortcut;
   }
@@ -74,45 +84,86 @@ class Nb201ResBlock : public nn::Op {
   torch::nn::Conv2d downsample_{nullptr};
 };
 
-class Nb201Network : public nn::Network {
+// The modules of an nb201 network, registered into `owner` (a Network or the Supernet).
+class Nb201Body {
  public:
-  Nb201Network(const std::vector<int>& genes, const Nb201Options& o, const BuildOptions& bn)
+  Nb201Body(torch::nn::Module& owner, const std::vector<std::vector<int>>& ops, const Nb201Options& o,
+            const BuildOptions& bn)
       : dropout_(bn.dropout()) {
     int64_t c = o.channels();
-    stem_ = register_module("stem", std::make_shared<ConvBn>(ConvBnOptions(o.input_channels(), c, 3).bn(bn)));
-    cells_ = register_module("cells", torch::nn::ModuleList());
+    stem_ = owner.register_module("stem", std::make_shared<ConvBn>(ConvBnOptions(o.input_channels(), c, 3).bn(bn)));
+    auto cells = owner.register_module("cells", torch::nn::ModuleList());
     for (int stage = 0; stage < 3; ++stage) {
       if (stage > 0) {
-        push(std::make_shared<Nb201ResBlock>(c, 2 * c, bn));
+        auto r = std::make_shared<Nb201ResBlock>(c, 2 * c, bn);
+        cells->push_back(r);
+        layers_.push_back({nullptr, r});
         c *= 2;
       }
-      for (int64_t i = 0; i < o.cells_per_stage(); ++i) push(std::make_shared<Nb201Cell>(genes, c, bn));
+      for (int64_t i = 0; i < o.cells_per_stage(); ++i) {
+        auto cell = std::make_shared<Nb201Cell>(ops, c, bn);
+        cells->push_back(cell);
+        layers_.push_back({cell, nullptr});
+      }
     }
-    lastact_ = register_module("lastact", torch::nn::BatchNorm2d(nn::batch_norm_options(c, bn)));
-    classifier_ = register_module("classifier", torch::nn::Linear(c, o.num_classes()));
+    lastact_ = owner.register_module("lastact", torch::nn::BatchNorm2d(nn::batch_norm_options(c, bn)));
+    classifier_ = owner.register_module("classifier", torch::nn::Linear(c, o.num_classes()));
   }
 
-  torch::Tensor forward(const torch::Tensor& x) override {
+  torch::Tensor forward(const torch::Tensor& x, const std::vector<int>& genes, bool training) {
     auto h = stem_->forward(x);
-    for (auto& cell : ops_) h = cell->forward(h);
+    for (auto& [cell, reduction] : layers_) h = cell ? cell->forward(h, genes) : reduction->forward(h);
     h = torch::relu(lastact_->forward(h));
     h = torch::adaptive_avg_pool2d(h, {1, 1}).flatten(1);
-    if (dropout_ > 0) h = torch::dropout(h, dropout_, is_training());
+    if (dropout_ > 0) h = torch::dropout(h, dropout_, training);
     return classifier_->forward(h);
   }
 
  private:
-  void push(std::shared_ptr<nn::Op> op) {
-    cells_->push_back(op);
-    ops_.push_back(std::move(op));
-  }
-
   double dropout_;
   std::shared_ptr<ConvBn> stem_;
-  torch::nn::ModuleList cells_{nullptr};
-  std::vector<std::shared_ptr<nn::Op>> ops_;
+  std::vector<std::pair<std::shared_ptr<Nb201Cell>, std::shared_ptr<Nb201ResBlock>>> layers_;
   torch::nn::BatchNorm2d lastact_{nullptr};
   torch::nn::Linear classifier_{nullptr};
+};
+
+std::vector<std::vector<int>> chosen_ops(const std::vector<int>& genes) {
+  std::vector<std::vector<int>> ops;
+  for (int g : genes) ops.push_back({g});
+  return ops;
+}
+
+class Nb201Network : public nn::Network {
+ public:
+  Nb201Network(const std::vector<int>& genes, const Nb201Options& o, const BuildOptions& bn)
+      : genes_(genes), body_(*this, chosen_ops(genes), o, bn) {}
+  torch::Tensor forward(const torch::Tensor& x) override { return body_.forward(x, genes_, is_training()); }
+
+ private:
+  std::vector<int> genes_;
+  Nb201Body body_;
+};
+
+std::vector<std::vector<int>> all_ops() {
+  std::vector<int> every(Nb201Space::kOps.size());
+  for (size_t i = 0; i < every.size(); ++i) every[i] = static_cast<int>(i);
+  return std::vector<std::vector<int>>(Nb201Space::kEdges.size(), every);
+}
+
+class Nb201Supernet : public nn::Supernet {
+ public:
+  Nb201Supernet(const Nb201Space& space, const BuildOptions& bn)
+      : space_(space), body_(*this, all_ops(), space.options(), bn) {}
+  const SearchSpace& space() const override { return space_; }
+
+ protected:
+  torch::Tensor do_forward(const torch::Tensor& x, const std::vector<int>& genes) override {
+    return body_.forward(x, genes, is_training());
+  }
+
+ private:
+  Nb201Space space_;
+  Nb201Body body_;
 };
 
 }  // namespace
@@ -120,6 +171,10 @@ class Nb201Network : public nn::Network {
 std::shared_ptr<nn::Network> Nb201Space::do_build(const std::vector<int>& genes,
                                                   const BuildOptions& options) const {
   return std::make_shared<Nb201Network>(genes, options_, options);
+}
+
+std::shared_ptr<nn::Supernet> Nb201Space::do_supernet(const SupernetOptions& options) const {
+  return std::make_shared<Nb201Supernet>(*this, options.build());
 }
 
 }  // namespace hwnas::spaces

@@ -45,23 +45,37 @@ void SearchSpace::check_own(const Arch& arch) const {
   check_genes(arch.genes());
 }
 
-Arch SearchSpace::make(const std::vector<int>& genes) const {
+Arch SearchSpace::make(const std::vector<int>& raw) const {
+  check_genes(raw);
+  auto genes = canonicalize(raw);
+  HWNAS_INTERNAL_ASSERT(genes.size() == raw.size(), "space '", name(), "' canonicalized ",
+                        raw.size(), " genes into ", genes.size());
   check_genes(genes);
   return Arch(name(), genes, genes_to_string(genes));
 }
 
 Arch SearchSpace::parse(const std::string& canonical) const {
-  auto genes = parse_genes(canonical);
-  check_genes(genes);
-  auto arch = Arch(name(), genes, genes_to_string(genes));
-  HWNAS_INTERNAL_ASSERT(parse_genes(arch.str()) == genes, "space '", name(),
+  auto arch = make(parse_genes(canonical));
+  HWNAS_INTERNAL_ASSERT(canonicalize(parse_genes(arch.str())) == arch.genes(), "space '", name(),
                         "' does not round-trip '", arch.str(), "'");
   return arch;
 }
 
+std::vector<int> SearchSpace::genes_from_json(const nlohmann::json& j) const {
+  throw ParseError(detail::concat(
+      "Expected an arch of space '", name(),
+      "' as JSON {\"space\": ..., \"arch\": \"...\"} or a string, but got ", j.dump()));
+}
+
+Shape SearchSpace::input_shape_of(const Arch& arch) const {
+  check_own(arch);
+  return arch_input_shape(arch.genes());
+}
+
 Arch SearchSpace::from_json(const nlohmann::json& j) const {
   if (j.is_string()) return parse(j.get<std::string>());
-  HWNAS_CHECK_T(ParseError, j.is_object() && j.contains("arch") && j["arch"].is_string(),
+  if (j.is_object() && !j.contains("arch")) return make(genes_from_json(j));
+  HWNAS_CHECK_T(ParseError, j.is_object() && j["arch"].is_string(),
                 "Expected an arch as JSON {\"space\": ..., \"arch\": \"...\"} or a string, but got ",
                 j.dump());
   if (j.contains("space")) {
@@ -141,7 +155,13 @@ Arch SearchSpace::sample(Rng& rng) const { return make(do_sample(rng)); }
 
 Arch SearchSpace::mutate(const Arch& arch, Rng& rng) const {
   check_own(arch);
-  return make(do_mutate(arch.genes(), rng));
+  // A change to a gene that canonicalization discards (an inactive block) is no change.
+  for (int t = 0; t < kMaxTries; ++t) {
+    auto child = make(do_mutate(arch.genes(), rng));
+    if (child != arch) return child;
+  }
+  throw ConfigError(detail::concat("Space '", name(), "' found no mutation of ", arch.str(),
+                                   " that changes the network in ", kMaxTries, " tries"));
 }
 
 Arch SearchSpace::crossover(const Arch& a, const Arch& b, Rng& rng) const {
@@ -171,7 +191,7 @@ std::vector<Arch> SearchSpace::enumerate(double limit) const {
   while (true) {
     try {
       check_rules(g);
-      out.emplace_back(name(), g, genes_to_string(g));
+      if (canonicalize(g) == g) out.emplace_back(name(), g, genes_to_string(g));
     } catch (const InvalidArchError&) {
     }
     // Mixed-radix increment, first gene fastest.
@@ -188,7 +208,7 @@ void SearchSpace::check_input_shape(const Shape& input) const {
 }
 
 std::vector<LayerSpec> SearchSpace::layers(const Arch& arch) const {
-  return layers(arch, input_shape());
+  return layers(arch, input_shape_of(arch));
 }
 
 std::vector<LayerSpec> SearchSpace::layers(const Arch& arch, const Shape& input) const {
@@ -233,6 +253,16 @@ std::shared_ptr<nn::Network> SearchSpace::build(const Arch& arch,
   auto net = do_build(arch.genes(), options);
   HWNAS_INTERNAL_ASSERT(net != nullptr, "space '", name(), "' built a null network");
   return net;
+}
+
+std::shared_ptr<nn::Supernet> SearchSpace::supernet(const SupernetOptions& options) const {
+  auto net = do_supernet(options);
+  HWNAS_INTERNAL_ASSERT(net != nullptr, "space '", name(), "' built a null supernet");
+  return net;
+}
+
+std::shared_ptr<nn::Supernet> SearchSpace::do_supernet(const SupernetOptions&) const {
+  throw ConfigError(detail::concat("Space '", name(), "' has no weight-sharing supernet"));
 }
 
 }  // namespace hwnas

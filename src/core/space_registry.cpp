@@ -2,7 +2,10 @@
 #include <nlohmann/json.hpp>
 
 #include "hwnas/core/search_space.h"
+#include "hwnas/search_spaces/darts/darts.h"
+#include "hwnas/search_spaces/mobilenet/mobilenet.h"
 #include "hwnas/search_spaces/nb201/nb201.h"
+#include "hwnas/search_spaces/ofa/ofa.h"
 
 namespace hwnas {
 
@@ -10,6 +13,9 @@ SpaceRegistry& space_registry() {
   static SpaceRegistry* registry = [] {
     auto* r = new SpaceRegistry("search space");
     spaces::register_nb201(*r);
+    spaces::register_mobilenet(*r);
+    spaces::register_ofa(*r);
+    spaces::register_darts(*r);
     return r;
   }();
   return *registry;

@@ -26,6 +26,57 @@ LayerCost resblock(const LayerSpec& l) {
   return {params, macs};
 }
 
+// conv (bias-free, no BN) + activation, e.g. OFA's feature-mix layer.
+LayerCost conv_act(const LayerSpec& l) {
+  const int64_t k = l.attr("k"), g = l.attr_or("g", 1);
+  const int64_t per_out = (l.input.c / g) * k * k;
+  return {l.output.c * per_out, l.output.numel() * per_out};
+}
+
+// Inverted residual: [1x1 expand conv + BN] (pw=1), depthwise kxk + BN, [squeeze-excite
+// with `se` hidden channels, convs with bias], 1x1 projection + BN. Pointwise convs in g groups.
+LayerCost mbconv(const LayerSpec& l) {
+  const int64_t in = l.input.c, out = l.output.c, mid = l.attr("mid"), k = l.attr("k"), g = l.attr_or("g", 1),
+                se = l.attr_or("se", 0);
+  const int64_t hw_in = l.input.h * l.input.w, hw_out = l.output.h * l.output.w;
+  LayerCost c;
+  if (l.attr("pw")) {
+    c.params += in * mid / g + 2 * mid;
+    c.macs += hw_in * in * mid / g;
+  }
+  c.params += mid * k * k + 2 * mid;
+  c.macs += hw_out * mid * k * k;
+  if (se > 0) {
+    c.params += mid * se + se + se * mid + mid;
+    c.macs += 2 * mid * se;
+  }
+  c.params += mid * out / g + 2 * out;
+  c.macs += hw_out * mid * out / g;
+  return c;
+}
+
+// DARTS ops. dil_conv: ReLU, depthwise kxk (dilated), pointwise 1x1, BN; sep_conv: two of
+// those without dilation; factorized_reduce: two 1x1 stride-2 convs to half the output
+// channels each, BN.
+LayerCost dil_conv(const LayerSpec& l) {
+  const int64_t ci = l.input.c, co = l.output.c, k = l.attr("k"), hw = l.output.h * l.output.w;
+  return {ci * k * k + ci * co + 2 * co, hw * (ci * k * k + ci * co)};
+}
+LayerCost sep_conv(const LayerSpec& l) {
+  const int64_t c = l.input.c, k = l.attr("k"), hw = l.output.h * l.output.w;
+  return {2 * (c * k * k + c * c + 2 * c), 2 * hw * (c * k * k + c * c)};
+}
+LayerCost factorized_reduce(const LayerSpec& l) {
+  const int64_t ci = l.input.c, co = l.output.c, hw = l.output.h * l.output.w;
+  return {ci * co + 2 * co, hw * ci * co};
+}
+// DARTS CIFAR auxiliary head on an 8x8 map: ReLU, AvgPool 5/3 (-> 2x2), conv 1x1 to 128,
+// BN, ReLU, conv 2x2 to 768, BN, ReLU, linear.
+LayerCost darts_aux_head(const LayerSpec& l) {
+  const int64_t c = l.input.c, n = l.output.c;
+  return {c * 128 + 256 + 128 * 768 * 4 + 1536 + 768 * n + n, 4 * c * 128 + 128 * 768 * 4 + 768 * n};
+}
+
 LayerCost free_layer(const LayerSpec&) { return {0, 0}; }
 
 LayerCost batch_norm(const LayerSpec& l) { return {2 * l.input.c, 0}; }
@@ -38,6 +89,10 @@ LayerCost linear(const LayerSpec& l) {
 const std::map<std::string, std::function<LayerCost(const LayerSpec&)>>& kinds() {
   static const std::map<std::string, std::function<LayerCost(const LayerSpec&)>> table = {
       {"conv_bn", conv_bn},           {"relu_conv_bn", conv_bn},
+      {"conv_bn_act", conv_bn},       {"conv_act", conv_act},
+      {"mbconv", mbconv},             {"sep_conv", sep_conv},
+      {"dil_conv", dil_conv},         {"factorized_reduce", factorized_reduce},
+      {"darts_aux_head", darts_aux_head},
       {"nb201_resblock", resblock},   {"avg_pool", free_layer},
       {"max_pool", free_layer},       {"identity", free_layer},
       {"zero", free_layer},           {"add", free_layer},

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "hwnas/core/search_space.h"
 #include "test_util.h"
 
 namespace {
@@ -24,11 +25,12 @@ const std::string kArch =
 TEST_CASE("hwnas spaces lists the registered spaces", "[cli]") {
   auto r = run({"spaces"});
   REQUIRE(r.code == 0);
-  REQUIRE(r.out.find("nb201") != std::string::npos);
-  REQUIRE(r.out.find("15625") != std::string::npos);
+  for (const char* name : {"nb201", "darts", "mobilenet", "ofa", "15625"}) REQUIRE(r.out.find(name) != std::string::npos);
   auto j = nlohmann::json::parse(run({"spaces", "--json"}).out);
-  REQUIRE(j[0]["name"] == "nb201");
-  REQUIRE(j[0]["size"] == 15625);
+  REQUIRE(j.size() == 4);
+  REQUIRE(j[3]["name"] == "ofa");
+  REQUIRE(j[2]["name"] == "nb201");
+  REQUIRE(j[2]["size"] == 15625);
 }
 
 TEST_CASE("hwnas sample is seeded", "[cli]") {
@@ -73,7 +75,7 @@ TEST_CASE("hwnas reports bad input in one line with exit status 2", "[cli]") {
     std::string fragment;
   };
   const Case cases[] = {
-      {{"sample", "--space", "nope"}, "Unknown search space 'nope'; valid names: nb201"},
+      {{"sample", "--space", "nope"}, "Unknown search space 'nope'; valid names: darts, mobilenet, nb201, ofa"},
       {{"info", "--arch", "|bogus~0|"}, "unknown op 'bogus'"},
       {{"info"}, "--arch is required"},
       {{"info", "--arch", kArch, "--input", "3x30x30"}, "multiples of 4"},
@@ -92,6 +94,19 @@ TEST_CASE("hwnas reports bad input in one line with exit status 2", "[cli]") {
     REQUIRE(r.code == 2);
     REQUIRE(r.err.find(c.fragment) != std::string::npos);
     REQUIRE(r.err.rfind("hwnas: error: ", 0) == 0);
+  }
+}
+
+TEST_CASE("hwnas info works for every built-in space", "[cli]") {
+  hwnas::Rng rng(0);
+  for (const auto& name : hwnas::space_registry().names()) {
+    auto arch = hwnas::make_space(name)->sample(rng);
+    auto r = run({"info", "--space", name, "--arch", arch.str(), "--json"});
+    INFO(name << ": " << r.err);
+    REQUIRE(r.code == 0);
+    auto j = nlohmann::json::parse(r.out);
+    REQUIRE(j["params"].get<int64_t>() > 0);
+    REQUIRE(j["arch"] == arch.str());
   }
 }
 

@@ -19,7 +19,8 @@
 
 namespace hwnas {
 namespace nn {
-class Network;  // hwnas/nn/network.h (includes LibTorch)
+class Network;   // hwnas/nn/network.h (includes LibTorch)
+class Supernet;  // hwnas/nn/supernet.h (includes LibTorch)
 }
 
 /// One decision of a space: a name and its options. An arch holds one index per choice.
@@ -43,6 +44,11 @@ struct BuildOptions {
   HWNAS_ARG(double, dropout) = 0.0;
 };
 
+/// Options for SearchSpace::supernet (BatchNorm settings as for standalone models).
+struct SupernetOptions {
+  HWNAS_ARG(BuildOptions, build) = BuildOptions();
+};
+
 class SearchSpace {
  public:
   virtual ~SearchSpace() = default;
@@ -55,8 +61,11 @@ class SearchSpace {
   virtual nlohmann::json config() const = 0;
   /// The space's decisions; Arch::genes() holds one option index per choice.
   virtual const std::vector<Choice>& choices() const = 0;
-  /// The shape of one input sample.
+  /// The shape of one input sample (for spaces that search the resolution: the largest).
   virtual Shape input_shape() const = 0;
+  /// The input shape of this arch's network (differs from input_shape() only in spaces
+  /// that search the resolution).
+  Shape input_shape_of(const Arch& arch) const;
   /// Number of distinct architectures (as a double: some spaces exceed 2^64).
   virtual double size() const;
 
@@ -80,7 +89,7 @@ class SearchSpace {
   std::vector<Arch> enumerate(double limit = 1e7) const;
 
   // --- describing archs ---------------------------------------------------------------
-  /// The layers of the network built for `arch` at the configured input shape.
+  /// The layers of the network built for `arch` at input_shape_of(arch).
   std::vector<LayerSpec> layers(const Arch& arch) const;
   /// The same at another input shape (e.g. another resolution).
   std::vector<LayerSpec> layers(const Arch& arch, const Shape& input) const;
@@ -93,6 +102,9 @@ class SearchSpace {
   /// A standalone LibTorch model for `arch` (freshly initialised; seed with
   /// torch::manual_seed for reproducible weights). Include hwnas/nn/network.h to use it.
   std::shared_ptr<nn::Network> build(const Arch& arch, const BuildOptions& options = {}) const;
+  /// A weight-sharing supernet that runs every arch of the space on a single path; see
+  /// hwnas/nn/supernet.h. Throws ConfigError if the space has none.
+  std::shared_ptr<nn::Supernet> supernet(const SupernetOptions& options = {}) const;
 
  protected:
   /// Canonical string of valid genes.
@@ -102,6 +114,14 @@ class SearchSpace {
   /// Rules beyond "each gene indexes its choice's options" (checked before this is
   /// called); throw InvalidArchError naming the field and the allowed values.
   virtual void check_rules(const std::vector<int>& genes) const {}
+  /// Maps genes that describe the same network to one representative (e.g. settings of
+  /// blocks beyond the active depth); make/parse/sample/mutate apply it. Default: none.
+  virtual std::vector<int> canonicalize(std::vector<int> genes) const { return genes; }
+  /// Reads an arch given as a JSON object in the space's own format (e.g. OFA's
+  /// {"ks": [...], "e": [...], "d": [...], "r": [...]}); default: not supported.
+  virtual std::vector<int> genes_from_json(const nlohmann::json& j) const;
+  /// See input_shape_of; default: input_shape().
+  virtual Shape arch_input_shape(const std::vector<int>& genes) const { return input_shape(); }
   virtual std::vector<int> do_sample(Rng& rng) const;
   virtual std::vector<int> do_mutate(const std::vector<int>& genes, Rng& rng) const;
   virtual std::vector<int> do_crossover(const std::vector<int>& a, const std::vector<int>& b,
@@ -114,6 +134,8 @@ class SearchSpace {
                                                 const BuildOptions& options) const = 0;
   /// Checks a shape passed to layers(); by default any positive shape.
   virtual void check_input_shape(const Shape& input) const;
+  /// The supernet; default: ConfigError "space has no supernet".
+  virtual std::shared_ptr<nn::Supernet> do_supernet(const SupernetOptions& options) const;
 
  private:
   void check_genes(const std::vector<int>& genes) const;
