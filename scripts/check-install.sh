@@ -11,4 +11,6 @@ cmake --install "$build_dir" --prefix "$prefix" > /dev/null
 cmake -S examples -B "$consumer" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$(realpath "$prefix")" > /dev/null
 cmake --build "$consumer" -j "$(nproc 2>/dev/null || echo 2)"
 "$consumer/space_tour" 1
+"$consumer/custom_space"
+"$consumer/custom_space" info --space tiny --arch w16k3-w32k5-w8k3
 echo "check-install: examples built and ran against the installed package in $prefix"

@@ -1,4 +1,4 @@
-#include "cli/cli.h"
+#include "hwnas/cli/cli.h"
 
 #include <CLI/CLI.hpp>
 #include <c10/util/Exception.h>
@@ -106,6 +106,11 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     err << "hwnas: internal error (please report it with the command you ran): " << e.what() << "\n";
     return 3;
   }
+}
+
+int run_main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  return run(args, std::cout, std::cerr);
 }
 
 }  // namespace hwnas::cli

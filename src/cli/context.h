@@ -7,6 +7,10 @@
 
 #include "hwnas/core/search_space.h"
 
+namespace CLI {
+class App;
+}
+
 namespace hwnas::cli {
 
 struct Context {
@@ -23,5 +27,9 @@ struct SpaceArgs {
   std::unique_ptr<SearchSpace> make() const;
 };
 void add_space_args(CLI::App& cmd, SpaceArgs& args);
+
+// Registration of the subcommands (one function per source file).
+void add_space_commands(CLI::App& app, Context& ctx);
+void add_demo_command(CLI::App& app, Context& ctx);
 
 }  // namespace hwnas::cli

@@ -1,10 +1,3 @@
-#include <iostream>
-#include <string>
-#include <vector>
+#include "hwnas/cli/cli.h"
 
-#include "cli/cli.h"
-
-int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  return hwnas::cli::run(args, std::cout, std::cerr);
-}
+int main(int argc, char** argv) { return hwnas::cli::run_main(argc, argv); }

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/cli.h"
+#include "hwnas/cli/cli.h"
 #include "cli/context.h"
 #include "hwnas/core/error.h"
 #include "hwnas/cost/analytic.h"

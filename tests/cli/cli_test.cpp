@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/cli.h"
+#include "hwnas/cli/cli.h"
 #include "hwnas/core/search_space.h"
 #include "test_util.h"
 
