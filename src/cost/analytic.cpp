@@ -1,6 +1,7 @@
 #include "hwnas/cost/analytic.h"
 
 #include <functional>
+#include <algorithm>
 #include <map>
 
 #include "hwnas/core/error.h"
@@ -102,6 +103,20 @@ const std::map<std::string, std::function<LayerCost(const LayerSpec&)>>& kinds()
   return table;
 }
 
+// The largest intermediate a layer holds besides its input and output, per sample.
+int64_t intermediate(const LayerSpec& l) {
+  const int64_t hw_in = l.input.h * l.input.w, hw_out = l.output.h * l.output.w;
+  if (l.kind == "mbconv") {
+    const int64_t mid = l.attr("mid");
+    return std::max(l.attr("pw") ? mid * hw_in : 0, mid * hw_out);
+  }
+  if (l.kind == "sep_conv" || l.kind == "dil_conv") return l.input.c * hw_out;
+  if (l.kind == "nb201_resblock") return l.output.numel();
+  if (l.kind == "relu_conv_bn" || l.kind == "factorized_reduce") return l.input.numel();  // the ReLU's output
+  if (l.kind == "darts_aux_head") return 768;
+  return 0;
+}
+
 }  // namespace
 
 LayerCost layer_cost(const LayerSpec& layer) {
@@ -114,7 +129,9 @@ LayerCost layer_cost(const LayerSpec& layer) {
                                        layer.kind, "' (layer ", layer.key(), "); known kinds: ",
                                        known));
   }
-  return it->second(layer);
+  LayerCost c = it->second(layer);
+  c.activations = layer.input.numel() + layer.output.numel() + intermediate(layer);
+  return c;
 }
 
 NetworkCost network_cost(const std::vector<LayerSpec>& layers) {
@@ -124,6 +141,7 @@ NetworkCost network_cost(const std::vector<LayerSpec>& layers) {
     auto c = layer_cost(l);
     total.params += c.params;
     total.macs += c.macs;
+    total.peak_activations = std::max(total.peak_activations, c.activations);
     total.layers.push_back(c);
   }
   return total;

@@ -16,12 +16,25 @@ namespace hwnas::cost {
 struct LayerCost {
   int64_t params = 0;
   int64_t macs = 0;
+  /// Activation elements alive while the layer runs, per sample: its input, its output
+  /// and its largest internal intermediate (e.g. an MBConv's expanded tensor).
+  int64_t activations = 0;
 };
 
 struct NetworkCost {
   int64_t params = 0;
   int64_t macs = 0;
+  /// The largest LayerCost::activations over the layers, per sample.
+  int64_t peak_activations = 0;
   std::vector<LayerCost> layers;  // one per input LayerSpec, same order
+
+  /// Peak activation memory of layer-by-layer inference for `batch` samples of
+  /// `bytes_per_element` (4 for float32, 2 for float16, 1 for int8). Tensors kept alive
+  /// across layers (skip connections, cell inputs) beyond a layer's own input are not
+  /// included: this is the working set of a sequential executor.
+  int64_t peak_activation_bytes(int64_t batch = 1, int64_t bytes_per_element = 4) const {
+    return peak_activations * batch * bytes_per_element;
+  }
 };
 
 /// Cost of one layer; throws NotFoundError listing the known kinds for an unknown kind.
