@@ -59,6 +59,41 @@ std::string LayerSpec::key() const {
   return k;
 }
 
+LayerSpec LayerSpec::from_key(const std::string& key) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t dash = key.find('-', start);
+    parts.push_back(key.substr(start, dash == std::string::npos ? std::string::npos : dash - start));
+    if (dash == std::string::npos) break;
+    start = dash + 1;
+  }
+  HWNAS_CHECK_T(ParseError, parts.size() >= 3 && !parts[0].empty() && parts[1].rfind("in:", 0) == 0 &&
+                                parts[2].rfind("out:", 0) == 0,
+                "Invalid layer key '", key, "': expected kind-in:CxHxW-out:CxHxW[-attr:value...]");
+  LayerSpec l;
+  l.kind = parts[0];
+  l.input = Shape::parse(parts[1].substr(3));
+  l.output = Shape::parse(parts[2].substr(4));
+  for (size_t i = 3; i < parts.size(); ++i) {
+    const size_t colon = parts[i].find(':');
+    HWNAS_CHECK_T(ParseError, colon != std::string::npos && colon > 0 && colon + 1 < parts[i].size(),
+                  "Invalid layer key '", key, "': attribute '", parts[i], "' is not name:value");
+    try {
+      size_t used = 0;
+      const std::string value = parts[i].substr(colon + 1);
+      l.attrs.emplace_back(parts[i].substr(0, colon), std::stoll(value, &used));
+      HWNAS_CHECK_T(ParseError, used == value.size(), "Invalid layer key '", key, "': attribute '", parts[i],
+                    "' has a non-integer value");
+    } catch (const std::logic_error&) {
+      throw ParseError(detail::concat("Invalid layer key '", key, "': attribute '", parts[i],
+                                      "' has a non-integer value"));
+    }
+  }
+  std::sort(l.attrs.begin(), l.attrs.end());
+  return l;
+}
+
 int64_t LayerSpec::attr(const std::string& attr_name) const {
   for (const auto& [n, v] : attrs)
     if (n == attr_name) return v;

@@ -48,6 +48,8 @@ struct LayerSpec {
 
   /// The canonical key: "kind-in:CxHxW-out:CxHxW-a:1-b:2" with attributes sorted by name.
   std::string key() const;
+  /// The layer a key() describes; throws ParseError naming the fault.
+  static LayerSpec from_key(const std::string& key);
   /// The attribute's value; throws NotFoundError naming the layer if it is missing.
   int64_t attr(const std::string& attr_name) const;
   /// The attribute's value, or `fallback` if it is missing.

@@ -1,0 +1,303 @@
+#include "hwnas/cost/latency_table.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <mutex>
+
+#include <yaml-cpp/yaml.h>
+
+#include "hwnas/core/error.h"
+#include "hwnas/core/io.h"
+#include "hwnas/cost/analytic.h"
+#include "hwnas/search_spaces/ofa/ofa.h"
+
+namespace hwnas::cost {
+namespace {
+
+constexpr const char* kFormat = "hwnas-latency-table";
+
+void check_entry(const LatencyEntry& e, const std::string& source, const std::string& section, const std::string& key) {
+  const std::string where = "'" + source + "', entry '" + key + "'" + (section.empty() ? "" : " (section " + section + ")");
+  HWNAS_CHECK_T(DataError, std::isfinite(e.mean_ms) && e.mean_ms >= 0, "Latency table ", where,
+                ": mean must be a finite number >= 0, but is ", e.mean_ms);
+  HWNAS_CHECK_T(DataError, std::isfinite(e.std_ms) && e.std_ms >= 0, "Latency table ", where,
+                ": std must be a finite number >= 0, but is ", e.std_ms);
+  HWNAS_CHECK_T(DataError, e.count >= 1, "Latency table ", where, ": count must be >= 1, but is ", e.count);
+  for (const auto& [name, v] : e.extra)
+    HWNAS_CHECK_T(DataError, std::isfinite(v), "Latency table ", where, ": extra metric '", name, "' is ", v);
+}
+
+template <typename T>
+T get_field(const nlohmann::json& j, const char* field, const std::string& where) {
+  HWNAS_CHECK_T(DataError, j.is_object() && j.contains(field), where, ": field '", field, "' is missing");
+  try {
+    return j[field].get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw DataError(detail::concat(where, ": field '", field, "' has the wrong type: ", j[field].dump()));
+  }
+}
+
+}  // namespace
+
+nlohmann::json LatencyTable::to_json() const {
+  nlohmann::json sec = nlohmann::json::object();
+  for (const auto& [name, entries] : sections) {
+    // Sorted keys: stable files, readable diffs.
+    std::map<std::string, const LatencyEntry*> sorted;
+    for (const auto& [k, e] : entries) sorted[k] = &e;
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [k, e] : sorted) {
+      nlohmann::json je = {{"mean_ms", e->mean_ms}, {"std_ms", e->std_ms}, {"count", e->count}};
+      if (!e->extra.empty()) je["extra"] = e->extra;
+      out[k] = je;
+    }
+    sec[name] = out;
+  }
+  nlohmann::json j = {{"format", kFormat},
+                      {"version", kFormatVersion},
+                      {"device",
+                       {{"name", device.name}, {"description", device.description}, {"framework", device.framework},
+                        {"framework_version", device.framework_version}, {"threads", device.threads},
+                        {"batch", device.batch}, {"dtype", device.dtype}, {"precision", device.precision},
+                        {"method", device.method}, {"date", device.date}}},
+                      {"space", space},
+                      {"space_config", space_config},
+                      {"key_format", key_format},
+                      {"overhead_ms", overhead_ms},
+                      {"sections", sec}};
+  if (calibrated) j["calibration"] = {{"offset_ms", calibration_offset_ms}, {"scale", calibration_scale}};
+  return j;
+}
+
+LatencyTable LatencyTable::from_json(const nlohmann::json& j, const std::string& source) {
+  const std::string where = "Latency table '" + source + "'";
+  HWNAS_CHECK_T(DataError, j.is_object() && j.value("format", "") == kFormat, where,
+                " is not an hwnas latency table (expected \"format\": \"", kFormat, "\")");
+  const int version = get_field<int>(j, "version", where);
+  HWNAS_CHECK_T(DataError, version >= 1 && version <= kFormatVersion, where, " has format version ", version,
+                "; this hwnas reads version ", kFormatVersion, version > kFormatVersion ? ": upgrade hwnas" : "");
+  LatencyTable t;
+  const auto& d = j.contains("device") ? j["device"] : nlohmann::json::object();
+  t.device.name = d.value("name", "unknown");
+  t.device.description = d.value("description", "");
+  t.device.framework = d.value("framework", "");
+  t.device.framework_version = d.value("framework_version", "");
+  t.device.threads = d.value("threads", int64_t{1});
+  t.device.batch = d.value("batch", int64_t{1});
+  t.device.dtype = d.value("dtype", "float32");
+  t.device.precision = d.value("precision", "fp32");
+  t.device.method = d.value("method", "");
+  t.device.date = d.value("date", "");
+  t.space = j.value("space", "");
+  t.space_config = j.value("space_config", nlohmann::json::object());
+  t.key_format = j.value("key_format", "hwnas");
+  HWNAS_CHECK_T(DataError, t.key_format == "hwnas" || t.key_format == "ofa", where, ": unknown key_format '",
+                t.key_format, "' (hwnas or ofa)");
+  t.overhead_ms = j.value("overhead_ms", 0.0);
+  HWNAS_CHECK_T(DataError, std::isfinite(t.overhead_ms), where, ": overhead_ms is not finite");
+  if (j.contains("calibration")) {
+    t.calibrated = true;
+    t.calibration_offset_ms = get_field<double>(j["calibration"], "offset_ms", where + " calibration");
+    t.calibration_scale = get_field<std::map<std::string, double>>(j["calibration"], "scale", where + " calibration");
+  }
+  const auto sections = get_field<nlohmann::json>(j, "sections", where);
+  HWNAS_CHECK_T(DataError, sections.is_object(), where, ": 'sections' must be an object");
+  for (const auto& [name, entries] : sections.items()) {
+    HWNAS_CHECK_T(DataError, entries.is_object(), where, ": section '", name, "' must be an object");
+    auto& out = t.sections[name];
+    for (const auto& [key, je] : entries.items()) {
+      const std::string ew = where + ", entry '" + key + "'";
+      LatencyEntry e;
+      e.mean_ms = get_field<double>(je, "mean_ms", ew);
+      e.std_ms = get_field<double>(je, "std_ms", ew);
+      e.count = get_field<int64_t>(je, "count", ew);
+      if (je.contains("extra")) e.extra = get_field<std::map<std::string, double>>(je, "extra", ew);
+      check_entry(e, source, name, key);
+      out.emplace(key, std::move(e));
+    }
+  }
+  return t;
+}
+
+LatencyTable LatencyTable::load(const std::string& path) {
+  const std::string text = read_file(path, "latency table");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw DataError(detail::concat("Latency table '", path, "' is not valid JSON (truncated or corrupt): ", e.what()));
+  }
+  return from_json(j, path);
+}
+
+void LatencyTable::save(const std::string& path) const { write_file_atomic(path, to_json().dump(1) + "\n"); }
+
+LatencyTable LatencyTable::from_ofa_yaml(const std::string& dir, const std::string& device_name) {
+  namespace fs = std::filesystem;
+  HWNAS_CHECK_T(DataError, fs::is_directory(dir), "OFA latency tables: '", dir,
+                "' is not a folder (expected <resolution>_lookup_table.yaml files)");
+  LatencyTable t;
+  t.device.name = device_name;
+  t.device.description = "imported from Once-for-All's YAML latency tables";
+  t.device.method = "OFA lookup tables (mean of count runs)";
+  t.space = "ofa";
+  t.key_format = "ofa";
+  std::vector<fs::path> files;
+  for (const auto& f : fs::directory_iterator(dir))
+    if (f.path().filename().string().find("_lookup_table.yaml") != std::string::npos) files.push_back(f.path());
+  std::sort(files.begin(), files.end());
+  HWNAS_CHECK_T(DataError, !files.empty(), "OFA latency tables: no <resolution>_lookup_table.yaml file in '", dir, "'");
+  for (const auto& f : files) {
+    const std::string name = f.filename().string();
+    const std::string res = name.substr(0, name.find('_'));
+    HWNAS_CHECK_T(DataError, !res.empty() && res.find_first_not_of("0123456789") == std::string::npos, "OFA latency table '",
+                  f.string(), "': the file name must start with the resolution, e.g. 192_lookup_table.yaml");
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(f.string());
+    } catch (const YAML::Exception& e) {
+      throw DataError(detail::concat("OFA latency table '", f.string(), "' is not readable YAML: ", e.what()));
+    }
+    HWNAS_CHECK_T(DataError, root.IsMap() && root.size() > 0, "OFA latency table '", f.string(),
+                  "' must be a map of layer keys to {count, mean, std}");
+    auto& section = t.sections[res];
+    for (const auto& item : root) {
+      const std::string key = item.first.as<std::string>();
+      const auto& v = item.second;
+      HWNAS_CHECK_T(DataError, v.IsMap() && v["mean"] && v["std"] && v["count"], "OFA latency table '", f.string(),
+                    "', entry '", key, "': expected count, mean and std");
+      LatencyEntry e;
+      try {
+        e.mean_ms = v["mean"].as<double>();
+        e.std_ms = v["std"].as<double>();
+        e.count = v["count"].as<int64_t>();
+      } catch (const YAML::Exception& ex) {
+        throw DataError(detail::concat("OFA latency table '", f.string(), "', entry '", key, "': ", ex.what()));
+      }
+      check_entry(e, f.string(), res, key);
+      section.emplace(key, e);
+    }
+  }
+  return t;
+}
+
+const LatencyEntry* LatencyTable::find(const std::string& section, const std::string& key) const {
+  auto s = sections.find(section);
+  if (s == sections.end()) return nullptr;
+  auto e = s->second.find(key);
+  return e == s->second.end() ? nullptr : &e->second;
+}
+
+void LatencyTable::set(const std::string& section, const std::string& key, LatencyEntry entry) {
+  check_entry(entry, "table", section, key);
+  sections[section][key] = std::move(entry);
+}
+
+size_t LatencyTable::size() const {
+  size_t n = 0;
+  for (const auto& [name, entries] : sections) n += entries.size();
+  return n;
+}
+
+// --- LatencyModel ----------------------------------------------------------------------
+
+LatencyModel::LatencyModel(std::shared_ptr<const LatencyTable> table, std::shared_ptr<const SearchSpace> space,
+                           LatencyOptions options)
+    : table_(std::move(table)), space_(std::move(space)), options_(std::move(options)) {
+  HWNAS_CHECK_T(ConfigError, table_ && space_, "LatencyModel needs a table and a space");
+  HWNAS_CHECK_T(ConfigError, table_->space.empty() || table_->space == space_->name(), "The latency table for device '",
+                table_->device.name, "' was built for space '", table_->space, "', not '", space_->name(), "'");
+  if (table_->key_format == "ofa") {
+    HWNAS_CHECK_T(ConfigError, options_.fallback() == Fallback::kError,
+                  "The nearest-shape fallback needs hwnas layer keys; tables imported from OFA have OFA's keys");
+    key_fn_ = &spaces::OfaSpace::ofa_lut_key;
+  } else {
+    key_fn_ = [](const LayerSpec& l) { return l.key(); };
+  }
+}
+
+std::string LatencyModel::name() const {
+  return (options_.metric() == "mean_ms" ? "latency@" : options_.metric() + "@") + table_->device.name;
+}
+
+std::string LatencyModel::key(const LayerSpec& layer) const { return key_fn_(layer); }
+
+std::string LatencyModel::section_of(const Arch& arch) const {
+  if (table_->sections.count("")) return "";
+  const auto shape = space_->input_shape_of(arch);
+  const std::string section = std::to_string(shape.h);
+  HWNAS_CHECK_T(NotFoundError, table_->sections.count(section), "The latency table for device '", table_->device.name,
+                "' has no section for resolution ", shape.h, " (arch ", arch.str(), ")");
+  return section;
+}
+
+double LatencyModel::entry_value(const std::string& section, const LayerSpec& layer) const {
+  auto value = [&](const LatencyEntry& e) -> double {
+    if (options_.metric() == "mean_ms") return e.mean_ms;
+    auto it = e.extra.find(options_.metric());
+    HWNAS_CHECK_T(NotFoundError, it != e.extra.end(), "The latency table for device '", table_->device.name,
+                  "' has no metric '", options_.metric(), "' for layer ", key(layer));
+    return it->second;
+  };
+  const std::string k = key(layer);
+  if (const auto* e = table_->find(section, k)) return value(*e);
+  if (options_.fallback() == Fallback::kError)
+    throw NotFoundError(detail::concat("The latency table for device '", table_->device.name, "' has no entry for layer ",
+                                       k, " (", layer.name, "); profile it (hwnas profile) or choose the nearest fallback"));
+  // Nearest: same kind and attributes, nearest MACs (or activation size), scaled.
+  const auto size_of = [](const LayerSpec& l) {
+    const auto c = layer_cost(l);
+    return static_cast<double>(c.macs > 0 ? c.macs : c.activations);
+  };
+  const double target = size_of(layer);
+  const LatencyEntry* best = nullptr;
+  double best_size = 0, best_dist = INFINITY;
+  for (const auto& [key_text, entry] : table_->sections.at(section)) {
+    if (key_text.compare(0, layer.kind.size() + 1, layer.kind + "-") != 0) continue;
+    const LayerSpec other = LayerSpec::from_key(key_text);
+    if (other.attrs != layer.attrs) continue;
+    const double s = size_of(other);
+    const double dist = std::abs(std::log((s + 1) / (target + 1)));
+    if (dist < best_dist) {
+      best_dist = dist;
+      best = &entry;
+      best_size = s;
+    }
+  }
+  HWNAS_CHECK_T(NotFoundError, best != nullptr, "The latency table for device '", table_->device.name,
+                "' has no entry for layer ", k, " and none of the same kind and attributes to fall back on");
+  return value(*best) * (target + 1) / (best_size + 1);
+}
+
+std::map<std::string, double> LatencyModel::by_kind(const Arch& arch) const {
+  const std::string section = section_of(arch);
+  std::map<std::string, double> out;
+  for (const auto& layer : space_->layers(arch)) out[layer.kind] += entry_value(section, layer);
+  out["overhead"] += table_->overhead_ms;
+  return out;
+}
+
+double LatencyModel::predict(const Arch& arch) const {
+  const auto parts = by_kind(arch);
+  const bool calibrate = options_.use_calibration() && table_->calibrated;
+  double total = calibrate ? table_->calibration_offset_ms : 0;
+  for (const auto& [kind, v] : parts) {
+    double scale = 1;
+    if (calibrate) {
+      auto it = table_->calibration_scale.find(kind);
+      if (it != table_->calibration_scale.end()) scale = it->second;
+    }
+    total += scale * v;
+  }
+  return total;
+}
+
+std::vector<double> LatencyModel::predict(const std::vector<Arch>& archs) const {
+  std::vector<double> out;
+  out.reserve(archs.size());
+  for (const auto& a : archs) out.push_back(predict(a));
+  return out;
+}
+
+}  // namespace hwnas::cost
