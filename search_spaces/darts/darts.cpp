@@ -234,6 +234,25 @@ std::vector<int> DartsSpace::parse_genes(const std::string& text) const {
   return genes;
 }
 
+std::vector<LayerSpec> DartsSpace::do_layer_universe() const {
+  // An op's layer depends on the cell, node, input and op only: for every op and input
+  // offset j, the genotype where node i applies it to input min(j, i+1) (and to the next
+  // input as its second pair) covers every (node, input, op) of both cells.
+  std::vector<LayerSpec> out;
+  for (int op = 0; op < static_cast<int>(kOps.size()); ++op)
+    for (int j = 0; j < kNodes + 1; ++j) {
+      std::vector<int> genes;
+      for (int c = 0; c < 2; ++c)
+        for (int i = 0; i < kNodes; ++i) {
+          const int a = std::min(j, i + 1);
+          genes.insert(genes.end(), {op, a, op, (a + 1) % (i + 2)});
+        }
+      auto layers = do_layers(genes, input_shape());
+      out.insert(out.end(), layers.begin(), layers.end());
+    }
+  return out;
+}
+
 void register_darts(SpaceRegistry& registry) {
   registry.add("darts", DartsSpace().description(), [](const nlohmann::json& config) {
     return std::make_unique<DartsSpace>(DartsOptions::from_json(config));

@@ -16,7 +16,15 @@
 #include "hwnas/core/options.h"
 #include "hwnas/core/search_space.h"
 
+namespace hwnas::nn {
+class Op;  // hwnas/nn/ops.h
+}
+
 namespace hwnas::spaces {
+
+/// A standalone module for one DARTS layer spec ("sep_conv", "dil_conv",
+/// "factorized_reduce", "darts_aux_head"), for profiling a single layer.
+std::shared_ptr<nn::Op> make_darts_layer(const LayerSpec& layer, const BuildOptions& options);
 
 /// Example: DartsSpace space(DartsOptions().channels(16).layers(8));  // search-size network
 struct DartsOptions {
@@ -62,6 +70,7 @@ class DartsSpace : public SearchSpace {
                                         const BuildOptions& options) const override;
   std::shared_ptr<nn::Supernet> do_supernet(const SupernetOptions& options) const override;
   void check_input_shape(const Shape& input) const override;
+  std::vector<LayerSpec> do_layer_universe() const override;
 
  private:
   // For cell c (0 normal, 1 reduce), the (op, input) of pair k of node k/2.

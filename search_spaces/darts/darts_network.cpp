@@ -256,6 +256,33 @@ class DartsSupernet : public nn::Supernet {
 
 }  // namespace
 
+namespace {
+class AuxHead : public nn::Op {
+ public:
+  AuxHead(int64_t c, int64_t classes, const BuildOptions& bn) {
+    seq_ = register_module("seq", tn::Sequential(
+        tn::Functional(torch::relu), tn::AvgPool2d(tn::AvgPool2dOptions(5).stride(3).padding(0).count_include_pad(false)),
+        tn::Conv2d(tn::Conv2dOptions(c, 128, 1).bias(false)), tn::BatchNorm2d(nn::batch_norm_options(128, bn)),
+        tn::Functional(torch::relu), tn::Conv2d(tn::Conv2dOptions(128, 768, 2).bias(false)),
+        tn::BatchNorm2d(nn::batch_norm_options(768, bn)), tn::Functional(torch::relu), tn::Flatten(),
+        tn::Linear(768, classes)));
+  }
+  torch::Tensor forward(const torch::Tensor& x) override { return seq_->forward(x); }
+
+ private:
+  tn::Sequential seq_{nullptr};
+};
+}  // namespace
+
+std::shared_ptr<nn::Op> make_darts_layer(const LayerSpec& l, const BuildOptions& bn) {
+  const int64_t s = l.attr_or("s", 1);
+  if (l.kind == "sep_conv") return std::make_shared<SepConv>(l.input.c, l.attr("k"), s, bn);
+  if (l.kind == "dil_conv") return std::make_shared<DilConv>(l.input.c, l.output.c, l.attr("k"), s, l.attr("d"), bn);
+  if (l.kind == "factorized_reduce") return std::make_shared<FactorizedReduce>(l.input.c, l.output.c, bn);
+  if (l.kind == "darts_aux_head") return std::make_shared<AuxHead>(l.input.c, l.output.c, bn);
+  throw NotFoundError(detail::concat("make_darts_layer cannot build a '", l.kind, "' layer"));
+}
+
 std::vector<LayerSpec> DartsSpace::do_layers(const std::vector<int>& genes, const Shape& input) const {
   std::vector<LayerSpec> out;
   int64_t c_aux = 0, c_last = 0;

@@ -212,6 +212,35 @@ class ChainSupernet : public nn::Supernet {
 
 }  // namespace
 
+namespace {
+class MBConvLayer : public nn::Op {
+ public:
+  MBConvLayer(const BlockSpec& b, const BuildOptions& bn) : spec_(b) { block_ = register_module("block", std::make_shared<MBConv>(b, bn)); }
+  torch::Tensor forward(const torch::Tensor& x) override { return block_->forward(x, spec_); }
+
+ private:
+  BlockSpec spec_;
+  std::shared_ptr<MBConv> block_;
+};
+}  // namespace
+
+std::shared_ptr<nn::Op> make_mbconv_layer(const LayerSpec& l, const BuildOptions& options) {
+  HWNAS_CHECK_T(ConfigError, l.kind == "mbconv", "make_mbconv_layer got a '", l.kind, "' layer");
+  BlockSpec b;
+  b.slot = l.name;
+  b.in = l.input.c;
+  b.out = l.output.c;
+  b.kernel = l.attr("k");
+  b.stride = l.attr("s");
+  b.mid = l.attr("mid");
+  b.groups = l.attr_or("g", 1);
+  b.se_mid = l.attr_or("se", 0);
+  b.act = static_cast<Act>(l.attr("act"));
+  b.expand_conv = l.attr("pw") != 0;
+  b.residual = l.attr_or("res", 0) != 0;
+  return std::make_shared<MBConvLayer>(b, options);
+}
+
 std::vector<LayerSpec> chain_layers(const ChainNet& net, const Shape& input) {
   std::vector<LayerSpec> out;
   Shape cur{net.stem_channels, conv_out(input.h, net.stem_stride), conv_out(input.w, net.stem_stride)};

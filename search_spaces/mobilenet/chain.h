@@ -11,6 +11,10 @@
 #include "hwnas/core/layer_spec.h"
 #include "hwnas/core/search_space.h"
 
+namespace hwnas::nn {
+class Op;  // hwnas/nn/ops.h
+}
+
 namespace hwnas::spaces {
 
 /// Activation codes, as stored in LayerSpec attribute "act".
@@ -60,5 +64,8 @@ std::shared_ptr<nn::Network> build_chain(const ChainNet& net, const BuildOptions
 std::shared_ptr<nn::Supernet> build_chain_supernet(
     std::shared_ptr<const SearchSpace> space, const ChainNet& largest,
     std::function<ChainNet(const std::vector<int>&)> active, const BuildOptions& options);
+
+/// A standalone module for one "mbconv" layer spec (for profiling a single layer).
+std::shared_ptr<nn::Op> make_mbconv_layer(const LayerSpec& layer, const BuildOptions& options);
 
 }  // namespace hwnas::spaces

@@ -423,6 +423,22 @@ std::shared_ptr<nn::Supernet> MobileNetSpace::do_supernet(const SupernetOptions&
                               options.build());
 }
 
+std::vector<LayerSpec> MobileNetSpace::do_layer_universe() const {
+  // A block's layer depends only on its slot and candidate (skips keep shapes), so the
+  // archs "every block takes candidate c" (or the first op where c is not allowed) cover all.
+  int first_op = 0;
+  while (config_.candidates[static_cast<size_t>(first_op)].skip) ++first_op;
+  std::vector<LayerSpec> out;
+  for (size_t c = 0; c < config_.candidates.size(); ++c) {
+    std::vector<int> genes;
+    for (const auto& slot : slots_)
+      genes.push_back(config_.candidates[c].skip && !slot.skippable ? first_op : static_cast<int>(c));
+    auto layers = chain_layers(network(genes), input_shape());
+    out.insert(out.end(), layers.begin(), layers.end());
+  }
+  return out;
+}
+
 void register_mobilenet(SpaceRegistry& registry) {
   registry.add("mobilenet", MobileNetSpace().description(), [](const nlohmann::json& config) {
     return std::make_unique<MobileNetSpace>(MobileNetConfig::from_json(config));

@@ -82,6 +82,7 @@ class MobileNetSpace : public SearchSpace {
                                         const BuildOptions& options) const override;
   std::shared_ptr<nn::Supernet> do_supernet(const SupernetOptions& options) const override;
   void check_input_shape(const Shape& input) const override;
+  std::vector<LayerSpec> do_layer_universe() const override;
 
  private:
   struct Slot {

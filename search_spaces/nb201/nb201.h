@@ -15,7 +15,14 @@
 #include "hwnas/core/options.h"
 #include "hwnas/core/search_space.h"
 
+namespace hwnas::nn {
+class Op;  // hwnas/nn/ops.h
+}
+
 namespace hwnas::spaces {
+
+/// A standalone module for one "nb201_resblock" layer spec (for profiling a single layer).
+std::shared_ptr<nn::Op> make_nb201_layer(const LayerSpec& layer, const BuildOptions& options);
 
 /// Configuration of the NAS-Bench-201 space. Defaults reproduce the benchmark on CIFAR-10.
 ///

@@ -168,6 +168,24 @@ class Nb201Supernet : public nn::Supernet {
 
 }  // namespace
 
+namespace {
+class ResBlockLayer : public nn::Op {
+ public:
+  ResBlockLayer(int64_t in, int64_t out, const BuildOptions& bn) {
+    block_ = register_module("block", std::make_shared<Nb201ResBlock>(in, out, bn));
+  }
+  torch::Tensor forward(const torch::Tensor& x) override { return block_->forward(x); }
+
+ private:
+  std::shared_ptr<Nb201ResBlock> block_;
+};
+}  // namespace
+
+std::shared_ptr<nn::Op> make_nb201_layer(const LayerSpec& l, const BuildOptions& options) {
+  HWNAS_CHECK_T(ConfigError, l.kind == "nb201_resblock", "make_nb201_layer got a '", l.kind, "' layer");
+  return std::make_shared<ResBlockLayer>(l.input.c, l.output.c, options);
+}
+
 std::shared_ptr<nn::Network> Nb201Space::do_build(const std::vector<int>& genes,
                                                   const BuildOptions& options) const {
   return std::make_shared<Nb201Network>(genes, options_, options);

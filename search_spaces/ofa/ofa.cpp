@@ -264,6 +264,26 @@ std::shared_ptr<nn::Supernet> OfaSpace::do_supernet(const SupernetOptions& optio
                               options.build());
 }
 
+std::vector<LayerSpec> OfaSpace::do_layer_universe() const {
+  // A block's layer depends on its slot, kernel, expand and the resolution only (depth
+  // drops later blocks without changing earlier ones): full depth, every uniform (k, e).
+  std::vector<LayerSpec> out;
+  for (size_t r = 0; r < options_.resolutions().size(); ++r)
+    for (size_t k = 0; k < kKernels.size(); ++k)
+      for (size_t e = 0; e < kExpands.size(); ++e) {
+        std::vector<int> genes(static_cast<size_t>(kR + 1), 0);
+        for (int i = 0; i < kBlocks; ++i) {
+          genes[static_cast<size_t>(i)] = static_cast<int>(k);
+          genes[static_cast<size_t>(kE + i)] = static_cast<int>(e);
+        }
+        for (int s = 0; s < kStages; ++s) genes[static_cast<size_t>(kD + s)] = static_cast<int>(kDepths.size()) - 1;
+        genes[kR] = static_cast<int>(r);
+        auto layers = chain_layers(network(genes), arch_input_shape(genes));
+        out.insert(out.end(), layers.begin(), layers.end());
+      }
+  return out;
+}
+
 std::string OfaSpace::ofa_lut_key(const LayerSpec& l) {
   const std::string io = "-input:" + hwc(l.input) + "-output:" + hwc(l.output);
   if (l.kind == "mbconv")

@@ -65,6 +65,7 @@ class OfaSpace : public SearchSpace {
                                         const BuildOptions& options) const override;
   std::shared_ptr<nn::Supernet> do_supernet(const SupernetOptions& options) const override;
   void check_input_shape(const Shape& input) const override;
+  std::vector<LayerSpec> do_layer_universe() const override;
 
  private:
   OfaOptions options_;

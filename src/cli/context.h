@@ -31,5 +31,6 @@ void add_space_args(CLI::App& cmd, SpaceArgs& args);
 // Registration of the subcommands (one function per source file).
 void add_space_commands(CLI::App& app, Context& ctx);
 void add_demo_command(CLI::App& app, Context& ctx);
+void add_cost_commands(CLI::App& app, Context& ctx);
 
 }  // namespace hwnas::cli

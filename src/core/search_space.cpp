@@ -1,6 +1,7 @@
 #include "hwnas/core/search_space.h"
 
 #include <cmath>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -215,6 +216,26 @@ std::vector<LayerSpec> SearchSpace::layers(const Arch& arch, const Shape& input)
   check_own(arch);
   check_input_shape(input);
   return do_layers(arch.genes(), input);
+}
+
+std::vector<LayerSpec> SearchSpace::layer_universe() const {
+  auto layers = do_layer_universe();
+  std::vector<LayerSpec> unique;
+  std::unordered_set<std::string> seen;
+  for (auto& l : layers)
+    if (seen.insert(l.key()).second) unique.push_back(std::move(l));
+  return unique;
+}
+
+std::vector<LayerSpec> SearchSpace::do_layer_universe() const {
+  HWNAS_CHECK_T(ConfigError, size() <= 1e5, "Space '", name(), "' has ", size(),
+                " archs, too many to list their layers one by one; it must override do_layer_universe");
+  std::vector<LayerSpec> out;
+  for (const auto& arch : enumerate()) {
+    auto layers = this->layers(arch);
+    out.insert(out.end(), layers.begin(), layers.end());
+  }
+  return out;
 }
 
 std::vector<float> SearchSpace::do_encode(const std::vector<int>& genes) const {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hwnas/cli/cli.h"
+#include "hwnas/core/io.h"
 #include "hwnas/core/search_space.h"
 #include "test_util.h"
 
@@ -84,7 +85,9 @@ TEST_CASE("hwnas reports bad input in one line with exit status 2", "[cli]") {
       {{"sample", "--space-config", R"({"chanels": 8})"}, "Unknown key 'chanels'"},
       {{"sample", "--space-config", "@/no/such.json"}, "/no/such.json"},
       {{"sample", "-n", "0"}, "-n"},
-      {{"frobnicate"}, "unknown command 'frobnicate'; valid commands: spaces, sample, info, demo"},
+      {{"frobnicate"}, "unknown command 'frobnicate'; valid commands: spaces, sample, info, profile, measure, latency, table, calibrate, demo"},
+      {{"profile", "--space", "nb201", "--out", "/tmp/x.json", "--device", "cuda"}, "--device cpu"},
+      {{"latency", "--space", "nb201", "-t", "/no/table.json", "-a", kArch}, "/no/table.json"},
       {{}, "subcommand"},
       {{"demo", "--data-dir", "/no/such/dir", "-n", "1"}, "apt-get install dataset-fashion-mnist"},
   };
@@ -108,6 +111,42 @@ TEST_CASE("hwnas info works for every built-in space", "[cli]") {
     REQUIRE(j["params"].get<int64_t>() > 0);
     REQUIRE(j["arch"] == arch.str());
   }
+}
+
+TEST_CASE("hwnas profile, latency, measure and calibrate work end to end", "[cli]") {
+  const std::string dir = hwnas::test::temp_dir("cli_cost");
+  const std::string cfg = R"({"channels": 4, "cells_per_stage": 1, "input_size": 16})";
+  const std::string fast[] = {"--runs", "2", "--warmup", "1", "--min-time", "0"};
+  std::vector<std::string> profile{"profile", "--space", "nb201", "--space-config", cfg, "--out", dir + "/t.json"};
+  profile.insert(profile.end(), std::begin(fast), std::end(fast));
+  auto p = run(profile);
+  INFO(p.err);
+  REQUIRE(p.code == 0);
+  REQUIRE(p.out.find("21 of 21 layers") != std::string::npos);
+  auto again = run(profile);
+  REQUIRE(again.code == 2);
+  REQUIRE(again.err.find("--resume") != std::string::npos);
+  auto lat = run({"latency", "--space", "nb201", "--space-config", cfg, "-t", dir + "/t.json", "-a", kArch});
+  REQUIRE(lat.code == 0);
+  REQUIRE(lat.out.rfind("latency@cpu ", 0) == 0);
+  std::vector<std::string> measure{"measure", "--space", "nb201", "--space-config", cfg, "-a", kArch};
+  measure.insert(measure.end(), std::begin(fast), std::end(fast));
+  REQUIRE(run(measure).out.find("mean ") == 0);
+  std::vector<std::string> cal{"calibrate", "--space", "nb201", "--space-config", cfg, "-t", dir + "/t.json", "-n", "8",
+                               "--fit", "--save", dir + "/cal.json", "--json", dir + "/report.json"};
+  cal.insert(cal.end(), std::begin(fast), std::end(fast));
+  auto c = run(cal);
+  INFO(c.err);
+  REQUIRE(c.code == 0);
+  REQUIRE(c.out.find("held-out, after calibration (4 archs)") != std::string::npos);
+  auto report = nlohmann::json::parse(hwnas::read_file(dir + "/report.json", "report"));
+  REQUIRE(report["uncalibrated"]["n"] == 8);
+  REQUIRE(run({"latency", "--space", "nb201", "--space-config", cfg, "-t", dir + "/cal.json", "-a", kArch}).code == 0);
+  auto bad = run({"latency", "--space", "darts", "-t", dir + "/t.json", "-a", "x"});
+  REQUIRE(bad.code == 2);
+  auto ofa = run({"table", "import-ofa", "--dir", std::string(HWNAS_SHARED_DIR) + "/data/ofa/note10_lut", "-o", dir + "/ofa.json"});
+  REQUIRE(ofa.code == 0);
+  REQUIRE(ofa.out.find("17 resolution sections") != std::string::npos);
 }
 
 TEST_CASE("hwnas --help and --version succeed", "[cli]") {

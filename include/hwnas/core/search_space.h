@@ -93,6 +93,10 @@ class SearchSpace {
   std::vector<LayerSpec> layers(const Arch& arch) const;
   /// The same at another input shape (e.g. another resolution).
   std::vector<LayerSpec> layers(const Arch& arch, const Shape& input) const;
+  /// Every distinct layer (by key) that any arch of the space contains, at each arch's own
+  /// input shape: what a latency table of this space needs. Spaces too large to enumerate
+  /// override do_layer_universe.
+  std::vector<LayerSpec> layer_universe() const;
   /// Feature vector for predictors (by default: one-hot per choice).
   std::vector<float> encode(const Arch& arch) const;
   /// Length of encode()'s vectors.
@@ -134,6 +138,8 @@ class SearchSpace {
                                                 const BuildOptions& options) const = 0;
   /// Checks a shape passed to layers(); by default any positive shape.
   virtual void check_input_shape(const Shape& input) const;
+  /// Default: the layers of every arch (for spaces of up to 1e5 archs).
+  virtual std::vector<LayerSpec> do_layer_universe() const;
   /// The supernet; default: ConfigError "space has no supernet".
   virtual std::shared_ptr<nn::Supernet> do_supernet(const SupernetOptions& options) const;
 

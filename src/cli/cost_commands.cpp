@@ -1,0 +1,229 @@
+// hwnas profile | measure | latency | table | calibrate
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <memory>
+#include <ostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/context.h"
+#include "cli/progress.h"
+#include "hwnas/core/error.h"
+#include "hwnas/core/io.h"
+#include "hwnas/cost/calibration.h"
+#include "hwnas/cost/profiler.h"
+
+namespace hwnas::cli {
+namespace {
+
+struct TimingArgs {
+  int threads = 1;
+  int64_t batch = 1, warmup = 3, runs = 10;
+  double min_time = 0.1;
+  std::string device = "cpu", device_name;
+  cost::ProfileOptions options() const {
+    return cost::ProfileOptions()
+        .threads(threads)
+        .batch(batch)
+        .device(device)
+        .device_name(device_name.empty() ? device : device_name)
+        .timing(cost::TimingOptions().warmup(warmup).min_runs(runs).max_runs(std::max<int64_t>(runs, 1000)).min_seconds(min_time));
+  }
+};
+
+void add_timing_args(CLI::App& cmd, TimingArgs& a) {
+  cmd.add_option("--device", a.device, "Device: cpu (cuda when LibTorch has it)")->capture_default_str();
+  cmd.add_option("--device-name", a.device_name, "Name recorded for the device (default: --device)");
+  cmd.add_option("--threads", a.threads, "Intra-op threads while timing (0: all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
+  cmd.add_option("--batch", a.batch, "Batch size")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  cmd.add_option("--warmup", a.warmup, "Warm-up runs")->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1000}));
+  cmd.add_option("--runs", a.runs, "Minimum timed runs")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  cmd.add_option("--min-time", a.min_time, "Minimum seconds of timed runs per item")->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+}
+
+std::shared_ptr<const SearchSpace> shared_space(const SpaceArgs& a) { return std::shared_ptr<const SearchSpace>(a.make()); }
+
+std::shared_ptr<const cost::LatencyTable> load_table(const std::string& path) {
+  return std::make_shared<const cost::LatencyTable>(cost::LatencyTable::load(path));
+}
+
+void print_report(std::ostream& o, const std::string& title, const cost::CalibrationReport& r) {
+  o << fmt::format("{} ({} archs): MAPE {:.2f}%, within 5% {:.0f}%, within 10% {:.0f}%, Kendall tau {:.3f}, Spearman {:.3f}\n",
+                   title, r.n, r.mape, 100 * r.within5, 100 * r.within10, r.kendall_tau, r.spearman);
+  for (const auto& w : r.worst)
+    o << fmt::format("  {:+7.2f}%  table {:9.3f} ms  measured {:9.3f} ms  {}\n", w.error_percent, w.predicted, w.measured,
+                     w.arch.size() > 100 ? w.arch.substr(0, 97) + "..." : w.arch);
+}
+
+nlohmann::json report_json(const cost::CalibrationReport& r) {
+  nlohmann::json worst = nlohmann::json::array();
+  for (const auto& w : r.worst)
+    worst.push_back({{"arch", w.arch}, {"predicted_ms", w.predicted}, {"measured_ms", w.measured}, {"error_percent", w.error_percent}});
+  return {{"n", r.n}, {"mape", r.mape}, {"within5", r.within5}, {"within10", r.within10},
+          {"kendall_tau", r.kendall_tau}, {"spearman", r.spearman}, {"worst", worst}};
+}
+
+}  // namespace
+
+void add_cost_commands(CLI::App& app, Context& ctx) {
+  // hwnas profile
+  {
+    auto* cmd = app.add_subcommand("profile", "Time every distinct layer of a space on this device into a latency table");
+    auto space = std::make_shared<SpaceArgs>();
+    auto timing = std::make_shared<TimingArgs>();
+    auto out = std::make_shared<std::string>();
+    auto resume = std::make_shared<bool>(false);
+    auto limit = std::make_shared<int64_t>(0);
+    add_space_args(*cmd, *space);
+    add_timing_args(*cmd, *timing);
+    cmd->add_option("--out,-o", *out, "Table file to write (JSON)")->required();
+    cmd->add_flag("--resume", *resume, "Continue an interrupted table at --out");
+    cmd->add_option("--limit", *limit, "Stop after this many new layers (0: all); resume later")->check(CLI::Range(int64_t{0}, int64_t{100000000}));
+    cmd->callback([&ctx, space, timing, out, resume, limit] {
+      ctx.action = [&ctx, space, timing, out, resume, limit] {
+        auto s = space->make();
+        Progress bar(*ctx.err, "profile " + s->name());
+        auto opts = timing->options().out(*out).resume(*resume).max_new_entries(*limit).on_progress(
+            [&bar](int64_t done, int64_t total, const std::string&) { bar.update(done, total); });
+        const auto universe = s->layer_universe().size();
+        auto table = cost::profile_space(*s, opts);
+        *ctx.out << fmt::format("{} of {} layers of space {} in {} (device {}, {} threads, batch {})\n", table.size(),
+                                universe, s->name(), *out, table.device.name, table.device.threads, table.device.batch);
+      };
+    });
+  }
+  // hwnas measure
+  {
+    auto* cmd = app.add_subcommand("measure", "Time a whole network on this device");
+    auto space = std::make_shared<SpaceArgs>();
+    auto timing = std::make_shared<TimingArgs>();
+    auto arch = std::make_shared<std::string>();
+    add_space_args(*cmd, *space);
+    add_timing_args(*cmd, *timing);
+    cmd->add_option("--arch,-a", *arch, "The architecture's canonical string")->required();
+    cmd->callback([&ctx, space, timing, arch] {
+      ctx.action = [&ctx, space, timing, arch] {
+        auto s = space->make();
+        auto t = cost::measure_network(*s, s->parse(*arch), timing->options());
+        *ctx.out << fmt::format("mean {:.4f} ms  std {:.4f}  median {:.4f}  runs {} (outliers dropped {})\n", t.mean_ms,
+                                t.std_ms, t.median_ms, t.count, t.outliers);
+      };
+    });
+  }
+  // hwnas latency
+  {
+    auto* cmd = app.add_subcommand("latency", "Predict an architecture's latency from a table");
+    auto space = std::make_shared<SpaceArgs>();
+    auto table = std::make_shared<std::string>();
+    auto arch = std::make_shared<std::string>();
+    auto fallback = std::make_shared<std::string>("error");
+    auto metric = std::make_shared<std::string>("mean_ms");
+    add_space_args(*cmd, *space);
+    cmd->add_option("--table,-t", *table, "Latency table (JSON)")->required();
+    cmd->add_option("--arch,-a", *arch, "The architecture's canonical string")->required();
+    cmd->add_option("--fallback", *fallback, "Missing layers: error or nearest")->check(CLI::IsMember({"error", "nearest"}))->capture_default_str();
+    cmd->add_option("--metric", *metric, "mean_ms or an extra metric of the table")->capture_default_str();
+    cmd->callback([&ctx, space, table, arch, fallback, metric] {
+      ctx.action = [&ctx, space, table, arch, fallback, metric] {
+        auto s = shared_space(*space);
+        cost::LatencyModel model(load_table(*table), s,
+                                 cost::LatencyOptions()
+                                     .fallback(*fallback == "nearest" ? cost::Fallback::kNearest : cost::Fallback::kError)
+                                     .metric(*metric));
+        auto a = s->parse(*arch);
+        *ctx.out << fmt::format("{} {:.4f}\n", model.name(), model.predict(a));
+        for (const auto& [kind, v] : model.by_kind(a)) *ctx.out << fmt::format("  {:<20} {:.4f}\n", kind, v);
+      };
+    });
+  }
+  // hwnas table import-ofa
+  {
+    auto* cmd = app.add_subcommand("table", "Latency-table tools");
+    cmd->require_subcommand(1);
+    auto* imp = cmd->add_subcommand("import-ofa", "Convert Once-for-All's YAML latency tables into an hwnas table");
+    auto dir = std::make_shared<std::string>();
+    auto device = std::make_shared<std::string>("note10");
+    auto out = std::make_shared<std::string>();
+    imp->add_option("--dir", *dir, "Folder with <resolution>_lookup_table.yaml files")->required();
+    imp->add_option("--device-name", *device, "Device name for the table")->capture_default_str();
+    imp->add_option("--out,-o", *out, "Table file to write")->required();
+    imp->callback([&ctx, dir, device, out] {
+      ctx.action = [&ctx, dir, device, out] {
+        auto t = cost::LatencyTable::from_ofa_yaml(*dir, *device);
+        t.save(*out);
+        *ctx.out << fmt::format("{} entries in {} resolution sections written to {} (use with --space ofa "
+                                "--space-config '{{\"width_mult\": 1.2}}')\n", t.size(), t.sections.size(), *out);
+      };
+    });
+  }
+  // hwnas calibrate
+  {
+    auto* cmd = app.add_subcommand("calibrate", "Check a latency table against whole-network measurements; optionally fit a correction");
+    auto space = std::make_shared<SpaceArgs>();
+    auto timing = std::make_shared<TimingArgs>();
+    auto table = std::make_shared<std::string>();
+    auto n = std::make_shared<int64_t>(100);
+    auto seed = std::make_shared<uint64_t>(0);
+    auto csv = std::make_shared<std::string>();
+    auto fit = std::make_shared<bool>(false);
+    auto save = std::make_shared<std::string>();
+    auto json = std::make_shared<std::string>();
+    add_space_args(*cmd, *space);
+    add_timing_args(*cmd, *timing);
+    cmd->add_option("--table,-t", *table, "Latency table (JSON)")->required();
+    cmd->add_option("-n,--num", *n, "Random archs to measure")->capture_default_str()->check(CLI::Range(int64_t{2}, int64_t{100000}));
+    cmd->add_option("--seed", *seed, "Seed of the sampled archs")->capture_default_str();
+    cmd->add_option("--measurements", *csv, "Use these whole-network measurements (CSV: arch,latency_ms) instead of measuring here");
+    cmd->add_flag("--fit", *fit, "Fit a correction on half the archs and report on the other half");
+    cmd->add_option("--save", *save, "With --fit: write the calibrated table here");
+    cmd->add_option("--json", *json, "Also write the report as JSON to this file");
+    cmd->callback([&ctx, space, timing, table, n, seed, csv, fit, save, json] {
+      ctx.action = [&ctx, space, timing, table, n, seed, csv, fit, save, json] {
+        HWNAS_CHECK_T(ConfigError, save->empty() || *fit, "--save needs --fit");
+        auto s = shared_space(*space);
+        auto t = load_table(*table);
+        std::vector<cost::Measurement> ms;
+        if (!csv->empty()) {
+          ms = cost::read_measurements_csv(*csv, *s);
+        } else {
+          Rng rng(*seed);
+          Progress bar(*ctx.err, "measure");
+          for (int64_t i = 0; i < *n; ++i) {
+            auto a = s->sample(rng);
+            ms.push_back({a, cost::measure_network(*s, a, timing->options()).mean_ms});
+            bar.update(i + 1, *n);
+          }
+        }
+        auto& o = *ctx.out;
+        const auto before = cost::evaluate_table(cost::LatencyModel(t, s, cost::LatencyOptions().use_calibration(false)), ms);
+        print_report(o, "table sum vs measured", before);
+        nlohmann::json out = {{"table", *table}, {"space", s->name()}, {"uncalibrated", report_json(before)}};
+        if (*fit) {
+          HWNAS_CHECK_T(ConfigError, ms.size() >= 6, "--fit needs at least 6 measured archs (half to fit, half to check)");
+          const size_t half = ms.size() / 2;
+          std::vector<cost::Measurement> train(ms.begin(), ms.begin() + static_cast<long>(half)), test(ms.begin() + static_cast<long>(half), ms.end());
+          auto fitted = std::make_shared<cost::LatencyTable>(*t);
+          cost::fit_calibration(*fitted, s, train);
+          const auto held_before = cost::evaluate_table(cost::LatencyModel(t, s, cost::LatencyOptions().use_calibration(false)), test);
+          const auto held_after = cost::evaluate_table(cost::LatencyModel(fitted, s), test);
+          print_report(o, "held-out, before calibration", held_before);
+          print_report(o, "held-out, after calibration", held_after);
+          o << fmt::format("correction: offset {:.4f} ms", fitted->calibration_offset_ms);
+          for (const auto& [k, v] : fitted->calibration_scale) o << fmt::format(", {} x{:.3f}", k, v);
+          o << "\n";
+          out["held_out_uncalibrated"] = report_json(held_before);
+          out["held_out_calibrated"] = report_json(held_after);
+          out["correction"] = {{"offset_ms", fitted->calibration_offset_ms}, {"scale", fitted->calibration_scale}};
+          if (!save->empty()) {
+            fitted->save(*save);
+            o << "calibrated table written to " << *save << "\n";
+          }
+        }
+        if (!json->empty()) write_file_atomic(*json, out.dump(2) + "\n");
+      };
+    });
+  }
+}
+
+}  // namespace hwnas::cli

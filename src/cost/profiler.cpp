@@ -1,0 +1,225 @@
+#include "hwnas/cost/profiler.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "hwnas/core/error.h"
+#include "hwnas/core/threads.h"
+#include "hwnas/nn/network.h"
+#include "hwnas/nn/ops.h"
+#include "hwnas/search_spaces/darts/darts.h"
+#include "hwnas/search_spaces/mobilenet/chain.h"
+#include "hwnas/search_spaces/nb201/nb201.h"
+#include "hwnas/version.h"
+
+namespace hwnas::cost {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace tn = torch::nn;
+
+torch::Tensor activate(const torch::Tensor& x, int64_t act) {
+  switch (act) {
+    case 1: return torch::relu(x);
+    case 2: return torch::hardtanh(x, 0.0, 6.0);
+    case 3: return torch::hardswish(x);
+    default: return x;
+  }
+}
+
+// A module for one layer spec and the function that runs it on a fixed input.
+std::function<void()> make_runner(const LayerSpec& l, int64_t batch) {
+  const auto& in = l.input;
+  auto x = torch::randn({batch, in.c, in.h, in.w});
+  BuildOptions bn;
+  std::shared_ptr<nn::Op> op;
+  const std::string& k = l.kind;
+  if (k == "conv_bn" || k == "relu_conv_bn" || k == "conv_bn_act") {
+    op = std::make_shared<nn::ConvBn>(nn::ConvBnOptions(in.c, l.output.c, l.attr("k"))
+                                          .stride(l.attr_or("s", 1))
+                                          .groups(l.attr_or("g", 1))
+                                          .relu_first(k == "relu_conv_bn"));
+    op->eval();
+    const int64_t act = l.attr_or("act", 0);
+    return [op, x, act] { activate(op->forward(x), act); };
+  }
+  if (k == "conv_act") {
+    auto conv = tn::Conv2d(tn::Conv2dOptions(in.c, l.output.c, l.attr("k")).padding(l.attr("k") / 2).bias(false));
+    const int64_t act = l.attr_or("act", 0);
+    return [conv, x, act]() mutable { activate(conv->forward(x), act); };
+  }
+  if (k == "mbconv") op = spaces::make_mbconv_layer(l, bn);
+  else if (k == "nb201_resblock") op = spaces::make_nb201_layer(l, bn);
+  else if (k == "sep_conv" || k == "dil_conv" || k == "factorized_reduce" || k == "darts_aux_head")
+    op = spaces::make_darts_layer(l, bn);
+  else if (k == "avg_pool" || k == "max_pool")
+    op = std::make_shared<nn::Pool>(k == "avg_pool" ? nn::Pool::Kind::kAvg : nn::Pool::Kind::kMax, l.attr("k"), l.attr_or("s", 1));
+  if (op) {
+    op->eval();
+    return [op, x] { op->forward(x); };
+  }
+  if (k == "add") {
+    std::vector<torch::Tensor> xs;
+    for (int64_t i = 0; i < l.attr("n"); ++i) xs.push_back(torch::randn({batch, in.c, in.h, in.w}));
+    return [xs] {
+      auto s = xs[0];
+      for (size_t i = 1; i < xs.size(); ++i) s = s + xs[i];
+    };
+  }
+  if (k == "bn_relu") {
+    auto norm = tn::BatchNorm2d(in.c);
+    norm->eval();
+    return [norm, x]() mutable { torch::relu(norm->forward(x)); };
+  }
+  if (k == "global_avg_pool") return [x] { x.mean({2, 3}, true); };
+  if (k == "linear") {
+    auto fc = tn::Linear(tn::LinearOptions(in.numel(), l.output.numel()).bias(l.attr_or("bias", 1) != 0));
+    auto flat = x.flatten(1);
+    return [fc, flat]() mutable { fc->forward(flat); };
+  }
+  throw NotFoundError(detail::concat("The profiler cannot build layer kind '", k, "' (", l.key(), ")"));
+}
+
+std::string today() {
+  std::time_t t = std::time(nullptr);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", std::gmtime(&t));
+  return buf;
+}
+
+void check_device(const ProfileOptions& o) {
+  HWNAS_CHECK_T(ConfigError, o.device() == "cpu" || o.device() == "cuda", "Unknown device '", o.device(),
+                "'; devices: cpu, cuda");
+  HWNAS_CHECK_T(ConfigError, o.device() == "cpu" || torch::cuda::is_available(), "Device 'cuda' is not available: this ",
+                "LibTorch build has no CUDA (torch::cuda::is_available() is false); use --device cpu");
+  HWNAS_CHECK_T(ConfigError, o.device() == "cpu", "Profiling on CUDA is not implemented in this build; use --device cpu");
+  HWNAS_CHECK_T(ConfigError, o.batch() >= 1, "Expected a batch size >= 1, but got ", o.batch());
+}
+
+}  // namespace
+
+std::function<void()> layer_runner(const LayerSpec& layer, int64_t batch) {
+  HWNAS_CHECK_T(ConfigError, batch >= 1, "Expected a batch size >= 1, but got ", batch);
+  auto run = make_runner(layer, batch);
+  return [run] {
+    torch::NoGradGuard no_grad;
+    run();
+  };
+}
+
+Timing time_runs(const std::function<void()>& fn, const TimingOptions& o) {
+  HWNAS_CHECK_T(ConfigError, o.min_runs() >= 1 && o.max_runs() >= o.min_runs() && o.warmup() >= 0,
+                "Expected warmup >= 0 and 1 <= min_runs <= max_runs, but got warmup=", o.warmup(), " min_runs=",
+                o.min_runs(), " max_runs=", o.max_runs());
+  for (int64_t i = 0; i < o.warmup(); ++i) fn();
+  std::vector<double> ms;
+  const auto start = Clock::now();
+  while (static_cast<int64_t>(ms.size()) < o.max_runs()) {
+    const auto t0 = Clock::now();
+    fn();
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (static_cast<int64_t>(ms.size()) >= o.min_runs() &&
+        std::chrono::duration<double>(Clock::now() - start).count() >= o.min_seconds())
+      break;
+  }
+  auto sorted = ms;
+  std::sort(sorted.begin(), sorted.end());
+  auto median_of = [](const std::vector<double>& v) {
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  };
+  Timing t;
+  t.median_ms = median_of(sorted);
+  std::vector<double> dev;
+  for (double v : sorted) dev.push_back(std::abs(v - t.median_ms));
+  std::sort(dev.begin(), dev.end());
+  const double limit = t.median_ms + 5 * 1.4826 * median_of(dev);
+  double sum = 0, sq = 0;
+  for (double v : sorted) {
+    if (v > limit && dev.back() > 0) {
+      ++t.outliers;
+      continue;
+    }
+    sum += v;
+    sq += v * v;
+    ++t.count;
+  }
+  t.mean_ms = sum / static_cast<double>(t.count);
+  t.std_ms = t.count > 1 ? std::sqrt(std::max(0.0, (sq - sum * sum / static_cast<double>(t.count)) / static_cast<double>(t.count - 1))) : 0;
+  return t;
+}
+
+LatencyTable profile_space(const SearchSpace& space, const ProfileOptions& o) {
+  check_device(o);
+  const int threads = set_threads(o.threads());
+  LatencyTable table;
+  const bool exists = !o.out().empty() && std::filesystem::exists(o.out());
+  if (exists) {
+    HWNAS_CHECK_T(ConfigError, o.resume(), "The table '", o.out(), "' exists; pass --resume to continue it, or choose another --out");
+    table = LatencyTable::load(o.out());
+    HWNAS_CHECK_T(ConfigError, table.space == space.name() && table.space_config == space.config(), "Cannot resume '",
+                  o.out(), "': it is for space '", table.space, "' with config ", table.space_config.dump(),
+                  ", not '", space.name(), "' with ", space.config().dump());
+    HWNAS_CHECK_T(ConfigError, table.device.threads == threads && table.device.batch == o.batch(), "Cannot resume '",
+                  o.out(), "': it was measured with ", table.device.threads, " threads and batch ", table.device.batch,
+                  ", not ", threads, " and ", o.batch());
+  } else {
+    table.space = space.name();
+    table.space_config = space.config();
+    table.device.name = o.device_name();
+    table.device.description = "hwnas profile on " + o.device();
+    table.device.framework = "libtorch";
+    table.device.framework_version = TORCH_VERSION;
+    table.device.threads = threads;
+    table.device.batch = o.batch();
+    table.device.method = "hwnas " + std::string(kVersion) + " profiler: eval mode, no grad, " +
+                          std::to_string(o.timing().warmup()) + " warm-up runs, >= " +
+                          std::to_string(o.timing().min_runs()) + " runs and >= " + std::to_string(o.timing().min_seconds()) +
+                          " s per layer, slow outliers dropped";
+    table.device.date = today();
+  }
+  const auto layers = space.layer_universe();
+  int64_t done = 0, added = 0;
+  auto last_save = Clock::now();
+  for (const auto& layer : layers) {
+    const std::string key = layer.key();
+    if (!table.find("", key)) {
+      if (o.max_new_entries() > 0 && added >= o.max_new_entries()) break;
+      const Timing t = time_runs(layer_runner(layer, o.batch()), o.timing());
+      table.set("", key, LatencyEntry{t.mean_ms, t.std_ms, t.count, {{"median_ms", t.median_ms}}});
+      ++added;
+      if (!o.out().empty() && std::chrono::duration<double>(Clock::now() - last_save).count() >= o.save_every_seconds()) {
+        table.save(o.out());
+        last_save = Clock::now();
+      }
+    }
+    ++done;
+    if (o.on_progress()) o.on_progress()(done, static_cast<int64_t>(layers.size()), key);
+  }
+  if (!o.out().empty()) table.save(o.out());
+  spdlog::debug("profiled {} new layers of space {} ({} in the table)", added, space.name(), table.size());
+  return table;
+}
+
+Timing measure_network(const SearchSpace& space, const Arch& arch, const ProfileOptions& o) {
+  check_device(o);
+  set_threads(o.threads());
+  auto net = space.build(arch);
+  net->eval();
+  const auto in = space.input_shape_of(arch);
+  auto x = torch::randn({o.batch(), in.c, in.h, in.w});
+  return time_runs(
+      [&] {
+        torch::NoGradGuard no_grad;
+        net->forward(x);
+      },
+      o.timing());
+}
+
+}  // namespace hwnas::cost
