@@ -5,6 +5,7 @@
 
 #include "hwnas/cost/analytic.h"
 #include "hwnas/core/search_space.h"
+#include "hwnas/core/threads.h"
 #include "hwnas/nn/network.h"
 
 namespace {
@@ -46,7 +47,8 @@ void BM_Nb201Build(benchmark::State& state) {
 BENCHMARK(BM_Nb201Build)->Unit(benchmark::kMillisecond);
 
 void BM_Nb201TrainStepFashionMnistShape(benchmark::State& state) {
-  torch::set_num_threads(static_cast<int>(state.range(0)));
+  hwnas::tune_allocator();
+  hwnas::set_threads(static_cast<int>(state.range(0)));
   auto space = hwnas::make_space("nb201", {{"input_channels", 1}, {"input_size", 28}});
   auto arch = space->parse(
       "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|");

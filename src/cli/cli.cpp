@@ -90,6 +90,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
 
   set_verbosity(quiet ? Verbosity::kQuiet : verbose ? Verbosity::kVerbose : Verbosity::kNormal);
   try {
+    tune_allocator();
     set_threads(threads);
     if (ctx.action) ctx.action();
     return 0;

@@ -210,11 +210,13 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
           print_report(o, "held-out, before calibration", held_before);
           print_report(o, "held-out, after calibration", held_after);
           o << fmt::format("correction: offset {:.4f} ms", fitted->calibration_offset_ms);
-          for (const auto& [k, v] : fitted->calibration_scale) o << fmt::format(", {} x{:.3f}", k, v);
+          for (const auto& [k, v] : fitted->calibration_scale)
+            o << fmt::format(", {} x{:.3f} {:+.4f} ms/layer", k, v, fitted->calibration_per_layer[k]);
           o << "\n";
           out["held_out_uncalibrated"] = report_json(held_before);
           out["held_out_calibrated"] = report_json(held_after);
-          out["correction"] = {{"offset_ms", fitted->calibration_offset_ms}, {"scale", fitted->calibration_scale}};
+          out["correction"] = {{"offset_ms", fitted->calibration_offset_ms}, {"scale", fitted->calibration_scale},
+                               {"per_layer_ms", fitted->calibration_per_layer}};
           if (!save->empty()) {
             fitted->save(*save);
             o << "calibrated table written to " << *save << "\n";

@@ -40,39 +40,48 @@ void fit_calibration(LatencyTable& table, const std::shared_ptr<const SearchSpac
   auto raw = std::make_shared<LatencyTable>(table);
   raw->calibrated = false;
   LatencyModel model(raw, space);
-  std::vector<std::map<std::string, double>> parts;
+  std::vector<std::map<std::string, double>> sums, counts;
   std::set<std::string> kinds;
   for (const auto& m : ms) {
-    parts.push_back(model.by_kind(m.arch));
-    for (const auto& [k, v] : parts.back())
+    sums.push_back(model.by_kind(m.arch));
+    counts.push_back(model.count_by_kind(m.arch));
+    for (const auto& [k, v] : sums.back())
       if (k != "overhead") kinds.insert(k);
   }
+  // Per kind k: measured ~ offset + sum_k scale_k * table_sum_k + per_layer_k * count_k.
+  // A ridge pulls every scale towards 1 and every per-layer term towards 0, each weighted
+  // by the magnitude of its feature, so kinds the archs barely vary stay near the table.
   const std::vector<std::string> cols(kinds.begin(), kinds.end());
   const auto n = static_cast<Eigen::Index>(ms.size()), p = static_cast<Eigen::Index>(cols.size());
-  // Unknowns: one scale per kind, then the offset. Rows: measurements, then the ridge rows
-  // pulling every scale towards 1 (scaled by the typical magnitude of its feature).
-  Eigen::MatrixXd A = Eigen::MatrixXd::Zero(n + p, p + 1);
-  Eigen::VectorXd y = Eigen::VectorXd::Zero(n + p);
+  Eigen::MatrixXd A = Eigen::MatrixXd::Zero(n + 2 * p, 2 * p + 1);
+  Eigen::VectorXd y = Eigen::VectorXd::Zero(n + 2 * p);
+  auto get = [](const std::map<std::string, double>& m, const std::string& k) {
+    auto it = m.find(k);
+    return it == m.end() ? 0.0 : it->second;
+  };
   for (Eigen::Index i = 0; i < n; ++i) {
-    const auto& part = parts[static_cast<size_t>(i)];
     for (Eigen::Index c = 0; c < p; ++c) {
-      auto it = part.find(cols[static_cast<size_t>(c)]);
-      A(i, c) = it == part.end() ? 0 : it->second;
+      A(i, c) = get(sums[static_cast<size_t>(i)], cols[static_cast<size_t>(c)]);
+      A(i, p + c) = get(counts[static_cast<size_t>(i)], cols[static_cast<size_t>(c)]);
     }
-    A(i, p) = 1;
+    A(i, 2 * p) = 1;
     y(i) = ms[static_cast<size_t>(i)].ms - table.overhead_ms;
   }
-  for (Eigen::Index c = 0; c < p; ++c) {
+  for (Eigen::Index c = 0; c < 2 * p; ++c) {
     const double w = std::sqrt(ridge) * (A.col(c).head(n).norm() + 1e-12);
     A(n + c, c) = w;
-    y(n + c) = w;
+    y(n + c) = c < p ? w : 0.0;
   }
   const Eigen::VectorXd x = A.colPivHouseholderQr().solve(y);
   HWNAS_CHECK(x.allFinite(), "The calibration fit failed (non-finite solution); measure more archs");
   table.calibrated = true;
   table.calibration_scale.clear();
-  for (Eigen::Index c = 0; c < p; ++c) table.calibration_scale[cols[static_cast<size_t>(c)]] = x(c);
-  table.calibration_offset_ms = x(p);
+  table.calibration_per_layer.clear();
+  for (Eigen::Index c = 0; c < p; ++c) {
+    table.calibration_scale[cols[static_cast<size_t>(c)]] = x(c);
+    table.calibration_per_layer[cols[static_cast<size_t>(c)]] = x(p + c);
+  }
+  table.calibration_offset_ms = x(2 * p);
 }
 
 std::vector<Measurement> read_measurements_csv(const std::string& path, const SearchSpace& space, const std::string& column) {

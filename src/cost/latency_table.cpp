@@ -66,7 +66,8 @@ nlohmann::json LatencyTable::to_json() const {
                       {"key_format", key_format},
                       {"overhead_ms", overhead_ms},
                       {"sections", sec}};
-  if (calibrated) j["calibration"] = {{"offset_ms", calibration_offset_ms}, {"scale", calibration_scale}};
+  if (calibrated)
+    j["calibration"] = {{"offset_ms", calibration_offset_ms}, {"scale", calibration_scale}, {"per_layer_ms", calibration_per_layer}};
   return j;
 }
 
@@ -100,6 +101,8 @@ LatencyTable LatencyTable::from_json(const nlohmann::json& j, const std::string&
     t.calibrated = true;
     t.calibration_offset_ms = get_field<double>(j["calibration"], "offset_ms", where + " calibration");
     t.calibration_scale = get_field<std::map<std::string, double>>(j["calibration"], "scale", where + " calibration");
+    if (j["calibration"].contains("per_layer_ms"))
+      t.calibration_per_layer = get_field<std::map<std::string, double>>(j["calibration"], "per_layer_ms", where + " calibration");
   }
   const auto sections = get_field<nlohmann::json>(j, "sections", where);
   HWNAS_CHECK_T(DataError, sections.is_object(), where, ": 'sections' must be an object");
@@ -278,6 +281,12 @@ std::map<std::string, double> LatencyModel::by_kind(const Arch& arch) const {
   return out;
 }
 
+std::map<std::string, double> LatencyModel::count_by_kind(const Arch& arch) const {
+  std::map<std::string, double> out;
+  for (const auto& layer : space_->layers(arch)) out[layer.kind] += 1;
+  return out;
+}
+
 double LatencyModel::predict(const Arch& arch) const {
   const auto parts = by_kind(arch);
   const bool calibrate = options_.use_calibration() && table_->calibrated;
@@ -290,6 +299,11 @@ double LatencyModel::predict(const Arch& arch) const {
     }
     total += scale * v;
   }
+  if (calibrate && !table_->calibration_per_layer.empty())
+    for (const auto& [kind, n] : count_by_kind(arch)) {
+      auto it = table_->calibration_per_layer.find(kind);
+      if (it != table_->calibration_per_layer.end()) total += it->second * n;
+    }
   return total;
 }
 

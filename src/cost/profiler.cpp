@@ -157,6 +157,7 @@ Timing time_runs(const std::function<void()>& fn, const TimingOptions& o) {
 
 LatencyTable profile_space(const SearchSpace& space, const ProfileOptions& o) {
   check_device(o);
+  tune_allocator();
   const int threads = set_threads(o.threads());
   LatencyTable table;
   const bool exists = !o.out().empty() && std::filesystem::exists(o.out());
@@ -209,6 +210,7 @@ LatencyTable profile_space(const SearchSpace& space, const ProfileOptions& o) {
 
 Timing measure_network(const SearchSpace& space, const Arch& arch, const ProfileOptions& o) {
   check_device(o);
+  tune_allocator();
   set_threads(o.threads());
   auto net = space.build(arch);
   net->eval();

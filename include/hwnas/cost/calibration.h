@@ -1,8 +1,8 @@
 #pragma once
 // Calibration: does a latency table predict whole networks on its device? Compares the
-// table's sums with whole-network measurements, and fits a correction (a scale per layer
-// kind and a constant per-network offset, by regularised least squares) that is stored
-// in the table.
+// table's sums with whole-network measurements, and fits a correction (per layer kind a
+// scale on its table sum and a fixed cost per layer, plus a per-network offset, by
+// regularised least squares) that is stored in the table.
 #include <string>
 #include <vector>
 
@@ -33,8 +33,9 @@ struct CalibrationReport {
 /// Metrics of `model`'s predictions against the measurements.
 CalibrationReport evaluate_table(const LatencyModel& model, const std::vector<Measurement>& measurements);
 
-/// Fits the correction on `measurements` (uncalibrated sums per layer kind as features,
-/// plus a constant; ridge towards scale 1 with weight `ridge`) and stores it in `table`.
+/// Fits the correction on `measurements` (features: uncalibrated sums and layer counts per
+/// kind, and a constant; ridge towards scale 1 and per-layer 0 with weight `ridge`) and
+/// stores it in `table`.
 void fit_calibration(LatencyTable& table, const std::shared_ptr<const SearchSpace>& space,
                      const std::vector<Measurement>& measurements, double ridge = 1e-3);
 

@@ -9,7 +9,8 @@
 //               "batch", "dtype", "precision", "method", "date"},
 //    "space": "ofa", "space_config": {...}, "key_format": "hwnas" | "ofa",
 //    "overhead_ms": 0.0,
-//    "calibration": {"offset_ms": 0.3, "scale": {"mbconv": 1.1, ...}},      (optional)
+//    "calibration": {"offset_ms": 0.3, "scale": {"mbconv": 1.1, ...},
+//                    "per_layer_ms": {"mbconv": 0.02, ...}},                      (optional)
 //    "sections": {"": {"<layer key>": {"mean_ms", "std_ms", "count", "extra": {"energy_mj": ..}}}}}
 // Sections split a table by input resolution where keys alone do not (OFA's tables were
 // measured separately per resolution); hwnas's own tables use the one section "".
@@ -60,7 +61,8 @@ class LatencyTable {
   double overhead_ms = 0;  // added once per network
   bool calibrated = false;
   double calibration_offset_ms = 0;
-  std::map<std::string, double> calibration_scale;  // layer kind -> factor
+  std::map<std::string, double> calibration_scale;      // layer kind -> factor on its table sum
+  std::map<std::string, double> calibration_per_layer;  // layer kind -> ms added per layer
   std::map<std::string, std::unordered_map<std::string, LatencyEntry>> sections;
 
   /// Reads a table; throws DataError naming the file, the entry and the problem (bad JSON,
@@ -108,6 +110,8 @@ class LatencyModel {
   std::vector<double> predict(const std::vector<Arch>& archs) const;
   /// Uncalibrated sum per layer kind (plus "overhead"), for calibration.
   std::map<std::string, double> by_kind(const Arch& arch) const;
+  /// Number of layers per kind.
+  std::map<std::string, double> count_by_kind(const Arch& arch) const;
   /// The key a layer has in this table.
   std::string key(const LayerSpec& layer) const;
   const LatencyTable& table() const { return *table_; }
