@@ -330,6 +330,24 @@ std::vector<int> MobileNetSpace::parse_genes(const std::string& text) const {
   return genes;
 }
 
+BlockSpec MobileNetSpace::block(size_t i, const Candidate& cand) const {
+  const auto& slot = slots_[i];
+  const auto& st = config_.stages[static_cast<size_t>(slot.stage)];
+  BlockSpec b;
+  b.slot = choices_[i].name;
+  b.in = slot.in;
+  b.out = slot.out;
+  b.kernel = cand.kernel;
+  b.stride = slot.stride;
+  b.mid = slot.in * cand.expand;
+  b.groups = cand.groups;
+  b.act = st.act;
+  b.expand_conv = cand.expand != 1;
+  b.se_mid = st.se ? se_channels(b.mid) : 0;
+  b.residual = slot.skippable;
+  return b;
+}
+
 ChainNet MobileNetSpace::network(const std::vector<int>& genes) const {
   ChainNet net;
   net.input_channels = config_.input_channels;
@@ -341,20 +359,7 @@ ChainNet MobileNetSpace::network(const std::vector<int>& genes) const {
   for (size_t i = 0; i < slots_.size(); ++i) {
     const auto& cand = config_.candidates[static_cast<size_t>(genes[i])];
     if (cand.skip) continue;
-    const auto& slot = slots_[i];
-    const auto& st = config_.stages[static_cast<size_t>(slot.stage)];
-    BlockSpec b;
-    b.slot = choices_[i].name;
-    b.in = slot.in;
-    b.out = slot.out;
-    b.kernel = cand.kernel;
-    b.stride = slot.stride;
-    b.mid = slot.in * cand.expand;
-    b.groups = cand.groups;
-    b.act = st.act;
-    b.expand_conv = cand.expand != 1;
-    b.se_mid = st.se ? se_channels(b.mid) : 0;
-    b.residual = slot.skippable;
+    const BlockSpec b = block(i, cand);
     HWNAS_CHECK_T(InvalidArchError, b.in % b.groups == 0 && b.mid % b.groups == 0 && b.out % b.groups == 0,
                   "Block ", b.slot, " with candidate ", cand.name, ": ", b.groups, " groups do not divide its channels (",
                   b.in, ", ", b.mid, ", ", b.out, ")");
@@ -395,27 +400,13 @@ std::shared_ptr<nn::Supernet> MobileNetSpace::do_supernet(const SupernetOptions&
   }
   for (size_t i = 0; i < slots_.size(); ++i) {
     for (const auto& [g, ke] : by_groups) {
+      // One family of weights per group count. A candidate with expand 1 has no expand
+      // conv and runs on the first `in` channels of the family's depthwise weights.
       Candidate c;
       c.kernel = ke.first;
       c.expand = ke.second;
       c.groups = g;
-      const auto& slot = slots_[i];
-      const auto& st = config_.stages[static_cast<size_t>(slot.stage)];
-      BlockSpec b;
-      b.slot = choices_[i].name;
-      b.in = slot.in;
-      b.out = slot.out;
-      b.kernel = c.kernel;
-      b.stride = slot.stride;
-      b.mid = slot.in * c.expand;
-      b.groups = g;
-      b.act = st.act;
-      // One family of weights per group count. A candidate with expand 1 has no expand
-      // conv and runs on the first `in` channels of the family's depthwise weights.
-      b.expand_conv = c.expand != 1;
-      b.se_mid = st.se ? se_channels(b.mid) : 0;
-      b.residual = slot.skippable;
-      largest.blocks.push_back(b);
+      largest.blocks.push_back(block(i, c));
     }
   }
   auto self = std::make_shared<MobileNetSpace>(*this);

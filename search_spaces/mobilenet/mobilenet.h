@@ -90,6 +90,8 @@ class MobileNetSpace : public SearchSpace {
     int64_t in, out, stride;
     bool skippable;  // stride 1 and in == out
   };
+  // The block of slot i with a (non-skip) candidate.
+  BlockSpec block(size_t i, const Candidate& cand) const;
   MobileNetConfig config_;
   std::vector<Slot> slots_;
   std::vector<Choice> choices_;
