@@ -3,7 +3,8 @@
 //  2. table accuracy: 100 random archs measured whole vs the table's sum (MAPE, share
 //     within +-10%, Kendall tau), then a correction fitted on 50 and checked on the other 50;
 //  3. lookup throughput: archs per second for table latency and for analytic MACs (1 thread).
-// Usage: bench_latency [--threads 1,2] [--archs 100] [--space ofa|mobilenet|all] [--json out.json]
+// Usage: bench_latency [--threads 1,2] [--archs 100] [--space ofa|mobilenet|all] [--stat mean|median]
+//                      [--json out.json]
 #include <chrono>
 #include <cstring>
 #include <iostream>
@@ -30,7 +31,7 @@ nlohmann::json report(const hwnas::cost::CalibrationReport& r) {
 int main(int argc, char** argv) try {
   std::vector<int> thread_counts{1, 2};
   int archs = 100;
-  std::string which = "all", json_out;
+  std::string which = "all", json_out, stat = "mean";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--threads")) {
       thread_counts.clear();
@@ -39,6 +40,7 @@ int main(int argc, char** argv) try {
     } else if (!std::strcmp(argv[i], "--archs")) archs = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--space")) which = argv[i + 1];
     else if (!std::strcmp(argv[i], "--json")) json_out = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--stat")) stat = argv[i + 1];  // mean or median, for layers and networks
   }
   // OFA at three of its resolutions (a full 25-resolution table takes ~8x longer to profile).
   const std::vector<std::pair<std::string, nlohmann::json>> spaces = {
@@ -60,18 +62,20 @@ int main(int argc, char** argv) try {
       start = Clock::now();
       for (int i = 0; i < archs; ++i) {
         auto a = space->sample(rng);
-        ms.push_back({a, hwnas::cost::measure_network(*space, a, opts).mean_ms});
+        const auto t = hwnas::cost::measure_network(*space, a, opts);
+        ms.push_back({a, stat == "median" ? t.median_ms : t.mean_ms});
       }
       const double measure_s = seconds_since(start);
-      hwnas::cost::LatencyModel raw(table, space);
+      const auto lopts = hwnas::cost::LatencyOptions().metric(stat == "median" ? "median_ms" : "mean_ms");
+      hwnas::cost::LatencyModel raw(table, space, lopts);
       const auto all = hwnas::cost::evaluate_table(raw, ms);
       const size_t half = ms.size() / 2;
       std::vector<hwnas::cost::Measurement> fit(ms.begin(), ms.begin() + static_cast<long>(half)),
           held(ms.begin() + static_cast<long>(half), ms.end());
       auto calibrated = std::make_shared<hwnas::cost::LatencyTable>(*table);
-      hwnas::cost::fit_calibration(*calibrated, space, fit);
+      hwnas::cost::fit_calibration(*calibrated, space, fit, 1e-3, lopts);
       const auto before = hwnas::cost::evaluate_table(raw, held);
-      const auto after = hwnas::cost::evaluate_table(hwnas::cost::LatencyModel(calibrated, space), held);
+      const auto after = hwnas::cost::evaluate_table(hwnas::cost::LatencyModel(calibrated, space, lopts), held);
       // Lookup throughput, one thread.
       hwnas::set_threads(1);
       std::vector<hwnas::Arch> pool;
@@ -87,7 +91,7 @@ int main(int argc, char** argv) try {
       while (seconds_since(start) < 1.0)
         for (const auto& a : pool) sink += static_cast<double>(hwnas::cost::network_cost(space->layers(a)).macs), ++counted;
       const double macs_rate = counted / seconds_since(start);
-      nlohmann::json r = {{"space", name},          {"config", config},          {"threads", threads},
+      nlohmann::json r = {{"space", name},          {"config", config},          {"threads", threads}, {"stat", stat},
                           {"table_entries", table->size()}, {"profile_seconds", profile_s}, {"measure_seconds", measure_s},
                           {"all_uncalibrated", report(all)}, {"held_out_uncalibrated", report(before)},
                           {"held_out_calibrated", report(after)}, {"lookups_per_second", lookup_rate},

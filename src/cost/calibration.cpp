@@ -34,12 +34,12 @@ CalibrationReport evaluate_table(const LatencyModel& model, const std::vector<Me
 }
 
 void fit_calibration(LatencyTable& table, const std::shared_ptr<const SearchSpace>& space,
-                     const std::vector<Measurement>& ms, double ridge) {
+                     const std::vector<Measurement>& ms, double ridge, const LatencyOptions& options) {
   HWNAS_CHECK_T(ConfigError, ms.size() >= 3, "Fitting a calibration needs at least 3 measured archs, but got ", ms.size());
   HWNAS_CHECK_T(ConfigError, ridge >= 0, "Expected a ridge weight >= 0, but got ", ridge);
   auto raw = std::make_shared<LatencyTable>(table);
   raw->calibrated = false;
-  LatencyModel model(raw, space);
+  LatencyModel model(raw, space, LatencyOptions(options).use_calibration(false));
   std::vector<std::map<std::string, double>> sums, counts;
   std::set<std::string> kinds;
   for (const auto& m : ms) {
@@ -75,6 +75,7 @@ void fit_calibration(LatencyTable& table, const std::shared_ptr<const SearchSpac
   const Eigen::VectorXd x = A.colPivHouseholderQr().solve(y);
   HWNAS_CHECK(x.allFinite(), "The calibration fit failed (non-finite solution); measure more archs");
   table.calibrated = true;
+  table.calibration_metric = options.metric();
   table.calibration_scale.clear();
   table.calibration_per_layer.clear();
   for (Eigen::Index c = 0; c < p; ++c) {

@@ -67,7 +67,8 @@ nlohmann::json LatencyTable::to_json() const {
                       {"overhead_ms", overhead_ms},
                       {"sections", sec}};
   if (calibrated)
-    j["calibration"] = {{"offset_ms", calibration_offset_ms}, {"scale", calibration_scale}, {"per_layer_ms", calibration_per_layer}};
+    j["calibration"] = {{"offset_ms", calibration_offset_ms}, {"scale", calibration_scale},
+                        {"per_layer_ms", calibration_per_layer}, {"metric", calibration_metric}};
   return j;
 }
 
@@ -101,6 +102,7 @@ LatencyTable LatencyTable::from_json(const nlohmann::json& j, const std::string&
     t.calibrated = true;
     t.calibration_offset_ms = get_field<double>(j["calibration"], "offset_ms", where + " calibration");
     t.calibration_scale = get_field<std::map<std::string, double>>(j["calibration"], "scale", where + " calibration");
+    t.calibration_metric = j["calibration"].value("metric", "mean_ms");
     if (j["calibration"].contains("per_layer_ms"))
       t.calibration_per_layer = get_field<std::map<std::string, double>>(j["calibration"], "per_layer_ms", where + " calibration");
   }
@@ -290,6 +292,10 @@ std::map<std::string, double> LatencyModel::count_by_kind(const Arch& arch) cons
 double LatencyModel::predict(const Arch& arch) const {
   const auto parts = by_kind(arch);
   const bool calibrate = options_.use_calibration() && table_->calibrated;
+  HWNAS_CHECK_T(ConfigError, !calibrate || table_->calibration_metric == options_.metric(),
+                "The latency table for device '", table_->device.name, "' was calibrated for metric '",
+                table_->calibration_metric, "', not '", options_.metric(),
+                "'; use that metric or turn calibration off (use_calibration(false))");
   double total = calibrate ? table_->calibration_offset_ms : 0;
   for (const auto& [kind, v] : parts) {
     double scale = 1;

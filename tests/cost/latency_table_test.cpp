@@ -86,6 +86,9 @@ TEST_CASE("Latency model sums entries, applies calibration, and handles missing 
   const auto parts = LatencyModel(table, space).by_kind(arch);
   REQUIRE(LatencyModel(calibrated, space).predict(arch) == Approx(expected + 1.0 + parts.at("relu_conv_bn")));
   REQUIRE(LatencyModel(calibrated, space, LatencyOptions().use_calibration(false)).predict(arch) == Approx(expected));
+  // A correction fitted for latency does not apply to energy.
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, LatencyModel(calibrated, space, LatencyOptions().metric("energy_mj")).predict(arch),
+                          "calibrated for metric 'mean_ms', not 'energy_mj'", "use_calibration(false)");
 
   // A different input size: keys missing.
   auto other = std::shared_ptr<hwnas::SearchSpace>(hwnas::make_space("nb201", {{"input_size", 64}}));

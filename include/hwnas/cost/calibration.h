@@ -36,8 +36,10 @@ CalibrationReport evaluate_table(const LatencyModel& model, const std::vector<Me
 /// Fits the correction on `measurements` (features: uncalibrated sums and layer counts per
 /// kind, and a constant; ridge towards scale 1 and per-layer 0 with weight `ridge`) and
 /// stores it in `table`.
+/// `options.metric()` selects the table metric the correction is for (e.g. "median_ms").
 void fit_calibration(LatencyTable& table, const std::shared_ptr<const SearchSpace>& space,
-                     const std::vector<Measurement>& measurements, double ridge = 1e-3);
+                     const std::vector<Measurement>& measurements, double ridge = 1e-3,
+                     const LatencyOptions& options = {});
 
 /// Reads whole-network measurements made elsewhere: a CSV with a header row and the
 /// columns `arch` (canonical string) and a latency column (`latency_ms` by default).
