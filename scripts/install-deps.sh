@@ -13,6 +13,7 @@ packages=(
   libopenblas0-pthread    # fast BLAS behind LibTorch's matrix products (reference BLAS is ~15x slower)
   libeigen3-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcli11-dev catch2
   zlib1g-dev libyaml-cpp-dev
+  libxgboost-dev xgboost  # gradient-boosted tree predictor (C API; XGBoost's CMake package also needs its CLI)
   libbenchmark-dev
   dataset-fashion-mnist   # real data: /usr/share/datasets/fashion-mnist/*.gz
 )

@@ -2,6 +2,8 @@
 // Helpers shared by the tests.
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include <catch2/catch.hpp>
 
 #include "hwnas/core/error.h"
@@ -27,4 +29,7 @@
 namespace hwnas::test {
 /// A fresh empty folder under the build tree's test tmp dir.
 std::string temp_dir(const std::string& name);
+/// OFA's tutorial subnet (shared/data/ofa/README.md) as OFA's JSON, with arbitrary
+/// settings in the inactive block slots (OFA's sampler fills them too).
+nlohmann::json ofa_tutorial_subnet();
 }  // namespace hwnas::test

@@ -44,6 +44,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   ctx.err = &err;
   add_space_commands(app, ctx);
   add_cost_commands(app, ctx);
+  add_estimate_commands(app, ctx);
   add_demo_command(app, ctx);
 
   // An unknown command gets a message naming the valid ones (CLI11 would only say that

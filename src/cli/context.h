@@ -32,5 +32,6 @@ void add_space_args(CLI::App& cmd, SpaceArgs& args);
 void add_space_commands(CLI::App& app, Context& ctx);
 void add_demo_command(CLI::App& app, Context& ctx);
 void add_cost_commands(CLI::App& app, Context& ctx);
+void add_estimate_commands(CLI::App& app, Context& ctx);
 
 }  // namespace hwnas::cli

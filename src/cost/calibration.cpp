@@ -7,6 +7,7 @@
 
 #include <Eigen/Dense>
 
+#include "hwnas/core/arch_table.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/stats.h"
 
@@ -86,60 +87,14 @@ void fit_calibration(LatencyTable& table, const std::shared_ptr<const SearchSpac
 }
 
 std::vector<Measurement> read_measurements_csv(const std::string& path, const SearchSpace& space, const std::string& column) {
-  std::ifstream in(path);
-  HWNAS_CHECK_T(DataError, in.good(), "Cannot read the measurements CSV '", path, "': no such file or not readable");
-  // Splits a CSV line, honouring double quotes (arch strings contain commas).
-  auto split = [](const std::string& line) {
-    std::vector<std::string> out(1);
-    bool quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-      const char c = line[i];
-      if (c == '"') {
-        if (quoted && i + 1 < line.size() && line[i + 1] == '"') {
-          out.back() += '"';
-          ++i;
-        } else {
-          quoted = !quoted;
-        }
-      } else if (c == ',' && !quoted) {
-        out.emplace_back();
-      } else if (c != '\r') {
-        out.back() += c;
-      }
-    }
-    return out;
-  };
-  std::string line;
-  HWNAS_CHECK_T(DataError, static_cast<bool>(std::getline(in, line)), "The measurements CSV '", path, "' is empty");
-  const auto header = split(line);
-  const auto arch_col = std::find(header.begin(), header.end(), "arch") - header.begin();
-  const auto lat_col = std::find(header.begin(), header.end(), column) - header.begin();
-  HWNAS_CHECK_T(DataError, arch_col < static_cast<long>(header.size()) && lat_col < static_cast<long>(header.size()),
-                "The measurements CSV '", path, "' needs the columns 'arch' and '", column, "' in its header, but has: ", line);
+  const auto table = read_arch_table(path, space);
+  const auto ms = table.column(column);
   std::vector<Measurement> out;
-  for (int64_t row = 2; std::getline(in, line); ++row) {
-    if (line.empty()) continue;
-    const auto f = split(line);
-    HWNAS_CHECK_T(DataError, f.size() == header.size(), "Measurements CSV '", path, "' line ", row, ": expected ",
-                  header.size(), " fields, got ", f.size());
-    double ms = 0;
-    try {
-      size_t used = 0;
-      ms = std::stod(f[static_cast<size_t>(lat_col)], &used);
-      HWNAS_CHECK_T(DataError, used == f[static_cast<size_t>(lat_col)].size(), "trailing characters");
-    } catch (const std::exception&) {
-      throw DataError(detail::concat("Measurements CSV '", path, "' line ", row, ": '", f[static_cast<size_t>(lat_col)],
-                                     "' is not a number"));
-    }
-    HWNAS_CHECK_T(DataError, std::isfinite(ms) && ms > 0, "Measurements CSV '", path, "' line ", row,
-                  ": latency must be a positive number, but is ", ms);
-    try {
-      out.push_back({space.parse(f[static_cast<size_t>(arch_col)]), ms});
-    } catch (const Error& e) {
-      throw DataError(detail::concat("Measurements CSV '", path, "' line ", row, ": ", e.what()));
-    }
+  for (size_t r = 0; r < table.size(); ++r) {
+    HWNAS_CHECK_T(DataError, ms[r] > 0, "Measurements file '", path, "' line ", table.lines[r],
+                  ": latency must be a positive number, but is ", ms[r]);
+    out.push_back({table.archs[r], ms[r]});
   }
-  HWNAS_CHECK_T(DataError, !out.empty(), "The measurements CSV '", path, "' has no data rows");
   return out;
 }
 

@@ -29,6 +29,17 @@ TrainResult train(nn::Network& net, const data::Dataset& data, const TrainOption
   while (result.steps < total) {
     for (auto& batch : data::batches(data, o.batch_size(), &rng)) {
       if (result.steps >= total) break;
+      if (o.cosine() || o.warmup_steps() > 0) {
+        double lr = o.lr();
+        const int64_t t = result.steps, w = o.warmup_steps();
+        if (t < w) {
+          lr *= static_cast<double>(t + 1) / static_cast<double>(w);
+        } else if (o.cosine()) {
+          lr *= 0.5 * (1 + std::cos(M_PI * static_cast<double>(t - w) / static_cast<double>(std::max<int64_t>(total - w, 1))));
+        }
+        for (auto& group : sgd.param_groups())
+          static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+      }
       sgd.zero_grad();
       auto logits = net.forward(batch.images);
       auto loss = torch::nn::functional::cross_entropy(logits, batch.labels);

@@ -14,19 +14,7 @@ using hwnas::spaces::OfaOptions;
 using hwnas::spaces::OfaSpace;
 
 namespace {
-// OFA's tutorial subnet (shared/data/ofa/README.md), written with arbitrary settings in the
-// inactive block slots (OFA's sampler fills them too); they must not matter.
-nlohmann::json tutorial_subnet() {
-  const std::vector<std::vector<std::pair<int, int>>> stages = {
-      {{5, 3}, {3, 3}}, {{5, 4}, {3, 4}}, {{7, 6}, {7, 3}, {3, 4}}, {{5, 4}, {5, 4}, {7, 4}, {3, 3}}, {{3, 6}, {3, 6}, {5, 6}}};
-  nlohmann::json ks = nlohmann::json::array(), e = nlohmann::json::array();
-  for (const auto& st : stages)
-    for (size_t j = 0; j < 4; ++j) {
-      ks.push_back(j < st.size() ? st[j].first : 7);
-      e.push_back(j < st.size() ? st[j].second : 6);
-    }
-  return {{"ks", ks}, {"e", e}, {"d", {2, 2, 3, 4, 3}}, {"r", {192}}};
-}
+using hwnas::test::ofa_tutorial_subnet;
 
 // Means of an OFA latency table, read as plain text: "key:" lines followed by "mean: x".
 std::map<std::string, double> read_means(const std::string& path) {
@@ -44,11 +32,11 @@ std::map<std::string, double> read_means(const std::string& path) {
 
 TEST_CASE("ofa archs are OFA's JSON and canonical", "[spaces][ofa]") {
   OfaSpace space;
-  auto arch = space.from_json(tutorial_subnet());
+  auto arch = space.from_json(ofa_tutorial_subnet());
   auto again = space.parse(arch.str());
   REQUIRE(again == arch);
   // Inactive slots are canonical: the same network whatever OFA's sampler put there.
-  auto other = tutorial_subnet();
+  auto other = ofa_tutorial_subnet();
   other["ks"][3] = 3;
   other["e"][19] = 3;
   REQUIRE(space.from_json(other) == arch);
@@ -68,7 +56,7 @@ TEST_CASE("ofa archs are OFA's JSON and canonical", "[spaces][ofa]") {
 TEST_CASE("ofa layer keys are OFA's latency-table keys", "[spaces][ofa]") {
   // OFA's Note10 tables were measured for the width-1.2 network.
   OfaSpace space(OfaOptions().width_mult(1.2));
-  auto arch = space.from_json(tutorial_subnet());
+  auto arch = space.from_json(ofa_tutorial_subnet());
   auto means = read_means(std::string(HWNAS_SHARED_DIR) + "/data/ofa/note10_lut/192_lookup_table.yaml");
   double total = 0;
   for (const auto& layer : space.layers(arch)) {
@@ -83,7 +71,7 @@ TEST_CASE("ofa layer keys are OFA's latency-table keys", "[spaces][ofa]") {
 
 TEST_CASE("ofa encoding is OFA's 128-value predictor input", "[spaces][ofa]") {
   OfaSpace space;
-  auto v = space.encode(space.from_json(tutorial_subnet()));
+  auto v = space.encode(space.from_json(ofa_tutorial_subnet()));
   REQUIRE(v.size() == 128);
   float ones = 0;
   for (float x : v) ones += x;
@@ -109,16 +97,16 @@ TEST_CASE("ofa counted params equal the built modules", "[spaces][ofa]") {
 
 TEST_CASE("ofa refuses malformed archs naming the field", "[spaces][ofa]") {
   OfaSpace space;
-  auto j = tutorial_subnet();
+  auto j = ofa_tutorial_subnet();
   j["r"] = {190};
   REQUIRE_THROWS_WITH_ALL(hwnas::ParseError, space.from_json(j), "resolution 190 is off the grid", "188, 192");
-  j = tutorial_subnet();
+  j = ofa_tutorial_subnet();
   j["ks"][4] = 4;
   REQUIRE_THROWS_WITH_ALL(hwnas::ParseError, space.from_json(j), "ks[4] is 4", "allowed: 3, 5, 7");
-  j = tutorial_subnet();
+  j = ofa_tutorial_subnet();
   j.erase("d");
   REQUIRE_THROWS_WITH_ALL(hwnas::ParseError, space.from_json(j), "field 'd' is missing");
-  j = tutorial_subnet();
+  j = ofa_tutorial_subnet();
   j["d"] = {2, 2, 2};
   REQUIRE_THROWS_WITH_ALL(hwnas::ParseError, space.from_json(j), "'d' must be a list of 5");
   REQUIRE_THROWS_WITH_ALL(hwnas::ParseError, space.parse("{ks:"), "not JSON");

@@ -26,6 +26,10 @@ struct TrainOptions {
   HWNAS_ARG(int64_t, epochs) = 1;
   HWNAS_ARG(int64_t, batch_size) = 64;
   HWNAS_ARG(double, lr) = 0.05;
+  /// Cosine decay of the learning rate from `lr` to 0 over the run (after warm-up).
+  HWNAS_ARG(bool, cosine) = false;
+  /// Steps of linear warm-up from lr / warmup_steps to lr.
+  HWNAS_ARG(int64_t, warmup_steps) = 0;
   HWNAS_ARG(double, momentum) = 0.9;
   HWNAS_ARG(bool, nesterov) = true;
   HWNAS_ARG(double, weight_decay) = 5e-4;

@@ -1,0 +1,54 @@
+#pragma once
+// An ensemble of predictors: the mean of its members' predictions, with their spread as
+// the uncertainty (plus the members' own predictive variance where they have one).
+// Members are any registered predictors; `bootstrap` fits each on a resample of the rows.
+#include <memory>
+#include <vector>
+
+#include "hwnas/core/options.h"
+#include "hwnas/estimate/predictor.h"
+
+namespace hwnas::predictors {
+
+/// Either explicit members or `size` copies of one predictor (seeds seed, seed+1, ...
+/// when the predictor has a "seed" option). Examples:
+///   {"members": [{"predictor": "gp"}, {"predictor": "xgboost", "config": {"rounds": 100}}]}
+///   {"predictor": "mlp", "size": 5, "bootstrap": true}
+struct EnsembleOptions {
+  struct Member {
+    std::string predictor;
+    nlohmann::json config;
+  };
+  HWNAS_ARG(std::vector<Member>, members);
+  HWNAS_ARG(bool, bootstrap) = false;
+  HWNAS_ARG(uint64_t, seed) = 0;
+
+ public:
+  static EnsembleOptions from_json(const nlohmann::json& config);
+  nlohmann::json to_json() const;
+};
+
+class EnsemblePredictor : public estimate::Predictor {
+ public:
+  explicit EnsemblePredictor(EnsembleOptions options);
+  ~EnsemblePredictor() override;
+  std::string name() const override { return "ensemble"; }
+  nlohmann::json config() const override { return options_.to_json(); }
+  bool has_uncertainty() const override { return true; }
+  size_t size() const { return members_.size(); }
+
+ protected:
+  void do_fit(const estimate::Features& x, const std::vector<double>& y) override;
+  estimate::Prediction do_predict(const estimate::Features& x) const override;
+  nlohmann::json state() const override;
+  void load_state(const nlohmann::json& state) override;
+  int64_t min_rows() const override;
+
+ private:
+  EnsembleOptions options_;
+  std::vector<std::unique_ptr<estimate::Predictor>> members_;
+};
+
+void register_ensemble(estimate::PredictorRegistry& registry);
+
+}  // namespace hwnas::predictors

@@ -1,0 +1,281 @@
+#include "hwnas/predictors/mlp/mlp.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "estimate/predictor_util.h"
+#include "hwnas/core/config.h"
+#include "hwnas/core/error.h"
+#include "hwnas/core/io.h"
+#include "hwnas/core/random.h"
+#include "hwnas/core/search_space.h"
+
+namespace hwnas::predictors {
+
+// weights[i] is [out, in] (PyTorch's convention), biases[i] is [out]; ReLU between layers.
+struct MlpPredictor::Layers {
+  std::vector<torch::Tensor> weights, biases;
+
+  torch::Tensor forward(torch::Tensor h) const {
+    for (size_t i = 0; i < weights.size(); ++i) {
+      h = torch::addmm(biases[i], h, weights[i].t());
+      if (i + 1 < weights.size()) h = torch::relu(h);
+    }
+    return h.squeeze(1);
+  }
+  std::vector<torch::Tensor> parameters() const {
+    std::vector<torch::Tensor> p(weights);
+    p.insert(p.end(), biases.begin(), biases.end());
+    return p;
+  }
+  Layers clone() const {
+    Layers c;
+    for (const auto& w : weights) c.weights.push_back(w.detach().clone());
+    for (const auto& b : biases) c.biases.push_back(b.detach().clone());
+    return c;
+  }
+};
+
+namespace {
+
+nlohmann::json tensor_to_json(const torch::Tensor& t) {
+  auto c = t.detach().contiguous().to(torch::kFloat);
+  std::vector<float> data(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  return {{"shape", c.sizes().vec()}, {"data", data}};
+}
+
+torch::Tensor tensor_from_json(const nlohmann::json& j, const std::vector<int64_t>& shape,
+                               const std::string& what) {
+  HWNAS_CHECK_T(DataError, j.is_object() && j.contains("shape") && j.contains("data") &&
+                               j["shape"].is_array() && j["data"].is_array(),
+                what, " must be {\"shape\": [...], \"data\": [...]}");
+  const auto got = j["shape"].get<std::vector<int64_t>>();
+  HWNAS_CHECK_T(DataError, shape.empty() || got == shape, what, " has shape [",
+                fmt::format("{}", fmt::join(got, ", ")), "], expected [",
+                fmt::format("{}", fmt::join(shape, ", ")), "]");
+  int64_t n = 1;
+  for (auto s : got) n *= s;
+  HWNAS_CHECK_T(DataError, static_cast<int64_t>(j["data"].size()) == n, what, " has ",
+                j["data"].size(), " values for shape of ", n);
+  std::vector<float> data;
+  data.reserve(static_cast<size_t>(n));
+  for (size_t i = 0; i < j["data"].size(); ++i) {
+    const auto& v = j["data"][i];
+    HWNAS_CHECK_T(DataError, v.is_number() && std::isfinite(v.get<double>()), what, " value ", i,
+                  " is not a finite number");
+    data.push_back(v.get<float>());
+  }
+  return torch::from_blob(data.data(), got, torch::kFloat).clone();
+}
+
+torch::Tensor features_tensor(const estimate::Features& x) {
+  return torch::from_blob(const_cast<float*>(x.data.data()), {x.rows, x.cols}, torch::kFloat);
+}
+
+}  // namespace
+
+MlpOptions MlpOptions::from_json(const nlohmann::json& config) {
+  MlpOptions o;
+  ConfigReader r(config, "mlp predictor config");
+  o.hidden(r.get_int_list("hidden", o.hidden(), 1, 1 << 16));
+  o.epochs(r.get_int("epochs", o.epochs(), 1, 1000000));
+  o.batch_size(r.get_int("batch_size", o.batch_size(), 1, 1 << 20));
+  o.lr(r.get_double("lr", o.lr(), 1e-8, 10));
+  o.weight_decay(r.get_double("weight_decay", o.weight_decay(), 0, 10));
+  o.validation_fraction(r.get_double("validation_fraction", o.validation_fraction(), 0, 0.9));
+  o.patience(r.get_int("patience", o.patience(), 1, 1000000));
+  o.seed(static_cast<uint64_t>(r.get_int("seed", static_cast<int64_t>(o.seed()), 0, INT64_MAX)));
+  r.finish();
+  return o;
+}
+
+nlohmann::json MlpOptions::to_json() const {
+  return {{"hidden", hidden()}, {"epochs", epochs()}, {"batch_size", batch_size()}, {"lr", lr()},
+          {"weight_decay", weight_decay()}, {"validation_fraction", validation_fraction()},
+          {"patience", patience()}, {"seed", seed()}};
+}
+
+MlpPredictor::MlpPredictor(MlpOptions options)
+    : options_(std::move(options)), layers_(std::make_unique<Layers>()) {}
+MlpPredictor::~MlpPredictor() = default;
+
+void MlpPredictor::do_fit(const estimate::Features& x, const std::vector<double>& y) {
+  torch::NoGradGuard outer_no_grad;  // re-enabled for the training steps below
+  Rng rng(options_.seed());
+  std::tie(y_mean_, y_std_) = mean_std(y);
+
+  // Validation split for early stopping.
+  std::vector<int64_t> order(static_cast<size_t>(x.rows));
+  for (int64_t i = 0; i < x.rows; ++i) order[static_cast<size_t>(i)] = i;
+  rng.shuffle(order);
+  int64_t n_val = static_cast<int64_t>(std::floor(options_.validation_fraction() * static_cast<double>(x.rows)));
+  if (x.rows - n_val < 2) n_val = 0;
+  const std::vector<int64_t> val_idx(order.begin(), order.begin() + n_val);
+  const std::vector<int64_t> train_idx(order.begin() + n_val, order.end());
+  auto targets = [&](const std::vector<int64_t>& idx) {
+    std::vector<float> t;
+    for (auto i : idx) t.push_back(static_cast<float>((y[static_cast<size_t>(i)] - y_mean_) / y_std_));
+    return torch::tensor(t);
+  };
+  const auto xt = features_tensor(x.select(train_idx)).clone(), yt = targets(train_idx);
+  const auto xv = n_val > 0 ? features_tensor(x.select(val_idx)).clone() : torch::Tensor();
+  const auto yv = n_val > 0 ? targets(val_idx) : torch::Tensor();
+
+  // PyTorch's default Linear initialisation: U(-1/sqrt(in), 1/sqrt(in)), from our own RNG.
+  Layers net;
+  int64_t in = x.cols;
+  auto widths = options_.hidden();
+  widths.push_back(1);
+  for (int64_t out : widths) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+    auto uniform = [&](int64_t n) {
+      std::vector<float> v(static_cast<size_t>(n));
+      for (auto& e : v) e = static_cast<float>((2 * rng.uniform() - 1) * bound);
+      return torch::tensor(v);
+    };
+    net.weights.push_back(uniform(out * in).view({out, in}).set_requires_grad(true));
+    net.biases.push_back(uniform(out).set_requires_grad(true));
+    in = out;
+  }
+  torch::optim::Adam opt(net.parameters(),
+                         torch::optim::AdamOptions(options_.lr()).weight_decay(options_.weight_decay()));
+  Layers best = net.clone();
+  double best_val = INFINITY;
+  int64_t since_best = 0;
+  const int64_t n = xt.size(0), bs = std::min(options_.batch_size(), n);
+  std::vector<int64_t> perm(static_cast<size_t>(n));
+  epochs_run_ = 0;
+  for (int64_t epoch = 0; epoch < options_.epochs(); ++epoch) {
+    for (int64_t i = 0; i < n; ++i) perm[static_cast<size_t>(i)] = i;
+    rng.shuffle(perm);
+    const auto p = torch::tensor(perm);
+    {
+      torch::AutoGradMode grad(true);
+      for (int64_t b = 0; b < n; b += bs) {
+        const auto idx = p.slice(0, b, std::min(b + bs, n));
+        opt.zero_grad();
+        auto loss = torch::mse_loss(net.forward(xt.index_select(0, idx)), yt.index_select(0, idx));
+        loss.backward();
+        opt.step();
+      }
+    }
+    ++epochs_run_;
+    if (n_val > 0) {
+      const double val = torch::mse_loss(net.forward(xv), yv).item<double>();
+      HWNAS_CHECK_T(DataError, std::isfinite(val), "mlp predictor: validation loss became ", val,
+                    " at epoch ", epoch, "; lower \"lr\"");
+      if (val < best_val) {
+        best_val = val;
+        best = net.clone();
+        since_best = 0;
+      } else if (++since_best >= options_.patience()) {
+        break;
+      }
+    }
+  }
+  *layers_ = n_val > 0 ? best : net.clone();
+}
+
+estimate::Prediction MlpPredictor::do_predict(const estimate::Features& x) const {
+  torch::NoGradGuard no_grad;
+  const auto out = layers_->forward(features_tensor(x)).contiguous();
+  estimate::Prediction p;
+  p.mean.resize(static_cast<size_t>(x.rows));
+  const float* o = out.data_ptr<float>();
+  for (int64_t i = 0; i < x.rows; ++i) p.mean[static_cast<size_t>(i)] = y_mean_ + y_std_ * o[i];
+  return p;
+}
+
+nlohmann::json MlpPredictor::state() const {
+  nlohmann::json layers = nlohmann::json::array();
+  for (size_t i = 0; i < layers_->weights.size(); ++i)
+    layers.push_back({{"weight", tensor_to_json(layers_->weights[i])},
+                      {"bias", tensor_to_json(layers_->biases[i])}});
+  return {{"layers", layers}, {"y_mean", y_mean_}, {"y_std", y_std_}};
+}
+
+void MlpPredictor::load_state(const nlohmann::json& s) {
+  HWNAS_CHECK_T(DataError, s.is_object() && s.contains("layers") && s["layers"].is_array(),
+                "predictor state: missing array \"layers\"");
+  const auto& layers = s["layers"];
+  HWNAS_CHECK_T(DataError, layers.size() == options_.hidden().size() + 1, "predictor state: ",
+                layers.size(), " layers but \"hidden\" in the config has ", options_.hidden().size(),
+                " (expected hidden + 1)");
+  Layers net;
+  int64_t in = encoding().size;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const int64_t out = i < options_.hidden().size() ? options_.hidden()[i] : 1;
+    const auto what = fmt::format("predictor state: layers[{}]", i);
+    net.weights.push_back(tensor_from_json(layers[i].value("weight", nlohmann::json()), {out, in}, what + ".weight"));
+    net.biases.push_back(tensor_from_json(layers[i].value("bias", nlohmann::json()), {out}, what + ".bias"));
+    in = out;
+  }
+  *layers_ = std::move(net);
+  y_mean_ = read_number(s, "y_mean");
+  y_std_ = read_number(s, "y_std");
+}
+
+std::unique_ptr<MlpPredictor> MlpPredictor::from_state_dict(const nlohmann::json& sd,
+                                                            const estimate::EncodingInfo& encoding,
+                                                            const std::string& where) {
+  HWNAS_CHECK_T(DataError, sd.is_object(), where, ": expected a JSON object of tensors");
+  // Linear layers at Sequential indices 0, 2, 4, ... (ReLU at the odd ones).
+  std::vector<int64_t> hidden;
+  Layers net;
+  int64_t in = encoding.size;
+  try {
+    for (int idx = 0;; idx += 2) {
+      const auto wk = fmt::format("{}.weight", idx), bk = fmt::format("{}.bias", idx);
+      if (!sd.contains(wk)) break;
+      HWNAS_CHECK_T(DataError, sd.contains(bk), "missing \"", bk, "\"");
+      auto w = tensor_from_json(sd[wk], {}, "\"" + wk + "\"");
+      HWNAS_CHECK_T(DataError, w.dim() == 2 && w.size(1) == in, "\"", wk, "\" has shape ", w.sizes(),
+                    ", expected [out, ", in, "]");
+      const int64_t out = w.size(0);
+      net.weights.push_back(w);
+      net.biases.push_back(tensor_from_json(sd[bk], {out}, "\"" + bk + "\""));
+      hidden.push_back(out);
+      in = out;
+    }
+    HWNAS_CHECK_T(DataError, !hidden.empty(), "no \"0.weight\": not a Sequential state dict of Linear layers");
+    HWNAS_CHECK_T(DataError, hidden.back() == 1, "the last layer has ", hidden.back(),
+                  " outputs; a predictor needs 1");
+    HWNAS_CHECK_T(DataError, static_cast<size_t>(sd.size()) == 2 * hidden.size(), "has ", sd.size(),
+                  " entries but only ", 2 * hidden.size(), " form consecutive Linear layers 0, 2, 4, ...");
+  } catch (const DataError& e) {
+    throw DataError(fmt::format("{}: {}", where, e.what()));
+  }
+  hidden.pop_back();
+  auto p = std::make_unique<MlpPredictor>(MlpOptions().hidden(hidden));
+  *p->layers_ = std::move(net);
+  p->y_mean_ = 0;
+  p->y_std_ = 1;
+  p->mark_fitted(encoding);
+  return p;
+}
+
+std::unique_ptr<MlpPredictor> import_ofa_accuracy_predictor(const std::string& path,
+                                                            const SearchSpace& ofa_space) {
+  HWNAS_CHECK_T(ConfigError, ofa_space.name() == "ofa" && ofa_space.encoding_size() == 128,
+                "Once-for-All's accuracy predictor works on the 'ofa' space's 128-value encoding, "
+                "not on space '", ofa_space.name(), "'");
+  nlohmann::json sd;
+  try {
+    sd = nlohmann::json::parse(read_file(path, "OFA accuracy predictor"));
+  } catch (const nlohmann::json::parse_error& e) {
+    throw DataError(fmt::format("OFA accuracy predictor {} is not valid JSON: {}", path, e.what()));
+  }
+  auto p = MlpPredictor::from_state_dict(sd, estimate::EncodingInfo::of(ofa_space), "OFA accuracy predictor " + path);
+  p->set_target("imagenet_top1");
+  return p;
+}
+
+void register_mlp(estimate::PredictorRegistry& registry) {
+  registry.add("mlp", "Multi-layer perceptron (LibTorch), Adam with early stopping",
+               [](const nlohmann::json& c) { return std::make_unique<MlpPredictor>(MlpOptions::from_json(c)); });
+}
+
+}  // namespace hwnas::predictors

@@ -1,0 +1,53 @@
+#pragma once
+// Gradient-boosted regression trees through XGBoost's C API (Debian's libxgboost-dev).
+// The trained booster is saved inside the predictor file as XGBoost's own JSON model.
+#include <memory>
+#include <string>
+
+#include "hwnas/core/options.h"
+#include "hwnas/estimate/predictor.h"
+
+namespace hwnas::predictors {
+
+/// Example: make_predictor("xgboost", {{"rounds", 300}, {"max_depth", 4}})
+/// Field names follow XGBoost's parameters (rounds = num_boost_round).
+struct XgboostOptions {
+  HWNAS_ARG(int64_t, rounds) = 200;
+  HWNAS_ARG(int64_t, max_depth) = 6;
+  /// Learning rate (XGBoost's eta).
+  HWNAS_ARG(double, eta) = 0.1;
+  HWNAS_ARG(double, subsample) = 1.0;
+  HWNAS_ARG(double, colsample_bytree) = 1.0;
+  HWNAS_ARG(double, min_child_weight) = 1.0;
+  /// L2 regularisation of leaf weights (XGBoost's lambda).
+  HWNAS_ARG(double, reg_lambda) = 1.0;
+  HWNAS_ARG(int64_t, threads) = 1;
+  HWNAS_ARG(uint64_t, seed) = 0;
+
+ public:
+  static XgboostOptions from_json(const nlohmann::json& config);
+  nlohmann::json to_json() const;
+};
+
+class XgboostPredictor : public estimate::Predictor {
+ public:
+  explicit XgboostPredictor(XgboostOptions options = {});
+  ~XgboostPredictor() override;
+  std::string name() const override { return "xgboost"; }
+  nlohmann::json config() const override { return options_.to_json(); }
+
+ protected:
+  void do_fit(const estimate::Features& x, const std::vector<double>& y) override;
+  estimate::Prediction do_predict(const estimate::Features& x) const override;
+  nlohmann::json state() const override;
+  void load_state(const nlohmann::json& state) override;
+
+ private:
+  void new_booster(void* dtrain);  // with the options' parameters
+  XgboostOptions options_;
+  void* booster_ = nullptr;  // BoosterHandle
+};
+
+void register_xgboost(estimate::PredictorRegistry& registry);
+
+}  // namespace hwnas::predictors

@@ -1,0 +1,471 @@
+// hwnas evaluate / proxies / predictor: accuracy estimation from the command line.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <ostream>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/context.h"
+#include "cli/progress.h"
+#include "hwnas/core/arch_table.h"
+#include "hwnas/core/config.h"
+#include "hwnas/core/error.h"
+#include "hwnas/core/io.h"
+#include "hwnas/core/stats.h"
+#include "hwnas/data/fashion_mnist.h"
+#include "hwnas/data/synthetic.h"
+#include "hwnas/estimate/evaluator.h"
+#include "hwnas/estimate/inherited.h"
+#include "hwnas/estimate/predictor.h"
+#include "hwnas/estimate/proxies.h"
+#include "hwnas/estimate/short_training.h"
+#include "hwnas/nn/supernet.h"
+#include "hwnas/predictors/mlp/mlp.h"
+
+namespace hwnas::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using estimate::Metrics;
+
+// --- data ----------------------------------------------------------------------------
+
+struct DataArgs {
+  std::string data = "fashion-mnist";
+  std::string dir;
+  int64_t train_size = 5000;
+  int64_t valid_size = 1000;
+  uint64_t seed = 0;
+};
+
+void add_data_args(CLI::App& cmd, DataArgs& a) {
+  cmd.add_option("--data", a.data, "Dataset: fashion-mnist or synthetic")
+      ->check(CLI::IsMember({"fashion-mnist", "synthetic"}))->capture_default_str();
+  cmd.add_option("--data-dir", a.dir, "Fashion-MNIST folder (default: $HWNAS_FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist)");
+  cmd.add_option("--train-size", a.train_size, "Training images (the first of the training file)")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{60000}));
+  cmd.add_option("--valid-size", a.valid_size, "Validation images (held out: the next ones of the training file)")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{59999}));
+}
+
+// (train, validation): disjoint parts of the training file; the test file is kept for
+// final evaluation (hwnas train).
+std::pair<data::Dataset, data::Dataset> load_data(const DataArgs& a) {
+  data::Dataset all;
+  if (a.data == "synthetic") {
+    all = data::make_synthetic(data::SyntheticOptions().samples(a.train_size + a.valid_size).seed(a.seed));
+  } else {
+    HWNAS_CHECK_T(ConfigError, a.train_size + a.valid_size <= 60000, "--train-size + --valid-size is ",
+                  a.train_size + a.valid_size, " but Fashion-MNIST has 60,000 training images");
+    all = data::load_fashion_mnist(data::FashionMnistOptions().root(a.dir).limit(a.train_size + a.valid_size));
+  }
+  return {all.slice(0, a.train_size), all.slice(a.train_size, a.train_size + a.valid_size)};
+}
+
+// The space, with its input and class count set from the data where the space has those
+// settings and the user did not set them.
+std::shared_ptr<SearchSpace> space_for_data(const SpaceArgs& s, const data::Dataset& d) {
+  auto config = s.config.empty() ? nlohmann::json::object() : parse_json_arg(s.config, "--space-config");
+  const auto defaults = make_space(s.name, config)->config();
+  const auto& shape = d.images.sizes();
+  const std::pair<const char*, int64_t> fits[] = {
+      {"input_channels", shape[1]}, {"input_size", shape[2]}, {"num_classes", d.num_classes}};
+  for (const auto& [key, value] : fits)
+    if (defaults.contains(key) && !config.contains(key)) config[key] = value;
+  return make_space(s.name, config);
+}
+
+// --- archs ---------------------------------------------------------------------------
+
+// Archs from a file (arch table, or one canonical string per line), else `n` distinct
+// samples.
+std::vector<Arch> archs_to_evaluate(const SearchSpace& space, const std::string& file, int64_t n, uint64_t seed) {
+  std::vector<Arch> archs;
+  if (!file.empty()) {
+    const auto ext = fs::path(file).extension().string();
+    if (ext == ".csv" || ext == ".json" || ext == ".jsonl") return read_arch_table(file, space).archs;
+    std::ifstream in(file);
+    HWNAS_CHECK_T(DataError, in.good(), "Cannot read the arch list '", file, "'");
+    std::string line;
+    for (int64_t row = 1; std::getline(in, line); ++row) {
+      if (line.find_first_not_of(" \t\r") == std::string::npos || line[0] == '#') continue;
+      try {
+        archs.push_back(space.parse(line));
+      } catch (const Error& e) {
+        throw DataError(fmt::format("{} line {}: {}", file, row, e.what()));
+      }
+    }
+    HWNAS_CHECK_T(DataError, !archs.empty(), "The arch list '", file, "' has no archs");
+    return archs;
+  }
+  Rng rng(seed);
+  std::set<std::string> seen;
+  const int64_t target = static_cast<int64_t>(std::min<double>(static_cast<double>(n), space.size()));
+  for (int64_t tries = 0; static_cast<int64_t>(archs.size()) < target && tries < 100 * n + 1000; ++tries) {
+    auto a = space.sample(rng);
+    if (seen.insert(a.str()).second) archs.push_back(std::move(a));
+  }
+  return archs;
+}
+
+// Refuses to replace an existing output unless asked.
+void check_output(const std::string& path, bool resume, bool overwrite) {
+  HWNAS_CHECK_T(ConfigError, !(resume && overwrite), "--resume and --overwrite exclude each other");
+  HWNAS_CHECK_T(ConfigError, resume || overwrite || !fs::exists(path), "'", path,
+                "' exists; pass --resume to continue it or --overwrite to replace it");
+}
+
+// --- evaluate / proxies --------------------------------------------------------------
+
+struct EvaluateArgs {
+  SpaceArgs space;
+  DataArgs data;
+  std::string evaluator = "short_training";
+  std::string config;
+  std::string archs_file;
+  int64_t n = 10;
+  uint64_t seed = 0;
+  std::string out;
+  bool resume = false, overwrite = false;
+  std::string table, predictor, supernet;
+};
+
+train::TrainOptions train_options_from_json(const nlohmann::json& j, ConfigReader& r) {
+  train::TrainOptions t;
+  t.steps(r.get_int("steps", 200, 0, 100000000));
+  t.epochs(r.get_int("epochs", 1, 0, 100000));
+  t.batch_size(r.get_int("batch_size", t.batch_size(), 1, 65536));
+  t.lr(r.get_double("lr", t.lr(), 1e-8, 100));
+  t.momentum(r.get_double("momentum", t.momentum(), 0, 1));
+  t.weight_decay(r.get_double("weight_decay", t.weight_decay(), 0, 1));
+  t.cosine(r.get_bool("cosine", t.cosine()));
+  t.warmup_steps(r.get_int("warmup_steps", 0, 0, 100000000));
+  return t;
+}
+
+std::shared_ptr<estimate::Evaluator> make_evaluator(const EvaluateArgs& a, std::shared_ptr<SearchSpace>& space,
+                                                    nlohmann::json& recipe) {
+  const auto config = a.config.empty() ? nlohmann::json::object() : parse_json_arg(a.config, "--config");
+  recipe = {{"evaluator", a.evaluator}, {"config", config}, {"seed", a.seed}};
+  if (a.evaluator == "tabular" || a.evaluator == "predictor") {
+    space = std::shared_ptr<SearchSpace>(a.space.make());
+    if (a.evaluator == "tabular") {
+      HWNAS_CHECK_T(ConfigError, !a.table.empty(), "--evaluator tabular needs --table FILE");
+      return std::make_shared<estimate::TabularEvaluator>(*space, a.table);
+    }
+    HWNAS_CHECK_T(ConfigError, !a.predictor.empty(), "--evaluator predictor needs --predictor FILE");
+    return std::make_shared<estimate::PredictorEvaluator>(space, estimate::load_predictor(a.predictor));
+  }
+  auto [train_data, valid_data] = load_data(a.data);
+  space = space_for_data(a.space, train_data);
+  recipe["data"] = {{"name", a.data.data}, {"train_size", a.data.train_size}, {"valid_size", a.data.valid_size}};
+  if (a.evaluator == "short_training") {
+    ConfigReader r(config, "short_training evaluator config (--config)");
+    estimate::ShortTrainingOptions o;
+    o.train(train_options_from_json(config, r).seed(a.seed));
+    o.bn_batches(r.get_int("bn_batches", o.bn_batches(), 0, 100000));
+    o.seed(a.seed);
+    r.finish();
+    return std::make_shared<estimate::ShortTrainingEvaluator>(space, train_data, valid_data, o);
+  }
+  if (a.evaluator == "proxies") {
+    ConfigReader r(config, "proxies evaluator config (--config)");
+    estimate::ProxyOptions o;
+    const auto names = r.get_json("proxies", nlohmann::json());
+    if (!names.is_null()) {
+      HWNAS_CHECK_T(ConfigError, names.is_array(), "\"proxies\" must be a list of names");
+      o.proxies(names.get<std::vector<std::string>>());
+    }
+    const int64_t batch = r.get_int("batch_size", 64, 2, 4096);
+    r.finish();
+    o.seed(a.seed);
+    HWNAS_CHECK_T(ConfigError, train_data.size() >= batch, "the proxies' minibatch (", batch,
+                  ") is larger than --train-size (", train_data.size(), ")");
+    Rng rng(a.seed);
+    auto batches = data::batches(train_data, batch, &rng);
+    return std::make_shared<estimate::ProxyEvaluator>(space, batches.front(), o);
+  }
+  if (a.evaluator == "inherited") {
+    ConfigReader r(config, "inherited evaluator config (--config)");
+    estimate::InheritedOptions o;
+    o.bn_batches(r.get_int("bn_batches", o.bn_batches(), 0, 100000));
+    o.batch_size(r.get_int("batch_size", o.batch_size(), 1, 65536));
+    r.finish();
+    HWNAS_CHECK_T(ConfigError, !a.supernet.empty(),
+                  "--evaluator inherited needs --supernet FILE (trained supernet weights)");
+    auto net = space->supernet();
+    try {
+      torch::load(net, a.supernet);
+    } catch (const c10::Error& e) {
+      throw DataError(fmt::format("Cannot load supernet weights from '{}' for space {} {}: {}", a.supernet,
+                                  space->name(), space->config().dump(), e.what_without_backtrace()));
+    }
+    return std::make_shared<estimate::InheritedWeightsEvaluator>(net, train_data, valid_data, o);
+  }
+  throw ConfigError(fmt::format("Unknown evaluator '{}'; valid: short_training, proxies, inherited, tabular, predictor",
+                                a.evaluator));
+}
+
+void run_evaluate(Context& ctx, const EvaluateArgs& a) {
+  check_output(a.out, a.resume, a.overwrite);
+  std::shared_ptr<SearchSpace> space;
+  nlohmann::json recipe;
+  auto evaluator = make_evaluator(a, space, recipe);
+  const auto archs = archs_to_evaluate(*space, a.archs_file, a.n, a.seed);
+
+  // The output CSV is rewritten atomically after every arch, so an interrupted run keeps
+  // everything measured and --resume skips it. The recipe goes beside it.
+  const auto columns = evaluator->metrics();
+  std::vector<Arch> done_archs;
+  std::vector<std::vector<double>> done_values;
+  std::set<std::string> done;
+  const auto recipe_path = a.out + ".recipe.json";
+  recipe["space"] = {{"name", space->name()}, {"config", space->config()}};
+  if (a.resume && fs::exists(a.out)) {
+    if (fs::exists(recipe_path)) {
+      const auto old = nlohmann::json::parse(read_file(recipe_path, "recipe"));
+      HWNAS_CHECK_T(ConfigError, old == recipe, "--resume: '", a.out, "' was made with a different recipe:\n  then: ",
+                    old.dump(), "\n  now:  ", recipe.dump(), "\nuse another --out or the same options");
+    }
+    const auto t = read_arch_table(a.out, *space);
+    HWNAS_CHECK_T(ConfigError, t.columns == columns, "--resume: '", a.out, "' has columns ",
+                  fmt::format("{}", fmt::join(t.columns, ",")), " but this evaluator writes ",
+                  fmt::format("{}", fmt::join(columns, ",")));
+    done_archs = t.archs;
+    done_values = t.values;
+    for (const auto& x : t.archs) done.insert(x.str());
+  }
+  write_file_atomic(recipe_path, recipe.dump(2) + "\n");
+  std::vector<Arch> todo;
+  for (const auto& x : archs)
+    if (!done.count(x.str())) todo.push_back(x);
+  auto& o = *ctx.out;
+  o << fmt::format("evaluate: {} archs of {} with '{}' ({} already in {})\n", archs.size(), space->name(),
+                   evaluator->name(), archs.size() - todo.size(), a.out);
+  Progress bar(*ctx.err, "evaluate");
+  for (size_t i = 0; i < todo.size(); ++i) {
+    const auto m = evaluator->evaluate({todo[i]}).front();
+    std::vector<double> row;
+    for (const auto& c : columns) row.push_back(m.at(c));
+    done_archs.push_back(todo[i]);
+    done_values.push_back(row);
+    write_arch_table_csv(a.out, columns, done_archs, done_values);
+    bar.update(static_cast<int64_t>(i + 1), static_cast<int64_t>(todo.size()));
+  }
+  o << fmt::format("wrote {} rows ({}) to {}\n", done_archs.size(), fmt::join(columns, ", "), a.out);
+}
+
+void add_evaluate_options(CLI::App* cmd, EvaluateArgs& a, bool choose_evaluator) {
+  add_space_args(*cmd, a.space);
+  add_data_args(*cmd, a.data);
+  if (choose_evaluator) {
+    cmd->add_option("--evaluator,-e", a.evaluator, "short_training, proxies, inherited, tabular or predictor")
+        ->check(CLI::IsMember({"short_training", "proxies", "inherited", "tabular", "predictor"}))->capture_default_str();
+    cmd->add_option("--table", a.table, "--evaluator tabular: the table (CSV, JSONL or JSON)");
+    cmd->add_option("--predictor", a.predictor, "--evaluator predictor: a saved predictor");
+    cmd->add_option("--supernet", a.supernet, "--evaluator inherited: trained supernet weights");
+  }
+  cmd->add_option("--config,-c", a.config,
+                  "Evaluator options as JSON or @file, e.g. short_training: '{\"steps\": 300, \"lr\": 0.05, \"cosine\": true}', "
+                  "proxies: '{\"proxies\": [\"synflow\", \"jacob_cov\"], \"batch_size\": 64}'");
+  cmd->add_option("--archs", a.archs_file, "Evaluate these archs (CSV/JSONL/JSON with an arch column, or one per line)");
+  cmd->add_option("-n,--num", a.n, "Otherwise: this many distinct random archs")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{10000000}));
+  cmd->add_option("--seed", a.seed, "Seed: arch sampling, weights, batch order")->capture_default_str();
+  cmd->add_option("--out,-o", a.out, "CSV to write (arch + one column per metric)")->required();
+  cmd->add_flag("--resume", a.resume, "Continue an interrupted run: skip archs already in --out");
+  cmd->add_flag("--overwrite", a.overwrite, "Replace --out if it exists");
+}
+
+// --- predictor -----------------------------------------------------------------------
+
+struct PredictorArgs {
+  SpaceArgs space;
+  std::string data, target, predictor = "gp", config, model, out, arch, archs_file;
+  double test_fraction = 0.2;
+  std::vector<int64_t> train_sizes;
+  uint64_t seed = 0;
+  int64_t n = 0;
+};
+
+struct Scores {
+  double tau, spearman, mae, mape;
+};
+
+Scores score(const std::vector<double>& pred, const std::vector<double>& truth) {
+  return {stats::kendall_tau(pred, truth), stats::spearman(pred, truth), stats::mae(pred, truth), stats::mape(pred, truth)};
+}
+
+template <typename T>
+std::vector<T> pick(const std::vector<T>& v, const std::vector<int64_t>& idx) {
+  std::vector<T> out;
+  for (auto i : idx) out.push_back(v[static_cast<size_t>(i)]);
+  return out;
+}
+
+std::unique_ptr<estimate::Predictor> new_predictor(const PredictorArgs& a) {
+  return estimate::make_predictor(a.predictor, a.config.empty() ? nlohmann::json::object()
+                                                                : parse_json_arg(a.config, "--config"));
+}
+
+void run_predictor_fit(Context& ctx, const PredictorArgs& a) {
+  auto space = a.space.make();
+  const auto table = read_arch_table(a.data, *space);
+  const auto y = table.column(a.target);
+  auto p = new_predictor(a);
+  p->set_target(a.target);
+  p->fit(*space, table.archs, y);
+  p->save(a.out);
+  const auto fitted = p->predict(*space, table.archs).mean;
+  const auto s = score(fitted, y);
+  *ctx.out << fmt::format("fitted '{}' on {} rows of {} (target '{}'); on its own training rows: Kendall tau {:.3f}, "
+                          "MAE {:.4g}\nsaved to {}\n", p->name(), y.size(), a.data, a.target, s.tau, s.mae, a.out);
+}
+
+void run_predictor_eval(Context& ctx, const PredictorArgs& a) {
+  auto space = a.space.make();
+  const auto table = read_arch_table(a.data, *space);
+  const auto y = table.column(a.target);
+  auto& o = *ctx.out;
+  if (!a.model.empty()) {  // a saved predictor on all rows
+    auto p = estimate::load_predictor(a.model);
+    const auto s = score(p->predict(*space, table.archs).mean, y);
+    o << fmt::format("{} ({}) on all {} rows of {}: Kendall tau {:.3f}  Spearman {:.3f}  MAE {:.4g}  MAPE {:.2f}%\n",
+                     a.model, p->name(), y.size(), a.data, s.tau, s.spearman, s.mae, s.mape);
+    return;
+  }
+  const int64_t n = static_cast<int64_t>(y.size());
+  const int64_t n_test = std::max<int64_t>(2, static_cast<int64_t>(a.test_fraction * static_cast<double>(n)));
+  HWNAS_CHECK_T(DataError, n - n_test >= 2, a.data, " has ", n, " rows: too few to hold out ", n_test, " and still fit");
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+  Rng rng(a.seed);
+  rng.shuffle(order);
+  const std::vector<int64_t> test(order.begin(), order.begin() + n_test), pool(order.begin() + n_test, order.end());
+  auto sizes = a.train_sizes;
+  if (sizes.empty()) sizes.push_back(static_cast<int64_t>(pool.size()));
+  o << fmt::format("predictor '{}' {} on {} (target '{}'): {} held-out rows, seed {}\n", a.predictor,
+                   new_predictor(a)->config().dump(), a.data, a.target, n_test, a.seed);
+  o << fmt::format("{:>6} {:>9} {:>9} {:>10} {:>8} {:>8}\n", "train", "Kendall", "Spearman", "MAE", "MAPE%", "fit s");
+  for (int64_t size : sizes) {
+    HWNAS_CHECK_T(ConfigError, size >= 2 && size <= static_cast<int64_t>(pool.size()), "--train-sizes ", size,
+                  ": between 2 and the ", pool.size(), " rows not held out");
+    const std::vector<int64_t> tr(pool.begin(), pool.begin() + size);
+    auto p = new_predictor(a);
+    const auto t0 = std::chrono::steady_clock::now();
+    p->fit(*space, pick(table.archs, tr), pick(y, tr));
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const auto s = score(p->predict(*space, pick(table.archs, test)).mean, pick(y, test));
+    o << fmt::format("{:>6} {:>9.3f} {:>9.3f} {:>10.4g} {:>8.2f} {:>8.2f}\n", size, s.tau, s.spearman, s.mae, s.mape, secs);
+  }
+}
+
+void run_predictor_predict(Context& ctx, const PredictorArgs& a) {
+  auto p = estimate::load_predictor(a.model);
+  auto space = a.space.make();
+  std::vector<Arch> archs;
+  if (!a.arch.empty()) archs.push_back(space->parse(a.arch));
+  else archs = archs_to_evaluate(*space, a.archs_file, a.n, a.seed);
+  HWNAS_CHECK_T(ConfigError, !archs.empty(), "Give --arch, --archs FILE or -n N");
+  const auto pred = p->predict(*space, archs);
+  const auto metric = p->target().empty() ? std::string("predicted") : p->target();
+  std::vector<std::string> cols{metric};
+  if (pred.has_std()) cols.push_back(metric + "_std");
+  std::vector<std::vector<double>> values;
+  for (size_t i = 0; i < archs.size(); ++i) {
+    values.push_back({pred.mean[i]});
+    if (pred.has_std()) values.back().push_back(pred.std[i]);
+  }
+  if (!a.out.empty()) {
+    write_arch_table_csv(a.out, cols, archs, values);
+    *ctx.out << fmt::format("wrote {} predictions to {}\n", archs.size(), a.out);
+    return;
+  }
+  for (size_t i = 0; i < archs.size(); ++i)
+    *ctx.out << fmt::format("{:.6g}{}  {}\n", pred.mean[i], pred.has_std() ? fmt::format(" +- {:.3g}", pred.std[i]) : "",
+                            archs[i].str());
+}
+
+void run_import_ofa(Context& ctx, const std::string& in, const std::string& out) {
+  auto space = make_space("ofa");
+  auto p = predictors::import_ofa_accuracy_predictor(in, *space);
+  p->save(out);
+  *ctx.out << fmt::format("imported Once-for-All's accuracy predictor (MLP {} -> {} -> 1) from {} to {}\n",
+                          space->encoding_size(), fmt::join(p->config()["hidden"].get<std::vector<int64_t>>(), " -> "), in, out);
+}
+
+}  // namespace
+
+void add_estimate_commands(CLI::App& app, Context& ctx) {
+  {
+    auto a = std::make_shared<EvaluateArgs>();
+    auto* cmd = app.add_subcommand("evaluate", "Evaluate archs with an accuracy evaluator; write a CSV of metrics");
+    add_evaluate_options(cmd, *a, true);
+    cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_evaluate(ctx, *a); }; });
+  }
+  {
+    auto a = std::make_shared<EvaluateArgs>();
+    a->evaluator = "proxies";
+    a->data.train_size = 1000;
+    a->data.valid_size = 1;
+    auto* cmd = app.add_subcommand("proxies", "Zero-cost proxies of archs at initialisation on one minibatch; write a CSV");
+    add_evaluate_options(cmd, *a, false);
+    cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_evaluate(ctx, *a); }; });
+  }
+  auto* pred = app.add_subcommand("predictor", "Fit, evaluate, use and import accuracy (or any metric) predictors");
+  pred->require_subcommand(1);
+  const auto predictor_names = estimate::predictor_registry().names();
+  auto common = [&](CLI::App* cmd, PredictorArgs& a, bool needs_data) {
+    add_space_args(*cmd, a.space);
+    if (needs_data) {
+      cmd->add_option("--data,-d", a.data, "Rows of (arch, metrics): CSV, JSONL or JSON")->required();
+      cmd->add_option("--target,-t", a.target, "The column to predict")->required();
+    }
+    cmd->add_option("--seed", a.seed, "Seed")->capture_default_str();
+  };
+  {
+    auto a = std::make_shared<PredictorArgs>();
+    auto* cmd = pred->add_subcommand("fit", "Fit a predictor on all rows and save it");
+    common(cmd, *a, true);
+    cmd->add_option("--predictor,-p", a->predictor, "Predictor type")->check(CLI::IsMember(predictor_names))->capture_default_str();
+    cmd->add_option("--config,-c", a->config, "Predictor options as JSON or @file");
+    cmd->add_option("--out,-o", a->out, "Predictor file to write")->required();
+    cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_predictor_fit(ctx, *a); }; });
+  }
+  {
+    auto a = std::make_shared<PredictorArgs>();
+    auto* cmd = pred->add_subcommand("eval", "Held-out Kendall tau, Spearman, MAE and MAPE of a predictor type (or of a saved predictor on all rows)");
+    common(cmd, *a, true);
+    cmd->add_option("--predictor,-p", a->predictor, "Predictor type")->check(CLI::IsMember(predictor_names))->capture_default_str();
+    cmd->add_option("--config,-c", a->config, "Predictor options as JSON or @file");
+    cmd->add_option("--model,-m", a->model, "Evaluate this saved predictor on all rows instead");
+    cmd->add_option("--test-fraction", a->test_fraction, "Share of rows held out")->capture_default_str()->check(CLI::Range(0.01, 0.9));
+    cmd->add_option("--train-sizes", a->train_sizes, "Fit on these many of the other rows, one report line each (default: all)")->delimiter(',');
+    cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_predictor_eval(ctx, *a); }; });
+  }
+  {
+    auto a = std::make_shared<PredictorArgs>();
+    auto* cmd = pred->add_subcommand("predict", "Predict with a saved predictor");
+    common(cmd, *a, false);
+    cmd->add_option("--model,-m", a->model, "Saved predictor")->required();
+    cmd->add_option("--arch,-a", a->arch, "One arch (canonical string)");
+    cmd->add_option("--archs", a->archs_file, "Archs from a file (CSV/JSONL/JSON or one per line)");
+    cmd->add_option("-n,--num", a->n, "Or this many random archs")->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+    cmd->add_option("--out,-o", a->out, "Write a CSV instead of printing");
+    cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_predictor_predict(ctx, *a); }; });
+  }
+  {
+    auto in = std::make_shared<std::string>(), out = std::make_shared<std::string>();
+    auto* cmd = pred->add_subcommand("import-ofa", "Import Once-for-All's accuracy predictor (JSON state dict) for the ofa space");
+    cmd->add_option("--in,-i", *in, "acc_predictor.json (see ../shared/data/ofa/README.md)")->required();
+    cmd->add_option("--out,-o", *out, "Predictor file to write")->required();
+    cmd->callback([&ctx, in, out] { ctx.action = [&ctx, in, out] { run_import_ofa(ctx, *in, *out); }; });
+  }
+}
+
+}  // namespace hwnas::cli

@@ -1,0 +1,192 @@
+#include "hwnas/core/arch_table.h"
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "hwnas/core/error.h"
+#include "hwnas/core/io.h"
+#include "hwnas/core/search_space.h"
+
+namespace hwnas {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Splits a CSV line, honouring double quotes ("" inside quotes is a quote).
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == '"') {
+      if (quoted && i + 1 < line.size() && line[i + 1] == '"') {
+        out.back() += '"';
+        ++i;
+      } else {
+        quoted = !quoted;
+      }
+    } else if (c == ',' && !quoted) {
+      out.emplace_back();
+    } else if (c != '\r') {
+      out.back() += c;
+    }
+  }
+  return out;
+}
+
+double parse_number(const std::string& s, const std::string& where) {
+  try {
+    size_t used = 0;
+    const double v = std::stod(s, &used);
+    if (used == s.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw DataError(fmt::format("{}: '{}' is not a number", where, s));
+}
+
+void read_csv(std::istream& in, const SearchSpace& space, ArchTable& t) {
+  std::string line;
+  HWNAS_CHECK_T(DataError, static_cast<bool>(std::getline(in, line)), t.path, " is empty");
+  const auto header = split_csv(line);
+  size_t arch_col = header.size();
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == "arch") {
+      arch_col = i;
+    } else {
+      HWNAS_CHECK_T(DataError, !header[i].empty(), t.path, " line 1: column ", i + 1, " has no name");
+      t.columns.push_back(header[i]);
+    }
+  }
+  HWNAS_CHECK_T(DataError, arch_col < header.size(), t.path,
+                " needs an 'arch' column in its header row, but the header is: ", line);
+  for (int64_t row = 2; std::getline(in, line); ++row) {
+    if (line.empty() || line == "\r") continue;
+    const auto f = split_csv(line);
+    const auto where = fmt::format("{} line {}", t.path, row);
+    HWNAS_CHECK_T(DataError, f.size() == header.size(), where, ": expected ", header.size(),
+                  " fields (as in the header), got ", f.size(),
+                  "; quote arch strings that contain commas");
+    std::vector<double> values;
+    for (size_t i = 0; i < f.size(); ++i)
+      if (i != arch_col) values.push_back(parse_number(f[i], fmt::format("{}, column '{}'", where, header[i])));
+    try {
+      t.archs.push_back(space.parse(f[arch_col]));
+    } catch (const Error& e) {
+      throw DataError(fmt::format("{}: {}", where, e.what()));
+    }
+    t.values.push_back(std::move(values));
+    t.lines.push_back(row);
+  }
+}
+
+void add_json_row(const nlohmann::json& obj, const SearchSpace& space, ArchTable& t, int64_t line,
+                  const std::string& where) {
+  HWNAS_CHECK_T(DataError, obj.is_object() && obj.contains("arch"), where,
+                ": expected an object with an \"arch\" field, got ", obj.dump().substr(0, 200));
+  std::vector<double> values(t.columns.size(), std::numeric_limits<double>::quiet_NaN());
+  for (const auto& [key, value] : obj.items()) {
+    if (key == "arch") continue;
+    HWNAS_CHECK_T(DataError, value.is_number(), where, ": field \"", key, "\" must be a number, but is ",
+                  value.dump().substr(0, 80));
+    size_t c = std::find(t.columns.begin(), t.columns.end(), key) - t.columns.begin();
+    if (c == t.columns.size()) {
+      t.columns.push_back(key);
+      for (auto& r : t.values) r.push_back(std::numeric_limits<double>::quiet_NaN());
+      values.push_back(0);
+    }
+    values[c] = value.get<double>();
+  }
+  try {
+    const auto& a = obj["arch"];
+    t.archs.push_back(a.is_string() ? space.parse(a.get<std::string>()) : space.from_json(a));
+  } catch (const Error& e) {
+    throw DataError(fmt::format("{}: {}", where, e.what()));
+  }
+  t.values.push_back(std::move(values));
+  t.lines.push_back(line);
+}
+
+}  // namespace
+
+size_t ArchTable::column_index(const std::string& name) const {
+  const size_t c = std::find(columns.begin(), columns.end(), name) - columns.begin();
+  HWNAS_CHECK_T(DataError, c < columns.size(), path, " has no column '", name, "'; its columns: ",
+                fmt::format("{}", fmt::join(columns, ", ")));
+  return c;
+}
+
+std::vector<double> ArchTable::column(const std::string& name, bool require_finite) const {
+  const size_t c = column_index(name);
+  std::vector<double> out;
+  out.reserve(values.size());
+  for (size_t r = 0; r < values.size(); ++r) {
+    HWNAS_CHECK_T(DataError, !require_finite || std::isfinite(values[r][c]), path, " line ", lines[r],
+                  ": '", name, "' is ", values[r][c], " (", archs[r].str(), "); fix or remove that row");
+    out.push_back(values[r][c]);
+  }
+  return out;
+}
+
+ArchTable read_arch_table(const std::string& path, const SearchSpace& space) {
+  ArchTable t;
+  t.path = path;
+  std::ifstream in(path);
+  HWNAS_CHECK_T(DataError, in.good(), "Cannot read '", path, "': no such file or not readable");
+  if (ends_with(path, ".jsonl")) {
+    std::string line;
+    for (int64_t row = 1; std::getline(in, line); ++row) {
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      const auto where = fmt::format("{} line {}", path, row);
+      nlohmann::json obj;
+      try {
+        obj = nlohmann::json::parse(line);
+      } catch (const nlohmann::json::parse_error& e) {
+        throw DataError(fmt::format("{}: not valid JSON: {}", where, e.what()));
+      }
+      add_json_row(obj, space, t, row, where);
+    }
+  } else if (ends_with(path, ".json")) {
+    nlohmann::json doc;
+    try {
+      doc = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw DataError(fmt::format("{} is not valid JSON (truncated?): {}", path, e.what()));
+    }
+    HWNAS_CHECK_T(DataError, doc.is_array(), path, " must hold a JSON array of {\"arch\": ..., <metric>: <number>} objects");
+    for (size_t i = 0; i < doc.size(); ++i) add_json_row(doc[i], space, t, static_cast<int64_t>(i), fmt::format("{} element {}", path, i));
+  } else {
+    read_csv(in, space, t);
+  }
+  HWNAS_CHECK_T(DataError, !t.archs.empty(), path, " has no data rows");
+  return t;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+void write_arch_table_csv(const std::string& path, const std::vector<std::string>& columns,
+                          const std::vector<Arch>& archs, const std::vector<std::vector<double>>& values) {
+  std::ostringstream out;
+  out << "arch";
+  for (const auto& c : columns) out << ',' << csv_field(c);
+  out << '\n';
+  for (size_t r = 0; r < archs.size(); ++r) {
+    out << csv_field(archs[r].str());
+    for (double v : values[r]) out << ',' << fmt::format("{}", v);
+    out << '\n';
+  }
+  write_file_atomic(path, out.str());
+}
+
+}  // namespace hwnas

@@ -1,0 +1,82 @@
+#include "hwnas/estimate/evaluator.h"
+
+#include <fmt/format.h>
+
+#include "hwnas/core/error.h"
+#include "hwnas/core/search_space.h"
+#include "hwnas/estimate/predictor.h"
+
+namespace hwnas::estimate {
+
+std::vector<Metrics> Evaluator::evaluate(const std::vector<Arch>& archs) {
+  auto out = do_evaluate(archs);
+  HWNAS_INTERNAL_ASSERT(out.size() == archs.size(), "evaluator '", name(), "' returned ", out.size(),
+                        " results for ", archs.size(), " archs");
+  queries_ += static_cast<int64_t>(archs.size());
+  return out;
+}
+
+TabularEvaluator::TabularEvaluator(const SearchSpace& space, const std::string& path, TabularOptions options)
+    : TabularEvaluator(read_arch_table(path, space), std::move(options)) {}
+
+TabularEvaluator::TabularEvaluator(ArchTable table, TabularOptions options)
+    : table_(std::move(table)), options_(std::move(options)) {
+  for (size_t r = 0; r < table_.size(); ++r) {
+    const auto [it, inserted] = index_.emplace(table_.archs[r].str(), r);
+    HWNAS_CHECK_T(DataError, inserted, table_.path, " line ", table_.lines[r], ": arch ", table_.archs[r].str(),
+                  " already appears on line ", table_.lines[it->second], "; keep one row per arch");
+  }
+}
+
+bool TabularEvaluator::contains(const Arch& arch) const { return index_.count(arch.str()) > 0; }
+
+std::vector<Metrics> TabularEvaluator::do_evaluate(const std::vector<Arch>& archs) {
+  std::vector<Metrics> out(archs.size());
+  std::vector<Arch> missing;
+  std::vector<size_t> missing_at;
+  for (size_t i = 0; i < archs.size(); ++i) {
+    HWNAS_CHECK_T(InvalidArchError, table_.archs.empty() || archs[i].space() == table_.archs[0].space(),
+                  "Arch of space '", archs[i].space(), "' queried in a table of space '",
+                  table_.archs[0].space(), "' (", table_.path, ")");
+    const auto it = index_.find(archs[i].str());
+    if (it == index_.end()) {
+      HWNAS_CHECK_T(NotFoundError, options_.fallback() != nullptr, "Arch ", archs[i].str(), " is not in the table ",
+                    table_.path, " (", table_.size(), " archs); evaluate it another way or configure a fallback evaluator");
+      missing.push_back(archs[i]);
+      missing_at.push_back(i);
+      continue;
+    }
+    for (size_t c = 0; c < table_.columns.size(); ++c) out[i][table_.columns[c]] = table_.values[it->second][c];
+  }
+  if (!missing.empty()) {
+    auto filled = options_.fallback()->evaluate(missing);
+    for (size_t k = 0; k < missing.size(); ++k) out[missing_at[k]] = std::move(filled[k]);
+    misses_ += static_cast<int64_t>(missing.size());
+  }
+  return out;
+}
+
+PredictorEvaluator::PredictorEvaluator(std::shared_ptr<const SearchSpace> space,
+                                       std::shared_ptr<const Predictor> predictor, std::string metric)
+    : space_(std::move(space)), predictor_(std::move(predictor)), metric_(std::move(metric)) {
+  HWNAS_CHECK_T(ConfigError, space_ && predictor_ && predictor_->fitted(),
+                "PredictorEvaluator needs a space and a fitted predictor");
+  if (metric_.empty()) metric_ = predictor_->target().empty() ? "predicted" : predictor_->target();
+}
+
+std::vector<std::string> PredictorEvaluator::metrics() const {
+  if (predictor_->has_uncertainty()) return {metric_, metric_ + "_std"};
+  return {metric_};
+}
+
+std::vector<Metrics> PredictorEvaluator::do_evaluate(const std::vector<Arch>& archs) {
+  const auto p = predictor_->predict(*space_, archs);
+  std::vector<Metrics> out(archs.size());
+  for (size_t i = 0; i < archs.size(); ++i) {
+    out[i][metric_] = p.mean[i];
+    if (p.has_std()) out[i][metric_ + "_std"] = p.std[i];
+  }
+  return out;
+}
+
+}  // namespace hwnas::estimate

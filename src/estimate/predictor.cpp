@@ -1,0 +1,186 @@
+#include "hwnas/estimate/predictor.h"
+
+#include <cmath>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "hwnas/core/error.h"
+#include "hwnas/core/io.h"
+#include "hwnas/core/search_space.h"
+
+namespace hwnas::estimate {
+
+Features Features::select(const std::vector<int64_t>& indices) const {
+  Features out(static_cast<int64_t>(indices.size()), cols);
+  for (size_t i = 0; i < indices.size(); ++i) {
+    HWNAS_INTERNAL_ASSERT(indices[i] >= 0 && indices[i] < rows, "row ", indices[i], " of ", rows);
+    std::copy(row(indices[i]), row(indices[i]) + cols, out.row(static_cast<int64_t>(i)));
+  }
+  return out;
+}
+
+EncodingInfo EncodingInfo::of(const SearchSpace& space) {
+  // FNV-1a over the choices' names and options: stable across runs and platforms.
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](const std::string& s) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+  };
+  for (const auto& c : space.choices()) {
+    mix(c.name);
+    for (const auto& o : c.options) mix(o);
+  }
+  EncodingInfo e;
+  e.space = space.name();
+  e.size = space.encoding_size();
+  e.fingerprint = fmt::format("{:016x}", h);
+  return e;
+}
+
+nlohmann::json EncodingInfo::to_json() const {
+  return {{"space", space}, {"size", size}, {"fingerprint", fingerprint}};
+}
+
+EncodingInfo EncodingInfo::from_json(const nlohmann::json& j) {
+  HWNAS_CHECK_T(DataError, j.is_object() && j.contains("space") && j["space"].is_string() &&
+                               j.contains("size") && j["size"].is_number_integer() &&
+                               j.contains("fingerprint") && j["fingerprint"].is_string(),
+                "'encoding' must be an object with \"space\" (string), \"size\" (integer) and "
+                "\"fingerprint\" (string), but is ", j.dump());
+  EncodingInfo e;
+  e.space = j["space"].get<std::string>();
+  e.size = j["size"].get<int64_t>();
+  e.fingerprint = j["fingerprint"].get<std::string>();
+  HWNAS_CHECK_T(DataError, e.size > 0, "'encoding.size' must be positive, but is ", e.size);
+  return e;
+}
+
+Features encode_archs(const SearchSpace& space, const std::vector<Arch>& archs) {
+  Features x(static_cast<int64_t>(archs.size()), space.encoding_size());
+  for (size_t i = 0; i < archs.size(); ++i) {
+    const auto v = space.encode(archs[i]);
+    std::copy(v.begin(), v.end(), x.row(static_cast<int64_t>(i)));
+  }
+  return x;
+}
+
+void Predictor::fit(const SearchSpace& space, const std::vector<Arch>& archs,
+                    const std::vector<double>& targets) {
+  HWNAS_CHECK_T(DataError, archs.size() == targets.size(), "Predictor '", name(), "': ",
+                archs.size(), " archs but ", targets.size(), " targets");
+  fit(encode_archs(space, archs), targets, EncodingInfo::of(space));
+}
+
+void Predictor::fit(const Features& x, const std::vector<double>& targets,
+                    const EncodingInfo& encoding) {
+  HWNAS_CHECK_T(DataError, x.rows == static_cast<int64_t>(targets.size()), "Predictor '", name(),
+                "': ", x.rows, " rows of features but ", targets.size(), " targets");
+  HWNAS_CHECK_T(DataError, x.cols == encoding.size, "Predictor '", name(), "': features have ",
+                x.cols, " columns but the encoding of space '", encoding.space, "' has ",
+                encoding.size);
+  HWNAS_CHECK_T(DataError, x.rows >= min_rows(), "Predictor '", name(), "' needs at least ",
+                min_rows(), " rows to fit, but got ", x.rows, "; measure more archs");
+  for (size_t i = 0; i < targets.size(); ++i)
+    HWNAS_CHECK_T(DataError, std::isfinite(targets[i]), "Predictor '", name(), "': target of row ",
+                  i, " is ", targets[i], "; remove or re-measure that row");
+  for (int64_t i = 0; i < x.rows; ++i)
+    for (int64_t j = 0; j < x.cols; ++j)
+      HWNAS_CHECK_T(DataError, std::isfinite(x.row(i)[j]), "Predictor '", name(), "': feature ", j,
+                    " of row ", i, " is not finite");
+  do_fit(x, targets);
+  encoding_ = encoding;
+  fitted_ = true;
+}
+
+Prediction Predictor::predict(const SearchSpace& space, const std::vector<Arch>& archs) const {
+  HWNAS_CHECK_T(ConfigError, fitted_, "Predictor '", name(), "' is not fitted; call fit() or load a saved one");
+  const auto enc = EncodingInfo::of(space);
+  HWNAS_CHECK_T(ConfigError, enc == encoding_, "Predictor '", name(), "' was fitted on space '",
+                encoding_.space, "' (", encoding_.size, " features, choices ", encoding_.fingerprint,
+                ") but the archs are of space '", enc.space, "' (", enc.size, " features, choices ",
+                enc.fingerprint, "); fit a predictor on this space");
+  return predict(encode_archs(space, archs));
+}
+
+Prediction Predictor::predict(const Features& x) const {
+  HWNAS_CHECK_T(ConfigError, fitted_, "Predictor '", name(), "' is not fitted; call fit() or load a saved one");
+  HWNAS_CHECK_T(DataError, x.cols == encoding_.size, "Predictor '", name(), "' expects ",
+                encoding_.size, " features per arch (space '", encoding_.space, "') but got ", x.cols);
+  if (x.rows == 0) return {};
+  auto p = do_predict(x);
+  HWNAS_INTERNAL_ASSERT(static_cast<int64_t>(p.mean.size()) == x.rows &&
+                            (p.std.empty() || static_cast<int64_t>(p.std.size()) == x.rows),
+                        "predictor '", name(), "' returned ", p.mean.size(), " values for ", x.rows, " rows");
+  return p;
+}
+
+void Predictor::mark_fitted(const EncodingInfo& encoding) {
+  encoding_ = encoding;
+  fitted_ = true;
+}
+
+nlohmann::json Predictor::to_json() const {
+  HWNAS_CHECK_T(ConfigError, fitted_, "Predictor '", name(), "' is not fitted; nothing to save");
+  return {{"format", "hwnas-predictor"},
+          {"version", kFormatVersion},
+          {"predictor", name()},
+          {"config", config()},
+          {"encoding", encoding_.to_json()},
+          {"target", target_},
+          {"state", state()}};
+}
+
+void Predictor::save(const std::string& path) const { write_file_atomic(path, to_json().dump() + "\n"); }
+
+std::unique_ptr<Predictor> predictor_from_json(const nlohmann::json& j, const std::string& where) {
+  HWNAS_CHECK_T(DataError, j.is_object() && j.value("format", "") == "hwnas-predictor",
+                where, " is not an hwnas predictor (expected \"format\": \"hwnas-predictor\"); "
+                "write one with `hwnas predictor fit` or Predictor::save");
+  HWNAS_CHECK_T(DataError, j.contains("version") && j["version"].is_number_integer(), where,
+                ": missing integer \"version\"");
+  const int version = j["version"].get<int>();
+  HWNAS_CHECK_T(DataError, version >= 1 && version <= Predictor::kFormatVersion, where,
+                ": predictor format version ", version, " but this hwnas reads versions 1..",
+                Predictor::kFormatVersion, version > Predictor::kFormatVersion
+                    ? "; it was saved by a newer hwnas: upgrade hwnas to load it" : "");
+  for (const char* key : {"predictor", "config", "encoding", "state"})
+    HWNAS_CHECK_T(DataError, j.contains(key), where, ": missing field \"", key, "\"");
+  HWNAS_CHECK_T(DataError, j["predictor"].is_string(), where, ": \"predictor\" must be a string");
+  const auto name = j["predictor"].get<std::string>();
+  HWNAS_CHECK_T(DataError, predictor_registry().contains(name), where, ": unknown predictor '",
+                name, "'; this hwnas has: ", fmt::format("{}", fmt::join(predictor_registry().names(), ", ")));
+  std::unique_ptr<Predictor> p;
+  try {
+    p = make_predictor(name, j["config"]);
+    p->encoding_ = EncodingInfo::from_json(j["encoding"]);
+    p->load_state(j["state"]);
+  } catch (const Error& e) {
+    throw DataError(fmt::format("{}: {}", where, e.what()));
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(fmt::format("{}: malformed predictor state: {}", where, e.what()));
+  }
+  p->target_ = j.value("target", "");
+  p->fitted_ = true;
+  return p;
+}
+
+std::unique_ptr<Predictor> load_predictor(const std::string& path) {
+  const auto text = read_file(path, "predictor file");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw DataError(fmt::format("Predictor file {} is not valid JSON (truncated?): {}", path, e.what()));
+  }
+  return predictor_from_json(j, "Predictor file " + path);
+}
+
+std::unique_ptr<Predictor> make_predictor(const std::string& name) {
+  return predictor_registry().create(name);
+}
+
+std::unique_ptr<Predictor> make_predictor(const std::string& name, const nlohmann::json& config) {
+  return predictor_registry().create(name, config);
+}
+
+}  // namespace hwnas::estimate
