@@ -1,7 +1,8 @@
 // Latency-table benchmarks on this machine:
 //  1. profiling cost: wall time to build a full table for a space;
 //  2. table accuracy: 100 random archs measured whole vs the table's sum (MAPE, share
-//     within +-10%, Kendall tau), then a correction fitted on 50 and checked on the other 50;
+//     within +-10%, Kendall tau), then a correction fitted on 50 and checked on the other 50,
+//     and learned latency models (a GP on the encoding, times the table and alone) likewise;
 //  3. lookup throughput: archs per second for table latency and for analytic MACs (1 thread).
 // Usage: bench_latency [--threads 1,2] [--archs 100] [--space ofa|mobilenet|all] [--stat mean|median]
 //                      [--json out.json]
@@ -17,6 +18,8 @@
 #include "hwnas/core/threads.h"
 #include "hwnas/cost/analytic.h"
 #include "hwnas/cost/calibration.h"
+#include "hwnas/cost/learned_latency.h"
+#include "hwnas/estimate/predictor.h"
 #include "hwnas/cost/profiler.h"
 
 namespace {
@@ -75,7 +78,18 @@ int main(int argc, char** argv) try {
       auto calibrated = std::make_shared<hwnas::cost::LatencyTable>(*table);
       hwnas::cost::fit_calibration(*calibrated, space, fit, 1e-3, lopts);
       const auto before = hwnas::cost::evaluate_table(raw, held);
-      const auto after = hwnas::cost::evaluate_table(hwnas::cost::LatencyModel(calibrated, space, lopts), held);
+      auto calibrated_model = std::make_shared<hwnas::cost::LatencyModel>(calibrated, space, lopts);
+      const auto after = hwnas::cost::evaluate_table(*calibrated_model, held);
+      // Learned latency models on the same split: a Gaussian process on the arch encoding
+      // predicting the ratio measured / calibrated table, and alone on the latency.
+      std::vector<hwnas::Arch> held_archs;
+      for (const auto& m : held) held_archs.push_back(m.arch);
+      hwnas::cost::LearnedLatencyModel learned(space, hwnas::estimate::make_predictor("gp"), calibrated_model);
+      learned.fit(fit);
+      const auto after_learned = hwnas::cost::evaluate_predictions(learned.predict(held_archs), held);
+      hwnas::cost::LearnedLatencyModel alone(space, hwnas::estimate::make_predictor("gp"));
+      alone.fit(fit);
+      const auto gp_alone = hwnas::cost::evaluate_predictions(alone.predict(held_archs), held);
       // Lookup throughput, one thread.
       hwnas::set_threads(1);
       std::vector<hwnas::Arch> pool;
@@ -94,16 +108,21 @@ int main(int argc, char** argv) try {
       nlohmann::json r = {{"space", name},          {"config", config},          {"threads", threads}, {"stat", stat},
                           {"table_entries", table->size()}, {"profile_seconds", profile_s}, {"measure_seconds", measure_s},
                           {"all_uncalibrated", report(all)}, {"held_out_uncalibrated", report(before)},
-                          {"held_out_calibrated", report(after)}, {"lookups_per_second", lookup_rate},
+                          {"held_out_calibrated", report(after)}, {"held_out_learned_gp_x_table", report(after_learned)},
+                          {"held_out_learned_gp_alone", report(gp_alone)}, {"lookups_per_second", lookup_rate},
                           {"macs_per_second", macs_rate}, {"checksum", sink}};
       std::cout << fmt::format(
           "{} threads={}: table {} entries profiled in {:.1f}s; {} archs measured in {:.1f}s\n"
           "  all, uncalibrated:      MAPE {:.2f}%  within10 {:.0f}%  tau {:.3f}\n"
           "  held-out uncalibrated:  MAPE {:.2f}%  within10 {:.0f}%  tau {:.3f}\n"
           "  held-out calibrated:    MAPE {:.2f}%  within10 {:.0f}%  tau {:.3f}\n"
+          "  held-out gp x table:    MAPE {:.2f}%  within10 {:.0f}%  tau {:.3f}\n"
+          "  held-out gp alone:      MAPE {:.2f}%  within10 {:.0f}%  tau {:.3f}\n"
           "  lookups {:.0f} archs/s (table), {:.0f} archs/s (MACs), 1 thread\n",
           name, threads, table->size(), profile_s, archs, measure_s, all.mape, 100 * all.within10, all.kendall_tau,
           before.mape, 100 * before.within10, before.kendall_tau, after.mape, 100 * after.within10, after.kendall_tau,
+          after_learned.mape, 100 * after_learned.within10, after_learned.kendall_tau, gp_alone.mape,
+          100 * gp_alone.within10, gp_alone.kendall_tau,
           lookup_rate, macs_rate) << std::flush;
       results.push_back(r);
     }

@@ -11,7 +11,10 @@
 #include "cli/progress.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/io.h"
+#include "hwnas/core/config.h"
 #include "hwnas/cost/calibration.h"
+#include "hwnas/cost/learned_latency.h"
+#include "hwnas/estimate/predictor.h"
 #include "hwnas/cost/profiler.h"
 
 namespace hwnas::cli {
@@ -63,6 +66,10 @@ nlohmann::json report_json(const cost::CalibrationReport& r) {
   return {{"n", r.n}, {"mape", r.mape}, {"within5", r.within5}, {"within10", r.within10},
           {"kendall_tau", r.kendall_tau}, {"spearman", r.spearman}, {"worst", worst}};
 }
+
+struct LearnedArgs {
+  std::string predictor, config, save;
+};
 
 }  // namespace
 
@@ -169,6 +176,7 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
     auto fit = std::make_shared<bool>(false);
     auto save = std::make_shared<std::string>();
     auto json = std::make_shared<std::string>();
+    auto learned = std::make_shared<LearnedArgs>();
     add_space_args(*cmd, *space);
     add_timing_args(*cmd, *timing);
     cmd->add_option("--table,-t", *table, "Latency table (JSON)")->required();
@@ -178,9 +186,15 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
     cmd->add_flag("--fit", *fit, "Fit a correction on half the archs and report on the other half");
     cmd->add_option("--save", *save, "With --fit: write the calibrated table here");
     cmd->add_option("--json", *json, "Also write the report as JSON to this file");
-    cmd->callback([&ctx, space, timing, table, n, seed, csv, fit, save, json] {
-      ctx.action = [&ctx, space, timing, table, n, seed, csv, fit, save, json] {
+    cmd->add_option("--learned", learned->predictor,
+                    "Also fit a learned latency model: this predictor on the ratio measured / table (half the archs), "
+                    "reported on the other half")->check(CLI::IsMember(estimate::predictor_registry().names()));
+    cmd->add_option("--learned-config", learned->config, "Options of the --learned predictor (JSON or @file)");
+    cmd->add_option("--save-learned", learned->save, "Write the fitted --learned predictor here");
+    cmd->callback([&ctx, space, timing, table, n, seed, csv, fit, save, json, learned] {
+      ctx.action = [&ctx, space, timing, table, n, seed, csv, fit, save, json, learned] {
         HWNAS_CHECK_T(ConfigError, save->empty() || *fit, "--save needs --fit");
+        HWNAS_CHECK_T(ConfigError, learned->save.empty() || !learned->predictor.empty(), "--save-learned needs --learned");
         auto s = shared_space(*space);
         auto t = load_table(*table);
         std::vector<cost::Measurement> ms;
@@ -199,10 +213,13 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
         const auto before = cost::evaluate_table(cost::LatencyModel(t, s, cost::LatencyOptions().use_calibration(false)), ms);
         print_report(o, "table sum vs measured", before);
         nlohmann::json out = {{"table", *table}, {"space", s->name()}, {"uncalibrated", report_json(before)}};
+        HWNAS_CHECK_T(ConfigError, (!*fit && learned->predictor.empty()) || ms.size() >= 6,
+                      "--fit and --learned need at least 6 measured archs (half to fit, half to check)");
+        const size_t half = ms.size() / 2;
+        const std::vector<cost::Measurement> train(ms.begin(), ms.begin() + static_cast<long>(half)),
+            test(ms.begin() + static_cast<long>(half), ms.end());
+        auto table_model = std::make_shared<cost::LatencyModel>(t, s, cost::LatencyOptions().use_calibration(false));
         if (*fit) {
-          HWNAS_CHECK_T(ConfigError, ms.size() >= 6, "--fit needs at least 6 measured archs (half to fit, half to check)");
-          const size_t half = ms.size() / 2;
-          std::vector<cost::Measurement> train(ms.begin(), ms.begin() + static_cast<long>(half)), test(ms.begin() + static_cast<long>(half), ms.end());
           auto fitted = std::make_shared<cost::LatencyTable>(*t);
           cost::fit_calibration(*fitted, s, train);
           const auto held_before = cost::evaluate_table(cost::LatencyModel(t, s, cost::LatencyOptions().use_calibration(false)), test);
@@ -220,6 +237,22 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
           if (!save->empty()) {
             fitted->save(*save);
             o << "calibrated table written to " << *save << "\n";
+          }
+          table_model = std::make_shared<cost::LatencyModel>(fitted, s);
+        }
+        if (!learned->predictor.empty()) {
+          const auto config = learned->config.empty() ? nlohmann::json::object() : parse_json_arg(learned->config, "--learned-config");
+          cost::LearnedLatencyModel model(s, estimate::make_predictor(learned->predictor, config), table_model);
+          model.fit(train);
+          std::vector<Arch> test_archs;
+          for (const auto& m : test) test_archs.push_back(m.arch);
+          const auto r = cost::evaluate_predictions(model.predict(test_archs), test);
+          print_report(o, fmt::format("held-out, learned ({} x {}table)", learned->predictor, *fit ? "calibrated " : ""), r);
+          out["held_out_learned"] = report_json(r);
+          out["learned"] = {{"predictor", learned->predictor}, {"config", model.predictor().config()}};
+          if (!learned->save.empty()) {
+            model.predictor().save(learned->save);
+            o << "learned predictor (target " << model.predictor().target() << ") written to " << learned->save << "\n";
           }
         }
         if (!json->empty()) write_file_atomic(*json, out.dump(2) + "\n");

@@ -297,8 +297,11 @@ struct Scores {
   double tau, spearman, mae, mape;
 };
 
+// MAPE is NaN (printed as "nan") when a true value is 0.
 Scores score(const std::vector<double>& pred, const std::vector<double>& truth) {
-  return {stats::kendall_tau(pred, truth), stats::spearman(pred, truth), stats::mae(pred, truth), stats::mape(pred, truth)};
+  const bool mape_defined = std::none_of(truth.begin(), truth.end(), [](double v) { return v == 0; });
+  return {stats::kendall_tau(pred, truth), stats::spearman(pred, truth), stats::mae(pred, truth),
+          mape_defined ? stats::mape(pred, truth) : std::nan("")};
 }
 
 template <typename T>

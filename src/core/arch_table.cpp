@@ -41,14 +41,28 @@ std::vector<std::string> split_csv(const std::string& line) {
   return out;
 }
 
-double parse_number(const std::string& s, const std::string& where) {
+bool parse_number(const std::string& s, double& out) {
   try {
     size_t used = 0;
-    const double v = std::stod(s, &used);
-    if (used == s.size()) return v;
+    out = std::stod(s, &used);
+    return used == s.size();
   } catch (const std::exception&) {
+    return false;
   }
-  throw DataError(fmt::format("{}: '{}' is not a number", where, s));
+}
+
+// Moves the columns marked as text out of `columns` and `values`.
+void drop_text_columns(ArchTable& t, const std::vector<bool>& is_text) {
+  std::vector<std::string> kept;
+  for (size_t c = 0; c < t.columns.size(); ++c)
+    if (!is_text[c]) kept.push_back(t.columns[c]);
+  for (auto& row : t.values) {
+    std::vector<double> r;
+    for (size_t c = 0; c < row.size(); ++c)
+      if (!is_text[c]) r.push_back(row[c]);
+    row = std::move(r);
+  }
+  t.columns = std::move(kept);
 }
 
 void read_csv(std::istream& in, const SearchSpace& space, ArchTable& t) {
@@ -66,6 +80,7 @@ void read_csv(std::istream& in, const SearchSpace& space, ArchTable& t) {
   }
   HWNAS_CHECK_T(DataError, arch_col < header.size(), t.path,
                 " needs an 'arch' column in its header row, but the header is: ", line);
+  std::vector<bool> is_text(t.columns.size(), false);
   for (int64_t row = 2; std::getline(in, line); ++row) {
     if (line.empty() || line == "\r") continue;
     const auto f = split_csv(line);
@@ -74,8 +89,16 @@ void read_csv(std::istream& in, const SearchSpace& space, ArchTable& t) {
                   " fields (as in the header), got ", f.size(),
                   "; quote arch strings that contain commas");
     std::vector<double> values;
-    for (size_t i = 0; i < f.size(); ++i)
-      if (i != arch_col) values.push_back(parse_number(f[i], fmt::format("{}, column '{}'", where, header[i])));
+    for (size_t i = 0; i < f.size(); ++i) {
+      if (i == arch_col) continue;
+      double v = std::numeric_limits<double>::quiet_NaN();
+      const size_t c = values.size();
+      if (!parse_number(f[i], v) && !is_text[c]) {
+        is_text[c] = true;
+        t.text_columns.push_back({t.columns[c], f[i], row});
+      }
+      values.push_back(v);
+    }
     try {
       t.archs.push_back(space.parse(f[arch_col]));
     } catch (const Error& e) {
@@ -84,6 +107,7 @@ void read_csv(std::istream& in, const SearchSpace& space, ArchTable& t) {
     t.values.push_back(std::move(values));
     t.lines.push_back(row);
   }
+  drop_text_columns(t, is_text);
 }
 
 void add_json_row(const nlohmann::json& obj, const SearchSpace& space, ArchTable& t, int64_t line,
@@ -93,8 +117,11 @@ void add_json_row(const nlohmann::json& obj, const SearchSpace& space, ArchTable
   std::vector<double> values(t.columns.size(), std::numeric_limits<double>::quiet_NaN());
   for (const auto& [key, value] : obj.items()) {
     if (key == "arch") continue;
-    HWNAS_CHECK_T(DataError, value.is_number(), where, ": field \"", key, "\" must be a number, but is ",
-                  value.dump().substr(0, 80));
+    if (!value.is_number()) {
+      if (std::none_of(t.text_columns.begin(), t.text_columns.end(), [&](const auto& tc) { return tc.name == key; }))
+        t.text_columns.push_back({key, value.dump().substr(0, 80), line});
+      continue;
+    }
     size_t c = std::find(t.columns.begin(), t.columns.end(), key) - t.columns.begin();
     if (c == t.columns.size()) {
       t.columns.push_back(key);
@@ -116,6 +143,9 @@ void add_json_row(const nlohmann::json& obj, const SearchSpace& space, ArchTable
 }  // namespace
 
 size_t ArchTable::column_index(const std::string& name) const {
+  for (const auto& tc : text_columns)
+    HWNAS_CHECK_T(DataError, tc.name != name, path, " line ", tc.line, ": '", tc.value, "' is not a number (column '",
+                  name, "')");
   const size_t c = std::find(columns.begin(), columns.end(), name) - columns.begin();
   HWNAS_CHECK_T(DataError, c < columns.size(), path, " has no column '", name, "'; its columns: ",
                 fmt::format("{}", fmt::join(columns, ", ")));
@@ -165,6 +195,11 @@ ArchTable read_arch_table(const std::string& path, const SearchSpace& space) {
     read_csv(in, space, t);
   }
   HWNAS_CHECK_T(DataError, !t.archs.empty(), path, " has no data rows");
+  // A JSON field that is numeric in some rows and not in others is a text column too.
+  std::vector<bool> is_text(t.columns.size(), false);
+  for (size_t c = 0; c < t.columns.size(); ++c)
+    for (const auto& tc : t.text_columns) is_text[c] = is_text[c] || tc.name == t.columns[c];
+  drop_text_columns(t, is_text);
   return t;
 }
 

@@ -15,12 +15,19 @@ namespace hwnas::cost {
 
 CalibrationReport evaluate_table(const LatencyModel& model, const std::vector<Measurement>& ms) {
   HWNAS_CHECK_T(ConfigError, ms.size() >= 2, "Calibration needs at least 2 measured archs, but got ", ms.size());
-  std::vector<double> predicted, measured;
+  std::vector<double> predicted;
+  for (const auto& m : ms) predicted.push_back(model.predict(m.arch));
+  return evaluate_predictions(predicted, ms);
+}
+
+CalibrationReport evaluate_predictions(const std::vector<double>& predicted, const std::vector<Measurement>& ms) {
+  HWNAS_CHECK_T(ConfigError, ms.size() >= 2, "Calibration needs at least 2 measured archs, but got ", ms.size());
+  HWNAS_CHECK_T(ConfigError, predicted.size() == ms.size(), predicted.size(), " predictions for ", ms.size(), " measurements");
+  std::vector<double> measured;
   CalibrationReport r;
-  for (const auto& m : ms) {
-    predicted.push_back(model.predict(m.arch));
-    measured.push_back(m.ms);
-    r.worst.push_back({m.arch.str(), predicted.back(), m.ms, 100 * (predicted.back() - m.ms) / m.ms});
+  for (size_t i = 0; i < ms.size(); ++i) {
+    measured.push_back(ms[i].ms);
+    r.worst.push_back({ms[i].arch.str(), predicted[i], ms[i].ms, 100 * (predicted[i] - ms[i].ms) / ms[i].ms});
   }
   r.n = static_cast<int64_t>(ms.size());
   r.mape = stats::mape(predicted, measured);

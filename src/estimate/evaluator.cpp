@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "hwnas/core/error.h"
+#include <spdlog/spdlog.h>
 #include "hwnas/core/search_space.h"
 #include "hwnas/estimate/predictor.h"
 
@@ -21,6 +22,11 @@ TabularEvaluator::TabularEvaluator(const SearchSpace& space, const std::string& 
 
 TabularEvaluator::TabularEvaluator(ArchTable table, TabularOptions options)
     : table_(std::move(table)), options_(std::move(options)) {
+  if (table_.columns.empty() && !table_.text_columns.empty()) table_.column_index(table_.text_columns[0].name);  // throws
+  HWNAS_CHECK_T(DataError, !table_.columns.empty(), table_.path, " has no metric columns besides 'arch'");
+  for (const auto& tc : table_.text_columns)
+    spdlog::warn("{}: column '{}' is not numeric (line {}: '{}'); it is not a metric of the tabular evaluator",
+              table_.path, tc.name, tc.line, tc.value);
   for (size_t r = 0; r < table_.size(); ++r) {
     const auto [it, inserted] = index_.emplace(table_.archs[r].str(), r);
     HWNAS_CHECK_T(DataError, inserted, table_.path, " line ", table_.lines[r], ": arch ", table_.archs[r].str(),

@@ -131,6 +131,9 @@ double jacob_cov(nn::Network& net, const data::Batch& b) {
   auto x = b.images.clone().set_requires_grad(true);
   auto y = net.forward(x);
   y.backward(torch::ones_like(y));
+  // An output that does not depend on the input (e.g. every path through a cell is
+  // 'none') has a zero Jacobian: the correlation is undefined.
+  if (!x.grad().defined()) return std::nan("");
   const auto j = x.grad().reshape({x.size(0), -1}).to(torch::kDouble).contiguous();
   const int64_t n = j.size(0), d = j.size(1);
   Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> J(j.data_ptr<double>(), n, d);

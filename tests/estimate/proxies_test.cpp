@@ -116,6 +116,11 @@ TEST_CASE("Proxy evaluator: every proxy on every arch of a small space, determin
       REQUIRE(m[i].at(name) == again[i].at(name));
     }
   REQUIRE(m[0].at("synflow") > 0);
+  // A cell whose every path is 'none' cuts the input off: the proxies still compute (the
+  // weights behind the cut get zero gradients) and jacob_cov, undefined, is NaN.
+  const auto cut = ev.evaluate({space->parse("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")})[0];
+  REQUIRE(cut.at("grad_norm") == 0);
+  REQUIRE(std::isnan(cut.at("jacob_cov")));
   REQUIRE(m[0].at("params") > 0);
   REQUIRE_THROWS_WITH_ALL(NotFoundError, estimate::ProxyEvaluator(space, b, estimate::ProxyOptions().proxies({"zen"})), "'zen'", "jacob_cov");
 }

@@ -19,6 +19,13 @@ class SearchSpace;
 struct ArchTable {
   /// Names of the numeric columns (without "arch").
   std::vector<std::string> columns;
+  /// Columns with a value that is not a number (e.g. a device name): kept out of
+  /// `columns`; asking for one is an error naming the first such cell.
+  struct TextColumn {
+    std::string name, value;
+    int64_t line = 0;
+  };
+  std::vector<TextColumn> text_columns;
   std::vector<Arch> archs;
   /// values[row][column], in the order of `columns`; NaN where a JSON row lacks a field.
   std::vector<std::vector<double>> values;
@@ -36,7 +43,8 @@ struct ArchTable {
 
 /// Reads a CSV, JSONL or JSON file (chosen by extension; anything else is read as CSV).
 /// Throws DataError naming the file, line and problem (missing `arch` column, wrong field
-/// count, a value that is not a number, an arch the space cannot parse, no rows).
+/// count, an arch the space cannot parse, no rows). Non-numeric columns are set aside
+/// (see ArchTable::text_columns).
 ArchTable read_arch_table(const std::string& path, const SearchSpace& space);
 
 /// Writes rows as CSV (atomically); `values[row]` follows `columns`.

@@ -32,6 +32,8 @@ struct CalibrationReport {
 
 /// Metrics of `model`'s predictions against the measurements.
 CalibrationReport evaluate_table(const LatencyModel& model, const std::vector<Measurement>& measurements);
+/// The same metrics for any predictions (e.g. a learned latency model), one per measurement.
+CalibrationReport evaluate_predictions(const std::vector<double>& predicted, const std::vector<Measurement>& measurements);
 
 /// Fits the correction on `measurements` (features: uncalibrated sums and layer counts per
 /// kind, and a constant; ridge towards scale 1 and per-layer 0 with weight `ridge`) and
