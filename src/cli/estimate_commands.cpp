@@ -200,12 +200,24 @@ std::shared_ptr<estimate::Evaluator> make_evaluator(const EvaluateArgs& a, std::
     HWNAS_CHECK_T(ConfigError, !a.supernet.empty(),
                   "--evaluator inherited needs --supernet FILE (trained supernet weights)");
     auto net = space->supernet();
+    std::map<std::string, std::vector<int64_t>> shapes;
+    for (const auto& p : net->named_parameters()) shapes[p.key()] = p.value().sizes().vec();
+    for (const auto& b : net->named_buffers()) shapes[b.key()] = b.value().sizes().vec();
+    const auto where = fmt::format("Cannot load supernet weights from '{}' for space {} {}", a.supernet,
+                                   space->name(), space->config().dump());
     try {
       torch::load(net, a.supernet);
     } catch (const c10::Error& e) {
-      throw DataError(fmt::format("Cannot load supernet weights from '{}' for space {} {}: {}", a.supernet,
-                                  space->name(), space->config().dump(), e.what_without_backtrace()));
+      throw DataError(fmt::format("{}: {}", where, e.what_without_backtrace()));
     }
+    // LibTorch replaces tensors without comparing shapes: check them.
+    auto check_shape = [&](const std::string& name, const torch::Tensor& t) {
+      HWNAS_CHECK_T(DataError, shapes.at(name) == t.sizes().vec(), where, ": '", name, "' has shape ", t.sizes(),
+                    " in the file but [", fmt::format("{}", fmt::join(shapes.at(name), ", ")),
+                    "] in this space; were the weights saved for another space configuration?");
+    };
+    for (const auto& p : net->named_parameters()) check_shape(p.key(), p.value());
+    for (const auto& b : net->named_buffers()) check_shape(b.key(), b.value());
     return std::make_shared<estimate::InheritedWeightsEvaluator>(net, train_data, valid_data, o);
   }
   throw ConfigError(fmt::format("Unknown evaluator '{}'; valid: short_training, proxies, inherited, tabular, predictor",

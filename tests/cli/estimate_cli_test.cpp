@@ -9,6 +9,8 @@
 #include "hwnas/core/arch_table.h"
 #include "hwnas/core/io.h"
 #include "hwnas/core/search_space.h"
+#include "hwnas/nn/supernet.h"
+#include <torch/torch.h>
 #include "test_util.h"
 
 namespace {
@@ -109,4 +111,33 @@ TEST_CASE("hwnas proxies, predictor fit/eval/predict and tabular evaluation work
   REQUIRE(r.code == 2);
   REQUIRE(has(r.err, "line 3"));
   REQUIRE_FALSE(std::filesystem::exists(dir + "/x.json"));
+}
+
+TEST_CASE("hwnas evaluate with inherited weights loads a saved supernet", "[cli][estimate]") {
+  const auto dir = hwnas::test::temp_dir("cli_inherited");
+  auto space = hwnas::make_space("nb201", {{"channels", 4}, {"cells_per_stage", 1}, {"input_size", 28}, {"input_channels", 1}});
+  torch::manual_seed(0);
+  auto supernet = space->supernet();
+  torch::save(supernet, dir + "/supernet.pt");
+  const std::vector<std::string> args = {"evaluate", "-e", "inherited", "--space", "nb201", "--space-config", kTiny,
+                                         "--data", "synthetic", "--train-size", "64", "--valid-size", "32", "-c",
+                                         R"({"bn_batches": 2, "batch_size": 32})", "-n", "2", "--out", dir + "/inh.csv"};
+  auto with = args;
+  with.insert(with.end(), {"--supernet", dir + "/supernet.pt"});
+  auto r = run(with);
+  REQUIRE(r.code == 0);
+  REQUIRE(hwnas::read_arch_table(dir + "/inh.csv", *space).columns == std::vector<std::string>{"val_accuracy", "val_loss"});
+  auto without = args;
+  without.back() = dir + "/none.csv";
+  r = run(without);
+  REQUIRE(r.code == 2);
+  REQUIRE(has(r.err, "--supernet FILE"));
+  // Weights of another configuration are refused with the space named.
+  auto wide = hwnas::make_space("nb201", {{"channels", 8}, {"cells_per_stage", 1}, {"input_size", 28}, {"input_channels", 1}});
+  torch::save(wide->supernet(), dir + "/wide.pt");
+  with.back() = dir + "/wide.pt";
+  with[with.size() - 3] = dir + "/inh2.csv";
+  r = run(with);
+  REQUIRE(r.code == 2);
+  REQUIRE(has(r.err, "Cannot load supernet weights"));
 }
