@@ -1,0 +1,106 @@
+#pragma once
+// The built-in discrete strategies. Each works on every space through its sample, mutate
+// and crossover; registered as "random", "evolution" and "nsga2".
+#include <deque>
+
+#include "hwnas/core/options.h"
+#include "hwnas/strategy/strategy.h"
+
+namespace hwnas::strategy {
+
+/// Random search: independent samples of the space (the baseline every NAS result must
+/// beat). Archs already asked are not proposed again while the space has others.
+class RandomSearch : public Strategy {
+ public:
+  explicit RandomSearch(const nlohmann::json& config);
+  std::string name() const override { return "random"; }
+  nlohmann::json config() const override;
+
+ protected:
+  std::vector<Arch> do_ask(int64_t n) override;
+  void do_tell(const std::vector<Evaluation>&) override {}
+  nlohmann::json do_state() const override;
+  void do_load_state(const nlohmann::json& state) override;
+
+ private:
+  std::vector<std::string> asked_;
+};
+
+/// Regularized (aging) evolution, Real et al., AAAI 2019: a population of the `population`
+/// most recent evaluations; each child mutates the best of `sample_size` members drawn at
+/// random; the oldest member dies when a child joins. The first `population` archs are
+/// random samples. Single objective: the first, feasible archs first (Deb's rules).
+struct EvolutionOptions {
+  HWNAS_ARG(int64_t, population) = 50;
+  HWNAS_ARG(int64_t, sample_size) = 10;
+
+ public:
+  static EvolutionOptions from_json(const nlohmann::json& config);
+  nlohmann::json to_json() const;
+};
+
+class RegularizedEvolution : public Strategy {
+ public:
+  explicit RegularizedEvolution(EvolutionOptions options) : options_(options) {}
+  std::string name() const override { return "evolution"; }
+  nlohmann::json config() const override { return options_.to_json(); }
+
+ protected:
+  std::vector<Arch> do_ask(int64_t n) override;
+  void do_tell(const std::vector<Evaluation>& evaluations) override;
+  nlohmann::json do_state() const override;
+  void do_load_state(const nlohmann::json& state) override;
+
+ private:
+  EvolutionOptions options_;
+  std::deque<Evaluation> population_;  // oldest first
+  int64_t asked_random_ = 0;           // random archs handed out while filling the population
+};
+
+/// NSGA-II, Deb et al. 2002: non-dominated sorting with crowding distance, constraint
+/// domination, binary tournaments, crossover and mutation from the space. Generational:
+/// ask() hands out offspring of the current population; once `population` offspring are
+/// told, parents and offspring are merged and the best `population` survive.
+struct Nsga2Options {
+  HWNAS_ARG(int64_t, population) = 50;
+  HWNAS_ARG(double, crossover_prob) = 0.9;
+  /// Mutations applied to each child (the space's mutate changes one choice).
+  HWNAS_ARG(int64_t, mutations) = 1;
+
+ public:
+  static Nsga2Options from_json(const nlohmann::json& config);
+  nlohmann::json to_json() const;
+};
+
+class Nsga2 : public Strategy {
+ public:
+  explicit Nsga2(Nsga2Options options) : options_(options) {}
+  std::string name() const override { return "nsga2"; }
+  nlohmann::json config() const override { return options_.to_json(); }
+  /// The current population (survivors of the last generation).
+  const std::vector<Evaluation>& population() const { return population_; }
+
+  /// Front index (0 = non-dominated) of each evaluation, by fast non-dominated sorting.
+  static std::vector<int> non_dominated_ranks(const std::vector<Evaluation>& evals, const std::vector<Objective>& objectives);
+  /// Crowding distance of each evaluation within its front (infinite at the extremes).
+  static std::vector<double> crowding_distances(const std::vector<Evaluation>& evals, const std::vector<int>& ranks,
+                                                const std::vector<Objective>& objectives);
+
+ protected:
+  std::vector<Arch> do_ask(int64_t n) override;
+  void do_tell(const std::vector<Evaluation>& evaluations) override;
+  nlohmann::json do_state() const override;
+  void do_load_state(const nlohmann::json& state) override;
+
+ private:
+  void survive();
+  Nsga2Options options_;
+  std::vector<Evaluation> population_, offspring_;
+  std::vector<int> rank_;
+  std::vector<double> crowding_;
+  int64_t asked_random_ = 0;
+};
+
+void register_builtin_strategies(StrategyRegistry& registry);
+
+}  // namespace hwnas::strategy

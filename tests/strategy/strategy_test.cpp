@@ -1,0 +1,153 @@
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "hwnas/core/search_space.h"
+#include "hwnas/strategy/builtin.h"
+#include "test_util.h"
+
+using namespace hwnas;
+using namespace hwnas::strategy;
+
+namespace {
+
+// A smooth objective on NAS-Bench-201 with one interaction. The optimum is every edge
+// nor_conv_1x1 (op 2): 1.0 + 1.2 + ... + 2.0 = 9.0; the 3x3 bonus on edges 0 and 5 leads
+// to a local optimum of 8.3.
+double score(const Arch& a) {
+  static const double op_score[5] = {0.0, 0.3, 1.0, 0.6, 0.2};
+  double y = 0;
+  for (size_t e = 0; e < a.genes().size(); ++e) y += op_score[a.genes()[e]] * (1 + 0.2 * static_cast<double>(e));
+  if (a.genes()[0] == 3 && a.genes()[5] == 3) y += 0.5;
+  return y;
+}
+double convs(const Arch& a) {
+  double n = 0;
+  for (int g : a.genes()) n += (g == 2 || g == 3) ? 1 : 0;
+  return n;
+}
+
+const std::vector<Objective> kMax = {{"score", Direction::kMaximize}};
+const std::vector<Objective> kTwo = {{"score", Direction::kMaximize}, {"convs", Direction::kMinimize}};
+
+std::shared_ptr<const SearchSpace> nb201() { return std::shared_ptr<const SearchSpace>(make_space("nb201")); }
+
+// Runs `budget` evaluations in batches of `batch`.
+void run(Strategy& s, int budget, int batch, bool two_objectives = false) {
+  for (int done = 0; done < budget; done += batch) {
+    std::vector<Evaluation> evals;
+    for (const auto& a : s.ask(batch)) {
+      Evaluation e{a, {score(a)}, 0};
+      if (two_objectives) e.objectives.push_back(convs(a));
+      evals.push_back(e);
+    }
+    s.tell(evals);
+  }
+}
+
+const std::vector<std::pair<std::string, nlohmann::json>> kStrategies = {
+    {"random", nlohmann::json::object()},
+    {"evolution", {{"population", 20}, {"sample_size", 5}}},
+    {"nsga2", {{"population", 20}}},
+};
+
+}  // namespace
+
+TEST_CASE("Dominance with constraints, Pareto fronts, NSGA-II ranks and crowding", "[strategy]") {
+  auto space = nb201();
+  Rng rng(1);
+  auto arch = [&] { return space->sample(rng); };
+  const Evaluation a{arch(), {0.9, 5}, 0}, b{arch(), {0.8, 6}, 0}, c{arch(), {0.95, 7}, 0}, d{arch(), {0.99, 1}, 2.0},
+      e{arch(), {0.99, 1}, 1.0};
+  REQUIRE(dominates(a, b, kTwo));
+  REQUIRE_FALSE(dominates(a, c, kTwo));
+  REQUIRE_FALSE(dominates(c, a, kTwo));
+  REQUIRE(dominates(b, d, kTwo));  // feasible beats infeasible whatever the objectives
+  REQUIRE(dominates(e, d, kTwo));  // smaller violation
+  const auto front = pareto_front({a, b, c, d, e}, kTwo);
+  REQUIRE(front.size() == 2);
+  const auto ranks = Nsga2::non_dominated_ranks({a, b, c, d, e}, kTwo);
+  REQUIRE(ranks == std::vector<int>{0, 1, 0, 3, 2});
+  const auto crowd = Nsga2::crowding_distances({a, b, c, d, e}, ranks, kTwo);
+  REQUIRE(std::isinf(crowd[0]));
+  REQUIRE(std::isinf(crowd[2]));
+}
+
+TEST_CASE("Every strategy is deterministic given its seed and resumes exactly", "[strategy]") {
+  for (const auto& [name, config] : kStrategies) {
+    DYNAMIC_SECTION(name) {
+      const bool two = name == "nsga2";
+      const auto& objectives = two ? kTwo : kMax;
+      auto full = make_strategy(name, config);
+      full->setup(nb201(), objectives, 7);
+      run(*full, 120, 8, two);
+      // Interrupted after 56 evaluations: a new strategy restores the saved state.
+      auto first = make_strategy(name, config);
+      first->setup(nb201(), objectives, 7);
+      run(*first, 56, 8, two);
+      const auto saved = nlohmann::json::parse(first->state().dump());
+      auto resumed = make_strategy(name, config);
+      resumed->setup(nb201(), objectives, 7);
+      resumed->load_state(saved);
+      run(*resumed, 64, 8, two);
+      REQUIRE(resumed->history().size() == full->history().size());
+      for (size_t i = 0; i < full->history().size(); ++i) REQUIRE(resumed->history()[i].arch == full->history()[i].arch);
+      // Another seed searches differently.
+      auto other = make_strategy(name, config);
+      other->setup(nb201(), objectives, 8);
+      run(*other, 120, 8, two);
+      bool differs = false;
+      for (size_t i = 0; i < full->history().size(); ++i) differs = differs || other->history()[i].arch != full->history()[i].arch;
+      REQUIRE(differs);
+      // A state of another configuration or seed is refused.
+      auto wrong = make_strategy(name, config);
+      wrong->setup(nb201(), objectives, 9);
+      REQUIRE_THROWS_WITH_ALL(ConfigError, wrong->load_state(saved), "another seed");
+    }
+  }
+}
+
+TEST_CASE("Regularized evolution and NSGA-II beat random search on a synthetic objective", "[strategy]") {
+  double evo = 0, rnd = 0;
+  for (uint64_t seed = 0; seed < 10; ++seed) {
+    auto r = make_strategy("random"), e = make_strategy("evolution", {{"population", 20}, {"sample_size", 5}});
+    r->setup(nb201(), kMax, seed);
+    e->setup(nb201(), kMax, seed);
+    run(*r, 200, 1);
+    run(*e, 200, 1);
+    rnd += r->best().objectives[0] / 10;
+    evo += e->best().objectives[0] / 10;
+  }
+  INFO("mean best: evolution " << evo << ", random " << rnd);
+  REQUIRE(evo > rnd);
+  REQUIRE(evo > 8.9);
+
+  // NSGA-II's front is mutually non-dominated and reaches both ends of the trade-off.
+  auto n = make_strategy("nsga2", {{"population", 20}});
+  n->setup(nb201(), kTwo, 3);
+  run(*n, 300, 10, true);
+  const auto front = n->front();
+  for (const auto& x : front)
+    for (const auto& y : front) REQUIRE_FALSE(dominates(x, y, kTwo));
+  double best_score = 0, fewest = 99;
+  for (const auto& x : front) {
+    best_score = std::max(best_score, x.objectives[0]);
+    fewest = std::min(fewest, x.objectives[1]);
+  }
+  REQUIRE(best_score > 8.5);
+  REQUIRE(fewest == 0);
+}
+
+TEST_CASE("Strategy misuse gets clear errors", "[strategy][errors]") {
+  REQUIRE_THROWS_WITH_ALL(NotFoundError, make_strategy("annealing"), "Unknown strategy 'annealing'", "evolution", "nsga2", "random");
+  REQUIRE_THROWS_WITH_ALL(ConfigError, make_strategy("evolution", {{"population", 5}, {"sample_size", 10}}), "sample_size", "population");
+  REQUIRE_THROWS_WITH_ALL(ConfigError, make_strategy("nsga2", {{"pop", 5}}), "pop");
+  auto s = make_strategy("random");
+  REQUIRE_THROWS_WITH_ALL(ConfigError, s->ask(1), "setup()");
+  s->setup(nb201(), kMax, 0);
+  REQUIRE_THROWS_WITH_ALL(ConfigError, s->ask(0), "n >= 1");
+  const auto a = s->ask(1)[0];
+  REQUIRE_THROWS_WITH_ALL(ConfigError, s->tell({{a, {1.0, 2.0}, 0}}), "2 objective values, expected 1");
+  REQUIRE_THROWS_WITH_ALL(DataError, s->tell({{a, {std::nan("")}, 0}}), "objective 'score'", "nan");
+  REQUIRE_THROWS_WITH_ALL(ConfigError, s->best(), "nothing evaluated");
+}
