@@ -136,7 +136,7 @@ struct EvaluateArgs {
   std::string table, predictor, supernet;
 };
 
-train::TrainOptions train_options_from_json(const nlohmann::json& j, ConfigReader& r) {
+train::TrainOptions train_options_from_json(ConfigReader& r) {
   train::TrainOptions t;
   t.steps(r.get_int("steps", 200, 0, 100000000));
   t.epochs(r.get_int("epochs", 1, 0, 100000));
@@ -168,7 +168,7 @@ std::shared_ptr<estimate::Evaluator> make_evaluator(const EvaluateArgs& a, std::
   if (a.evaluator == "short_training") {
     ConfigReader r(config, "short_training evaluator config (--config)");
     estimate::ShortTrainingOptions o;
-    o.train(train_options_from_json(config, r).seed(a.seed));
+    o.train(train_options_from_json(r).seed(a.seed));
     o.bn_batches(r.get_int("bn_batches", o.bn_batches(), 0, 100000));
     o.seed(a.seed);
     r.finish();
