@@ -7,18 +7,11 @@
 #include "hwnas/cli/cli.h"
 #include "hwnas/core/io.h"
 #include "hwnas/core/search_space.h"
+#include "cli/cli_util.h"
 #include "test_util.h"
 
 namespace {
-struct Run {
-  int code;
-  std::string out, err;
-};
-Run run(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  int code = hwnas::cli::run(args, out, err);
-  return {code, out.str(), err.str()};
-}
+hwnas::test::Run run(const std::vector<std::string>& args) { return hwnas::test::run_cli(args); }
 const std::string kArch =
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|";
 }  // namespace

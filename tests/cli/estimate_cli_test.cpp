@@ -11,19 +11,11 @@
 #include "hwnas/core/search_space.h"
 #include "hwnas/nn/supernet.h"
 #include <torch/torch.h>
+#include "cli/cli_util.h"
 #include "test_util.h"
 
 namespace {
-struct Run {
-  int code;
-  std::string out, err;
-};
-Run run(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  int code = hwnas::cli::run(args, out, err);
-  INFO(err.str());
-  return {code, out.str(), err.str()};
-}
+hwnas::test::Run run(const std::vector<std::string>& args) { return hwnas::test::run_cli(args); }
 bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 const std::string kTiny = R"({"channels": 4, "cells_per_stage": 1})";
 }  // namespace
