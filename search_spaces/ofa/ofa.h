@@ -52,6 +52,9 @@ class OfaSpace : public SearchSpace {
   /// "expanded_conv-input:12x12x136-output:12x12x136-expand:408-kernel:3-stride:1-idskip:1-se:1-hs:1".
   static std::string ofa_lut_key(const LayerSpec& layer);
 
+  /// OFA's encoding is by value (kernel, expand, resolution), the same for every config.
+  std::string encoding_format() const override { return "ofa-v1: kernel and expand one-hot per block, resolution one-hot (r-112)/16"; }
+
  protected:
   std::string genes_to_string(const std::vector<int>& genes) const override;
   std::vector<int> parse_genes(const std::string& canonical) const override;

@@ -45,6 +45,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   add_space_commands(app, ctx);
   add_cost_commands(app, ctx);
   add_estimate_commands(app, ctx);
+  add_search_command(app, ctx);
   add_demo_command(app, ctx);
 
   // An unknown command gets a message naming the valid ones (CLI11 would only say that
@@ -94,7 +95,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     tune_allocator();
     set_threads(threads);
     if (ctx.action) ctx.action();
-    return 0;
+    return ctx.exit_code;
   } catch (const InternalError& e) {
     err << "hwnas: " << e.what() << "\n";
     return 3;

@@ -18,6 +18,8 @@ struct Context {
   std::ostream* err = nullptr;
   /// The command to run once parsing succeeded.
   std::function<void()> action;
+  /// The exit status of a command that ran without an error (e.g. 130 after Ctrl-C).
+  int exit_code = 0;
 };
 
 /// --space NAME and --space-config JSON options, shared by several commands.
@@ -33,5 +35,6 @@ void add_space_commands(CLI::App& app, Context& ctx);
 void add_demo_command(CLI::App& app, Context& ctx);
 void add_cost_commands(CLI::App& app, Context& ctx);
 void add_estimate_commands(CLI::App& app, Context& ctx);
+void add_search_command(CLI::App& app, Context& ctx);
 
 }  // namespace hwnas::cli

@@ -1,7 +1,6 @@
 // hwnas evaluate / proxies / predictor: accuracy estimation from the command line.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <torch/torch.h>
 
 #include <filesystem>
 #include <fstream>
@@ -18,14 +17,9 @@
 #include "hwnas/core/error.h"
 #include "hwnas/core/io.h"
 #include "hwnas/core/stats.h"
-#include "hwnas/data/fashion_mnist.h"
-#include "hwnas/data/synthetic.h"
 #include "hwnas/estimate/evaluator.h"
-#include "hwnas/estimate/inherited.h"
+#include "hwnas/estimate/factory.h"
 #include "hwnas/estimate/predictor.h"
-#include "hwnas/estimate/proxies.h"
-#include "hwnas/estimate/short_training.h"
-#include "hwnas/nn/supernet.h"
 #include "hwnas/predictors/mlp/mlp.h"
 
 namespace hwnas::cli {
@@ -41,7 +35,6 @@ struct DataArgs {
   std::string dir;
   int64_t train_size = 5000;
   int64_t valid_size = 1000;
-  uint64_t seed = 0;
 };
 
 void add_data_args(CLI::App& cmd, DataArgs& a) {
@@ -52,33 +45,6 @@ void add_data_args(CLI::App& cmd, DataArgs& a) {
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{60000}));
   cmd.add_option("--valid-size", a.valid_size, "Validation images (held out: the next ones of the training file)")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{59999}));
-}
-
-// (train, validation): disjoint parts of the training file; the test file is kept for
-// final evaluation (hwnas train).
-std::pair<data::Dataset, data::Dataset> load_data(const DataArgs& a) {
-  data::Dataset all;
-  if (a.data == "synthetic") {
-    all = data::make_synthetic(data::SyntheticOptions().samples(a.train_size + a.valid_size).seed(a.seed));
-  } else {
-    HWNAS_CHECK_T(ConfigError, a.train_size + a.valid_size <= 60000, "--train-size + --valid-size is ",
-                  a.train_size + a.valid_size, " but Fashion-MNIST has 60,000 training images");
-    all = data::load_fashion_mnist(data::FashionMnistOptions().root(a.dir).limit(a.train_size + a.valid_size));
-  }
-  return {all.slice(0, a.train_size), all.slice(a.train_size, a.train_size + a.valid_size)};
-}
-
-// The space, with its input and class count set from the data where the space has those
-// settings and the user did not set them.
-std::shared_ptr<SearchSpace> space_for_data(const SpaceArgs& s, const data::Dataset& d) {
-  auto config = s.config.empty() ? nlohmann::json::object() : parse_json_arg(s.config, "--space-config");
-  const auto defaults = make_space(s.name, config)->config();
-  const auto& shape = d.images.sizes();
-  const std::pair<const char*, int64_t> fits[] = {
-      {"input_channels", shape[1]}, {"input_size", shape[2]}, {"num_classes", d.num_classes}};
-  for (const auto& [key, value] : fits)
-    if (defaults.contains(key) && !config.contains(key)) config[key] = value;
-  return make_space(s.name, config);
 }
 
 // --- archs ---------------------------------------------------------------------------
@@ -136,92 +102,30 @@ struct EvaluateArgs {
   std::string table, predictor, supernet;
 };
 
-train::TrainOptions train_options_from_json(ConfigReader& r) {
-  train::TrainOptions t;
-  t.steps(r.get_int("steps", 200, 0, 100000000));
-  t.epochs(r.get_int("epochs", 1, 0, 100000));
-  t.batch_size(r.get_int("batch_size", t.batch_size(), 1, 65536));
-  t.lr(r.get_double("lr", t.lr(), 1e-8, 100));
-  t.momentum(r.get_double("momentum", t.momentum(), 0, 1));
-  t.weight_decay(r.get_double("weight_decay", t.weight_decay(), 0, 1));
-  t.cosine(r.get_bool("cosine", t.cosine()));
-  t.warmup_steps(r.get_int("warmup_steps", 0, 0, 100000000));
-  return t;
-}
-
+// The evaluator and its space (fitted to the data) from the command line; `recipe`
+// records what makes its numbers (compared on --resume).
 std::shared_ptr<estimate::Evaluator> make_evaluator(const EvaluateArgs& a, std::shared_ptr<SearchSpace>& space,
                                                     nlohmann::json& recipe) {
   const auto config = a.config.empty() ? nlohmann::json::object() : parse_json_arg(a.config, "--config");
   recipe = {{"evaluator", a.evaluator}, {"config", config}, {"seed", a.seed}};
-  if (a.evaluator == "tabular" || a.evaluator == "predictor") {
-    space = std::shared_ptr<SearchSpace>(a.space.make());
-    if (a.evaluator == "tabular") {
-      HWNAS_CHECK_T(ConfigError, !a.table.empty(), "--evaluator tabular needs --table FILE");
-      return std::make_shared<estimate::TabularEvaluator>(*space, a.table);
-    }
-    HWNAS_CHECK_T(ConfigError, !a.predictor.empty(), "--evaluator predictor needs --predictor FILE");
-    return std::make_shared<estimate::PredictorEvaluator>(space, estimate::load_predictor(a.predictor));
+  nlohmann::json spec = {{"name", a.evaluator}, {"options", config}};
+  const std::tuple<const char*, const std::string*, const char*> files[] = {
+      {"table", &a.table, "tabular"}, {"predictor", &a.predictor, "predictor"}, {"supernet", &a.supernet, "inherited"}};
+  for (const auto& [key, value, evaluator] : files) {
+    HWNAS_CHECK_T(ConfigError, a.evaluator != evaluator || !value->empty(), "--evaluator ", evaluator, " needs --",
+                  key, " FILE");
+    if (!value->empty()) spec[key] = *value;
   }
-  auto [train_data, valid_data] = load_data(a.data);
-  space = space_for_data(a.space, train_data);
-  recipe["data"] = {{"name", a.data.data}, {"train_size", a.data.train_size}, {"valid_size", a.data.valid_size}};
-  if (a.evaluator == "short_training") {
-    ConfigReader r(config, "short_training evaluator config (--config)");
-    estimate::ShortTrainingOptions o;
-    o.train(train_options_from_json(r).seed(a.seed));
-    o.bn_batches(r.get_int("bn_batches", o.bn_batches(), 0, 100000));
-    o.seed(a.seed);
-    r.finish();
-    return std::make_shared<estimate::ShortTrainingEvaluator>(space, train_data, valid_data, o);
+  if (a.evaluator != "tabular" && a.evaluator != "predictor") {
+    spec["data"] = {{"name", a.data.data}, {"dir", a.data.dir}, {"train_size", a.data.train_size},
+                    {"valid_size", a.data.valid_size}};
+    recipe["data"] = {{"name", a.data.data}, {"train_size", a.data.train_size}, {"valid_size", a.data.valid_size}};
   }
-  if (a.evaluator == "proxies") {
-    ConfigReader r(config, "proxies evaluator config (--config)");
-    estimate::ProxyOptions o;
-    const auto names = r.get_json("proxies", nlohmann::json());
-    if (!names.is_null()) {
-      HWNAS_CHECK_T(ConfigError, names.is_array(), "\"proxies\" must be a list of names");
-      o.proxies(names.get<std::vector<std::string>>());
-    }
-    const int64_t batch = r.get_int("batch_size", 64, 2, 4096);
-    r.finish();
-    o.seed(a.seed);
-    HWNAS_CHECK_T(ConfigError, train_data.size() >= batch, "the proxies' minibatch (", batch,
-                  ") is larger than --train-size (", train_data.size(), ")");
-    Rng rng(a.seed);
-    auto batches = data::batches(train_data, batch, &rng);
-    return std::make_shared<estimate::ProxyEvaluator>(space, batches.front(), o);
-  }
-  if (a.evaluator == "inherited") {
-    ConfigReader r(config, "inherited evaluator config (--config)");
-    estimate::InheritedOptions o;
-    o.bn_batches(r.get_int("bn_batches", o.bn_batches(), 0, 100000));
-    o.batch_size(r.get_int("batch_size", o.batch_size(), 1, 65536));
-    r.finish();
-    HWNAS_CHECK_T(ConfigError, !a.supernet.empty(),
-                  "--evaluator inherited needs --supernet FILE (trained supernet weights)");
-    auto net = space->supernet();
-    std::map<std::string, std::vector<int64_t>> shapes;
-    for (const auto& p : net->named_parameters()) shapes[p.key()] = p.value().sizes().vec();
-    for (const auto& b : net->named_buffers()) shapes[b.key()] = b.value().sizes().vec();
-    const auto where = fmt::format("Cannot load supernet weights from '{}' for space {} {}", a.supernet,
-                                   space->name(), space->config().dump());
-    try {
-      torch::load(net, a.supernet);
-    } catch (const c10::Error& e) {
-      throw DataError(fmt::format("{}: {}", where, e.what_without_backtrace()));
-    }
-    // LibTorch replaces tensors without comparing shapes: check them.
-    auto check_shape = [&](const std::string& name, const torch::Tensor& t) {
-      HWNAS_CHECK_T(DataError, shapes.at(name) == t.sizes().vec(), where, ": '", name, "' has shape ", t.sizes(),
-                    " in the file but [", fmt::format("{}", fmt::join(shapes.at(name), ", ")),
-                    "] in this space; were the weights saved for another space configuration?");
-    };
-    for (const auto& p : net->named_parameters()) check_shape(p.key(), p.value());
-    for (const auto& b : net->named_buffers()) check_shape(b.key(), b.value());
-    return std::make_shared<estimate::InheritedWeightsEvaluator>(net, train_data, valid_data, o);
-  }
-  throw ConfigError(fmt::format("Unknown evaluator '{}'; valid: short_training, proxies, inherited, tabular, predictor",
-                                a.evaluator));
+  const auto space_config = a.space.config.empty() ? nlohmann::json::object()
+                                                   : parse_json_arg(a.space.config, "--space-config");
+  auto setup = estimate::make_evaluator(spec, a.space.name, space_config, a.seed);
+  space = setup.space;
+  return setup.evaluator;
 }
 
 void run_evaluate(Context& ctx, const EvaluateArgs& a) {

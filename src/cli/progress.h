@@ -16,19 +16,20 @@ class Progress {
   Progress(std::ostream& out, std::string label, bool quiet = false)
       : out_(out), label_(std::move(label)), tty_(::isatty(2) != 0), quiet_(quiet), start_(Clock::now()) {}
 
-  void update(int64_t done, int64_t total) {
+  /// `extra` is shown after the counts (e.g. the best value so far).
+  void update(int64_t done, int64_t total, const std::string& extra = "") {
     if (quiet_ || total <= 0) return;
     const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
     const double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total - done) : 0;
     const int percent = static_cast<int>(100 * done / total);
     if (tty_) {
       const int width = 30, filled = width * percent / 100;
-      out_ << fmt::format("\r{} [{}{}] {}/{} {:3d}%  elapsed {:.0f}s  ETA {:.0f}s ", label_, std::string(filled, '#'),
-                          std::string(width - filled, '.'), done, total, percent, elapsed, eta)
+      out_ << fmt::format("\r{} [{}{}] {}/{} {:3d}%{}  elapsed {:.0f}s  ETA {:.0f}s ", label_, std::string(filled, '#'),
+                          std::string(width - filled, '.'), done, total, percent, extra, elapsed, eta)
            << (done == total ? "\n" : "") << std::flush;
     } else if (percent / 10 > last_decile_ || done == total) {
       last_decile_ = percent / 10;
-      out_ << fmt::format("{}: {}/{} ({}%), elapsed {:.0f}s, ETA {:.0f}s\n", label_, done, total, percent, elapsed, eta);
+      out_ << fmt::format("{}: {}/{} ({}%){}, elapsed {:.0f}s, ETA {:.0f}s\n", label_, done, total, percent, extra, elapsed, eta);
     }
   }
 

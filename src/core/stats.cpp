@@ -85,4 +85,19 @@ double mae(const std::vector<double>& p, const std::vector<double>& y) {
   return s / static_cast<double>(p.size());
 }
 
+double mean(const std::vector<double>& v) {
+  if (v.empty()) return std::nan("");
+  double sum = 0;
+  for (double x : v) sum += x;
+  return sum / static_cast<double>(v.size());
+}
+
+double stddev(const std::vector<double>& v) {
+  if (v.size() < 2) return 0;
+  const double m = mean(v);
+  double ss = 0;
+  for (double x : v) ss += (x - m) * (x - m);
+  return std::sqrt(ss / static_cast<double>(v.size() - 1));
+}
+
 }  // namespace hwnas::stats

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include "hwnas/core/error.h"
@@ -232,8 +233,14 @@ std::string LatencyModel::section_of(const Arch& arch) const {
   if (table_->sections.count("")) return "";
   const auto shape = space_->input_shape_of(arch);
   const std::string section = std::to_string(shape.h);
-  HWNAS_CHECK_T(NotFoundError, table_->sections.count(section), "The latency table for device '", table_->device.name,
-                "' has no section for resolution ", shape.h, " (arch ", arch.str(), ")");
+  if (!table_->sections.count(section)) {
+    std::vector<int> have;
+    for (const auto& [name, entries] : table_->sections) have.push_back(std::atoi(name.c_str()));
+    std::sort(have.begin(), have.end());
+    throw NotFoundError(fmt::format("The latency table for device '{}' has no section for resolution {} (arch {}); "
+                                    "it was measured at resolutions [{}]: limit the space to those (\"resolutions\" "
+                                    "in the space config)", table_->device.name, shape.h, arch.str(), fmt::join(have, ", ")));
+  }
   return section;
 }
 

@@ -1,5 +1,7 @@
 #include "hwnas/estimate/predictor.h"
 
+#include "estimate/fnv1a.h"
+
 #include <cmath>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -21,14 +23,16 @@ Features Features::select(const std::vector<int64_t>& indices) const {
 
 EncodingInfo EncodingInfo::of(const SearchSpace& space) {
   // FNV-1a over the choices' names and options: stable across runs and platforms.
-  uint64_t h = 1469598103934665603ull;
-  auto mix = [&h](const std::string& s) {
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-    h = (h ^ 0xff) * 1099511628211ull;
-  };
-  for (const auto& c : space.choices()) {
-    mix(c.name);
-    for (const auto& o : c.options) mix(o);
+  uint64_t h = detail::kFnvOffset;
+  auto mix = [&h](const std::string& s) { h = (detail::fnv1a(s, h) ^ 0xff) * detail::kFnvPrime; };
+  const auto format = space.encoding_format();
+  if (!format.empty()) {
+    mix(format);
+  } else {
+    for (const auto& c : space.choices()) {
+      mix(c.name);
+      for (const auto& o : c.options) mix(o);
+    }
   }
   EncodingInfo e;
   e.space = space.name();

@@ -1,5 +1,7 @@
 #include "hwnas/estimate/proxies.h"
 
+#include <optional>
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -204,10 +206,11 @@ std::vector<Metrics> ProxyEvaluator::do_evaluate(const std::vector<Arch>& archs)
       torch::manual_seed(arch_seed(options_.seed(), arch));
       return space_->build(arch);
     };
+    std::optional<cost::NetworkCost> c;  // computed once, if params or macs are asked
     for (const auto& p : options_.proxies()) {
       if (p == "params" || p == "macs") {
-        const auto c = cost::network_cost(space_->layers(arch));
-        m[p] = static_cast<double>(p == "params" ? c.params : c.macs);
+        if (!c) c = cost::network_cost(space_->layers(arch));
+        m[p] = static_cast<double>(p == "params" ? c->params : c->macs);
       } else {
         m[p] = compute_proxy(p, make, batch_);
       }

@@ -1,5 +1,7 @@
 #include "hwnas/estimate/short_training.h"
 
+#include "estimate/fnv1a.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -10,8 +12,7 @@
 namespace hwnas::estimate {
 
 uint64_t arch_seed(uint64_t seed, const Arch& arch) {
-  uint64_t h = 1469598103934665603ull ^ (seed * 0x9E3779B97F4A7C15ull);
-  for (unsigned char c : arch.str()) h = (h ^ c) * 1099511628211ull;
+  const uint64_t h = detail::fnv1a(arch.str(), detail::kFnvOffset ^ (seed * 0x9E3779B97F4A7C15ull));
   return h >> 1;  // torch seeds are taken as uint64 but kept positive for printing
 }
 

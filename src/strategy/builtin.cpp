@@ -11,6 +11,7 @@
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/search_space.h"
+#include "hwnas/strategy/rl.h"
 
 namespace hwnas::strategy {
 
@@ -245,6 +246,8 @@ void register_builtin_strategies(StrategyRegistry& registry) {
                [](const nlohmann::json& c) { return std::make_unique<RegularizedEvolution>(EvolutionOptions::from_json(c)); });
   registry.add("nsga2", "NSGA-II, multi-objective with constraint domination, Deb et al. 2002",
                [](const nlohmann::json& c) { return std::make_unique<Nsga2>(Nsga2Options::from_json(c)); });
+  registry.add("rl", "RL controller: LSTM policy trained with REINFORCE (NASNet/ENAS; MnasNet reward)",
+               [](const nlohmann::json& c) { return std::make_unique<RlController>(RlOptions::from_json(c)); });
 }
 
 StrategyRegistry& strategy_registry() {

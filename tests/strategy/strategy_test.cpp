@@ -1,9 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "hwnas/core/search_space.h"
 #include "hwnas/strategy/builtin.h"
+#include "hwnas/strategy/rl.h"
 #include "test_util.h"
 
 using namespace hwnas;
@@ -49,6 +52,7 @@ const std::vector<std::pair<std::string, nlohmann::json>> kStrategies = {
     {"random", nlohmann::json::object()},
     {"evolution", {{"population", 20}, {"sample_size", 5}}},
     {"nsga2", {{"population", 20}}},
+    {"rl", {{"lr", 0.05}}},
 };
 
 }  // namespace
@@ -136,6 +140,36 @@ TEST_CASE("Regularized evolution and NSGA-II beat random search on a synthetic o
   }
   REQUIRE(best_score > 8.5);
   REQUIRE(fewest == 0);
+}
+
+TEST_CASE("The RL controller learns the objective and computes MnasNet's reward", "[strategy]") {
+  auto rl = make_strategy("rl", {{"lr", 0.05}});
+  rl->setup(nb201(), kMax, 0);
+  run(*rl, 400, 10);
+  // Uniform sampling scores 0.42 x 9 = 3.78 (+ a rare bonus) on average; the first batch
+  // comes from the untrained policy.
+  double first = 0, last = 0;
+  const auto& h = rl->history();
+  for (size_t i = 0; i < 10; ++i) first += h[i].objectives[0] / 10;
+  for (size_t i = 0; i < 100; ++i) last += h[h.size() - 1 - i].objectives[0] / 100;
+  INFO("mean score of the first batch " << first << ", of the last 100 archs " << last);
+  REQUIRE(first < 5.5);
+  REQUIRE(last > 7.0);
+  // The policy now prefers nor_conv_1x1 (option 2) on the last edge, the most rewarded.
+  const auto probs = dynamic_cast<RlController&>(*rl).greedy_probabilities();
+  REQUIRE(probs.size() == 6);
+  REQUIRE(std::max_element(probs[5].begin(), probs[5].end()) - probs[5].begin() == 2);
+  REQUIRE(probs[5][2] > 0.5);
+
+  // MnasNet: acc * (lat / target)^w with w = -0.07 on both sides of the target.
+  RlController m(RlOptions().reward("mnasnet").target(25));
+  m.setup(nb201(), kTwo, 0);
+  Rng rng(1);
+  const auto a = nb201()->sample(rng);
+  REQUIRE(m.reward({a, {0.8, 50}, 0}) == Approx(0.8 * std::pow(2.0, -0.07)));
+  REQUIRE(m.reward({a, {0.8, 12.5}, 0}) == Approx(0.8 * std::pow(0.5, -0.07)));
+  REQUIRE(m.reward({a, {0.8, 25}, 0.5}) == Approx(0.8 - 0.5));  // minus penalty x violation
+  REQUIRE_THROWS_WITH_ALL(ConfigError, make_strategy("rl", {{"reward", "mnasnet"}}), "\"target\"");
 }
 
 TEST_CASE("Strategy misuse gets clear errors", "[strategy][errors]") {

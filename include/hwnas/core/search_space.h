@@ -101,6 +101,10 @@ class SearchSpace {
   std::vector<float> encode(const Arch& arch) const;
   /// Length of encode()'s vectors.
   int64_t encoding_size() const;
+  /// Names the layout of encode()'s vectors, which saved predictors check: "" (the
+  /// default) means the layout follows the choices and their options; a space whose
+  /// encoding is the same for every configuration (e.g. OFA's, by value) names it.
+  virtual std::string encoding_format() const { return ""; }
 
   // --- models -------------------------------------------------------------------------
   /// A standalone LibTorch model for `arch` (freshly initialised; seed with

@@ -14,5 +14,9 @@ double mape(const std::vector<double>& predicted, const std::vector<double>& act
 double within(const std::vector<double>& predicted, const std::vector<double>& actual, double percent);
 /// Mean absolute error.
 double mae(const std::vector<double>& predicted, const std::vector<double>& actual);
+/// Arithmetic mean (NaN for no values).
+double mean(const std::vector<double>& v);
+/// Sample standard deviation (n - 1 in the denominator; 0 for fewer than two values).
+double stddev(const std::vector<double>& v);
 
 }  // namespace hwnas::stats

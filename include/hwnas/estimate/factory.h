@@ -1,0 +1,37 @@
+#pragma once
+// Evaluators from a JSON description: what `hwnas evaluate` and experiment configs use.
+//
+//   {"name": "short_training",                       one of evaluator_names()
+//    "options": {"steps": 200, "lr": 0.05},          the evaluator's own options
+//    "data": {"name": "fashion-mnist", "dir": "", "train_size": 5000, "valid_size": 1000},
+//    "table": "t.csv",            tabular: the table (CSV, JSONL or JSON)
+//    "predictor": "p.json",       predictor: a saved predictor ("metric": its metric name)
+//    "supernet": "w.pt"}          inherited: trained supernet weights
+// Spaces with input/class settings are fitted to the data (Fashion-MNIST: 1x28x28, 10
+// classes) unless the space config sets them.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "hwnas/estimate/evaluator.h"
+
+namespace hwnas::estimate {
+
+struct EvaluatorSetup {
+  std::shared_ptr<SearchSpace> space;  // the space, fitted to the evaluator's data
+  std::shared_ptr<Evaluator> evaluator;
+};
+
+/// Valid "name"s: short_training, proxies, inherited, tabular, predictor, none (no accuracy
+/// metrics: a search on cost models alone).
+std::vector<std::string> evaluator_names();
+
+/// Builds the evaluator of `spec` for space `space_name` with `space_config`; `seed` seeds
+/// data order, weights and proxies' minibatch. Throws ConfigError naming a bad field.
+EvaluatorSetup make_evaluator(const nlohmann::json& spec, const std::string& space_name,
+                              const nlohmann::json& space_config, uint64_t seed);
+
+}  // namespace hwnas::estimate

@@ -1,0 +1,201 @@
+// hwnas search: a hardware-aware search described by an experiment config.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <limits>
+#include <ostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/context.h"
+#include "cli/progress.h"
+#include "hwnas/core/error.h"
+#include "hwnas/core/io.h"
+#include "hwnas/core/stats.h"
+#include "hwnas/experiment/config.h"
+#include "hwnas/experiment/runner.h"
+
+namespace hwnas::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using experiment::ExperimentConfig;
+
+struct SearchArgs {
+  std::string config, out;
+  bool resume = false, overwrite = false, no_progress = false;
+  int64_t evaluations = -1, seeds = 0;
+  int64_t seed = -1;
+};
+
+// Ctrl-C asks the run to stop after its current batch; a second Ctrl-C kills as usual.
+std::atomic<bool> g_stop{false};
+extern "C" void on_sigint(int) {
+  g_stop.store(true);
+  std::signal(SIGINT, SIG_DFL);
+}
+
+class SigintGuard {
+ public:
+  SigintGuard() {
+    g_stop.store(false);
+    previous_ = std::signal(SIGINT, on_sigint);
+  }
+  ~SigintGuard() { std::signal(SIGINT, previous_); }
+
+ private:
+  void (*previous_)(int);
+};
+
+std::string progress_text(const experiment::Progress& p, const std::vector<strategy::Objective>& objs) {
+  std::string s;
+  if (p.best) s = fmt::format("  best {} {:.5g}{}", objs[0].name, p.best->objectives[0], p.best->feasible() ? "" : " (infeasible)");
+  if (objs.size() > 1) s += fmt::format("  front {}", p.front_size);
+  return s;
+}
+
+experiment::RunResult run_one(Context& ctx, const ExperimentConfig& config, const SearchArgs& a, bool progress) {
+  experiment::Experiment exp(config);
+  Progress bar(*ctx.err, "search", !progress);
+  const auto& objs = config.objectives();
+  auto options = experiment::RunOptions().resume(a.resume).overwrite(a.overwrite).stop(&g_stop);
+  options.on_batch([&](const experiment::Progress& p) {
+    if (p.budget_evaluations > 0)
+      bar.update(p.evaluations, p.budget_evaluations, progress_text(p, objs));
+    else
+      bar.update(static_cast<int64_t>(p.elapsed_s), static_cast<int64_t>(p.budget_seconds), progress_text(p, objs));
+  });
+  return exp.run(options);
+}
+
+void run_search(Context& ctx, const SearchArgs& a) {
+  auto config = ExperimentConfig::load(a.config);
+  if (!a.out.empty()) config.output(a.out);
+  if (a.evaluations >= 0) config.budget().evaluations(a.evaluations);
+  if (a.seed >= 0) config.seed(static_cast<uint64_t>(a.seed));
+  HWNAS_CHECK_T(ConfigError, config.budget().evaluations() > 0 || config.budget().seconds() > 0,
+                "The budget is zero: give --evaluations N (or \"budget\" in the config) a positive value");
+  auto& o = *ctx.out;
+  SigintGuard guard;
+  if (a.seeds <= 0) {
+    o << fmt::format("search: {} on {} with the {} evaluator; output {}\n", config.strategy(), config.space(),
+                     config.evaluator().value("name", "?"), config.output());
+    const auto r = run_one(ctx, config, a, !a.no_progress);
+    o << experiment::summary_table(r);
+    o << fmt::format("results: {}/best.json, pareto.json, log.jsonl, summary.txt\n", r.output);
+    if (r.stopped) {
+      o << fmt::format("stopped by Ctrl-C after {} evaluations; continue with --resume\n", r.evaluations);
+      ctx.exit_code = 130;
+      return;
+    }
+    HWNAS_CHECK(r.feasible_found, "No arch met the constraints (", fmt::format("{}", fmt::join(config.constraints(), ", ")), ") in ",
+                r.evaluations, " evaluations; the closest is in ", r.output,
+                "/best.json. Loosen the constraints or raise the budget");
+    return;
+  }
+
+  // Replay: the same search with seeds seed .. seed+N-1, each in <output>/seed-<s>.
+  const auto root = config.output();
+  HWNAS_CHECK_T(ConfigError, !root.empty(), "Give --out DIR (or \"output\" in the config)");
+  HWNAS_CHECK_T(ConfigError, a.resume || a.overwrite || !fs::exists(root), "The output directory '", root,
+                "' exists; pass --resume to continue it or --overwrite to replace it");
+  o << fmt::format("replay: {} on {} with the {} evaluator, {} seeds from {}, {} evaluations each; output {}\n",
+                   config.strategy(), config.space(), config.evaluator().value("name", "?"), a.seeds, config.seed(),
+                   config.budget().evaluations(), root);
+  Progress bar(*ctx.err, "replay", a.no_progress);
+  std::vector<experiment::RunResult> results;
+  const auto first = config.seed();
+  for (int64_t i = 0; i < a.seeds; ++i) {
+    auto c = config;
+    c.seed(first + static_cast<uint64_t>(i));
+    c.output((fs::path(root) / fmt::format("seed-{}", c.seed())).string());
+    results.push_back(run_one(ctx, c, a, false));
+    bar.update(i + 1, a.seeds);
+    if (results.back().stopped) {
+      o << fmt::format("stopped by Ctrl-C at seed {}; continue with --resume\n", c.seed());
+      ctx.exit_code = 130;
+      return;
+    }
+  }
+  // One reference point for every seed, so their hypervolumes compare.
+  const auto& objs = config.objectives();
+  auto reference = config.reference_point();
+  if (reference.empty() && objs.size() >= 2) {
+    for (size_t k = 0; k < objs.size(); ++k) {
+      double worst = std::nan("");
+      for (const auto& r : results)
+        for (const auto& f : r.front)
+          if (f.feasible() && (std::isnan(worst) || (objs[k].direction == strategy::Direction::kMaximize
+                                                         ? f.objectives[k] < worst : f.objectives[k] > worst)))
+            worst = f.objectives[k];
+      reference.push_back(worst);
+    }
+  }
+  std::vector<double> best, volumes;
+  int64_t feasible = 0;
+  nlohmann::json per_seed = nlohmann::json::array();
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    nlohmann::json row = {{"seed", first + i}, {"evaluations", r.evaluations}, {"feasible", r.feasible_found}};
+    if (r.feasible_found) {
+      ++feasible;
+      best.push_back(r.best->objectives[0]);
+      row["best"] = r.best->arch.str();
+      row["best_" + objs[0].name] = r.best->objectives[0];
+    }
+    if (objs.size() >= 2 && !reference.empty() && !std::isnan(reference[0])) {
+      std::vector<std::vector<double>> points;
+      for (const auto& f : r.front)
+        if (f.feasible()) points.push_back(f.objectives);
+      volumes.push_back(experiment::hypervolume(points, reference, objs));
+      row["hypervolume"] = volumes.back();
+    }
+    per_seed.push_back(row);
+  }
+  nlohmann::json summary = {{"strategy", config.strategy()}, {"seeds", a.seeds}, {"first_seed", first},
+                            {"evaluations", config.budget().evaluations()}, {"feasible_runs", feasible},
+                            {"runs", per_seed}};
+  o << fmt::format("{} of {} runs found a feasible arch\n", feasible, a.seeds);
+  if (!best.empty()) {
+    o << fmt::format("best {} ({}): mean {:.6g}  std {:.4g}  min {:.6g}  max {:.6g}\n", objs[0].name,
+                     objs[0].direction == strategy::Direction::kMaximize ? "max" : "min", stats::mean(best),
+                     stats::stddev(best), *std::min_element(best.begin(), best.end()),
+                     *std::max_element(best.begin(), best.end()));
+    summary["best_mean"] = stats::mean(best);
+    summary["best_std"] = stats::stddev(best);
+  }
+  if (!volumes.empty()) {
+    o << fmt::format("hypervolume: mean {:.6g}  std {:.4g}  (reference point [{:.6g}]{})\n", stats::mean(volumes),
+                     stats::stddev(volumes), fmt::join(reference, ", "),
+                     config.reference_point().empty() ? ", the worst front values over all seeds; set \"reference_point\" "
+                                                        "to compare with other runs" : "");
+    summary["hypervolume_mean"] = stats::mean(volumes);
+    summary["hypervolume_std"] = stats::stddev(volumes);
+    summary["reference_point"] = reference;
+  }
+  write_file_atomic((fs::path(root) / "replay.json").string(), summary.dump(2) + "\n");
+  o << fmt::format("per-seed results: {}/replay.json\n", root);
+}
+
+}  // namespace
+
+void add_search_command(CLI::App& app, Context& ctx) {
+  auto a = std::make_shared<SearchArgs>();
+  auto* cmd = app.add_subcommand("search", "Search a space for the best archs under hardware constraints (experiment config)");
+  cmd->add_option("--config,-c", a->config, "Experiment config (JSON; see docs/search.md)")->required();
+  cmd->add_option("--out,-o", a->out, "Run directory (overrides \"output\")");
+  cmd->add_option("--evaluations,-n", a->evaluations, "Evaluation budget (overrides \"budget\")")
+      ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
+  cmd->add_option("--seed", a->seed, "Seed (overrides \"seed\")")->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
+  cmd->add_option("--seeds", a->seeds, "Replay: run this many seeds (seed, seed+1, ...) and report mean and std "
+                  "of the best value and hypervolume (for tabular benchmarks)")->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  cmd->add_flag("--resume", a->resume, "Continue the interrupted run in the output directory");
+  cmd->add_flag("--overwrite", a->overwrite, "Replace the run in the output directory");
+  cmd->add_flag("--no-progress", a->no_progress, "No progress bar");
+  cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_search(ctx, *a); }; });
+}
+
+}  // namespace hwnas::cli

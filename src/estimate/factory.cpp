@@ -1,0 +1,174 @@
+#include "hwnas/estimate/factory.h"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "hwnas/core/config.h"
+#include "hwnas/core/error.h"
+#include "hwnas/core/search_space.h"
+#include "hwnas/data/fashion_mnist.h"
+#include "hwnas/data/synthetic.h"
+#include "hwnas/estimate/inherited.h"
+#include "hwnas/estimate/predictor.h"
+#include "hwnas/estimate/proxies.h"
+#include "hwnas/estimate/short_training.h"
+#include "hwnas/nn/supernet.h"
+
+namespace hwnas::estimate {
+namespace {
+
+// No accuracy metrics: objectives and constraints come from cost models only.
+class NoEvaluator : public Evaluator {
+ public:
+  std::string name() const override { return "none"; }
+  std::vector<std::string> metrics() const override { return {}; }
+
+ protected:
+  std::vector<Metrics> do_evaluate(const std::vector<Arch>& archs) override { return std::vector<Metrics>(archs.size()); }
+};
+
+// (train, validation): disjoint parts of the training file; the test file is kept for
+// final evaluation.
+std::pair<data::Dataset, data::Dataset> load_data(const nlohmann::json& spec, uint64_t seed) {
+  ConfigReader r(spec, "evaluator \"data\"");
+  const auto name = r.get_string("name", "fashion-mnist", {"fashion-mnist", "synthetic"});
+  const auto dir = r.get_string("dir", "");
+  const auto train_size = r.get_int("train_size", 5000, 1, 60000);
+  const auto valid_size = r.get_int("valid_size", 1000, 1, 59999);
+  r.finish();
+  data::Dataset all;
+  if (name == "synthetic") {
+    all = data::make_synthetic(data::SyntheticOptions().samples(train_size + valid_size).seed(seed));
+  } else {
+    HWNAS_CHECK_T(ConfigError, train_size + valid_size <= 60000, "train_size + valid_size is ", train_size + valid_size,
+                  " but Fashion-MNIST has 60,000 training images");
+    all = data::load_fashion_mnist(data::FashionMnistOptions().root(dir).limit(train_size + valid_size));
+  }
+  return {all.slice(0, train_size), all.slice(train_size, train_size + valid_size)};
+}
+
+// The space, with its input and class count set from the data where the space has those
+// settings and the user did not set them.
+std::shared_ptr<SearchSpace> space_for_data(const std::string& name, nlohmann::json config, const data::Dataset& d) {
+  const auto defaults = make_space(name, config)->config();
+  const auto& shape = d.images.sizes();
+  const std::pair<const char*, int64_t> fits[] = {
+      {"input_channels", shape[1]}, {"input_size", shape[2]}, {"num_classes", d.num_classes}};
+  for (const auto& [key, value] : fits)
+    if (defaults.contains(key) && !config.contains(key)) config[key] = value;
+  return make_space(name, config);
+}
+
+train::TrainOptions train_options(ConfigReader& r, uint64_t seed) {
+  train::TrainOptions t;
+  t.steps(r.get_int("steps", 200, 0, 100000000));
+  t.epochs(r.get_int("epochs", 1, 0, 100000));
+  t.batch_size(r.get_int("batch_size", t.batch_size(), 1, 65536));
+  t.lr(r.get_double("lr", t.lr(), 1e-8, 100));
+  t.momentum(r.get_double("momentum", t.momentum(), 0, 1));
+  t.weight_decay(r.get_double("weight_decay", t.weight_decay(), 0, 1));
+  t.cosine(r.get_bool("cosine", t.cosine()));
+  t.warmup_steps(r.get_int("warmup_steps", 0, 0, 100000000));
+  return t.seed(seed);
+}
+
+std::shared_ptr<nn::Supernet> load_supernet(const SearchSpace& space, const std::string& path) {
+  auto net = space.supernet();
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& p : net->named_parameters()) shapes[p.key()] = p.value().sizes().vec();
+  for (const auto& b : net->named_buffers()) shapes[b.key()] = b.value().sizes().vec();
+  const auto where =
+      fmt::format("Cannot load supernet weights from '{}' for space {} {}", path, space.name(), space.config().dump());
+  try {
+    torch::load(net, path);
+  } catch (const c10::Error& e) {
+    throw DataError(fmt::format("{}: {}", where, e.what_without_backtrace()));
+  }
+  // LibTorch replaces tensors without comparing shapes: check them.
+  auto check_shape = [&](const std::string& name, const torch::Tensor& t) {
+    HWNAS_CHECK_T(DataError, shapes.at(name) == t.sizes().vec(), where, ": '", name, "' has shape ", t.sizes(),
+                  " in the file but [", fmt::format("{}", fmt::join(shapes.at(name), ", ")),
+                  "] in this space; were the weights saved for another space configuration?");
+  };
+  for (const auto& p : net->named_parameters()) check_shape(p.key(), p.value());
+  for (const auto& b : net->named_buffers()) check_shape(b.key(), b.value());
+  return net;
+}
+
+}  // namespace
+
+std::vector<std::string> evaluator_names() {
+  return {"short_training", "proxies", "inherited", "tabular", "predictor", "none"};
+}
+
+EvaluatorSetup make_evaluator(const nlohmann::json& spec, const std::string& space_name,
+                              const nlohmann::json& space_config, uint64_t seed) {
+  ConfigReader r(spec, "evaluator");
+  const auto names = evaluator_names();
+  const auto name = r.get_string("name", "", names);
+  HWNAS_CHECK_T(ConfigError, !name.empty(), "evaluator: give \"name\", one of ", fmt::format("{}", fmt::join(names, ", ")));
+  const auto options = r.get_json("options", nlohmann::json::object());
+  EvaluatorSetup out;
+  if (name == "tabular" || name == "predictor" || name == "none") {
+    out.space = make_space(space_name, space_config);
+    if (name == "tabular") {
+      const auto table = r.get_string("table", "");
+      HWNAS_CHECK_T(ConfigError, !table.empty(), "the tabular evaluator needs \"table\": a CSV, JSONL or JSON file");
+      out.evaluator = std::make_shared<TabularEvaluator>(*out.space, table);
+    } else if (name == "predictor") {
+      const auto path = r.get_string("predictor", "");
+      HWNAS_CHECK_T(ConfigError, !path.empty(), "the predictor evaluator needs \"predictor\": a saved predictor file");
+      out.evaluator = std::make_shared<PredictorEvaluator>(out.space, load_predictor(path), r.get_string("metric", ""));
+    } else {
+      out.evaluator = std::make_shared<NoEvaluator>();
+    }
+    HWNAS_CHECK_T(ConfigError, options.empty(), "the ", name, " evaluator takes no \"options\"");
+    r.finish();
+    return out;
+  }
+  const auto data_spec = r.get_json("data", nlohmann::json::object());
+  const auto supernet = r.get_string("supernet", "");
+  r.finish();
+  auto [train_data, valid_data] = load_data(data_spec, seed);
+  out.space = space_for_data(space_name, space_config, train_data);
+  const auto what = fmt::format("{} evaluator \"options\"", name);
+  ConfigReader o(options, what);
+  if (name == "short_training") {
+    ShortTrainingOptions st;
+    st.train(train_options(o, seed));
+    st.bn_batches(o.get_int("bn_batches", st.bn_batches(), 0, 100000));
+    st.seed(seed);
+    o.finish();
+    out.evaluator = std::make_shared<ShortTrainingEvaluator>(out.space, train_data, valid_data, st);
+  } else if (name == "proxies") {
+    ProxyOptions p;
+    const auto list = o.get_json("proxies", nlohmann::json());
+    if (!list.is_null()) {
+      HWNAS_CHECK_T(ConfigError, list.is_array(), what, ": \"proxies\" must be a list of names");
+      p.proxies(list.get<std::vector<std::string>>());
+    }
+    const int64_t batch = o.get_int("batch_size", 64, 2, 4096);
+    o.finish();
+    p.seed(seed);
+    HWNAS_CHECK_T(ConfigError, train_data.size() >= batch, "the proxies' minibatch (", batch,
+                  ") is larger than the training data (", train_data.size(), ")");
+    Rng rng(seed);
+    auto batches = data::batches(train_data, batch, &rng);
+    out.evaluator = std::make_shared<ProxyEvaluator>(out.space, batches.front(), p);
+  } else {  // inherited
+    InheritedOptions in;
+    in.bn_batches(o.get_int("bn_batches", in.bn_batches(), 0, 100000));
+    in.batch_size(o.get_int("batch_size", in.batch_size(), 1, 65536));
+    o.finish();
+    HWNAS_CHECK_T(ConfigError, !supernet.empty(), "the inherited evaluator needs \"supernet\": trained supernet weights");
+    out.evaluator = std::make_shared<InheritedWeightsEvaluator>(load_supernet(*out.space, supernet), train_data,
+                                                                valid_data, in);
+  }
+  return out;
+}
+
+}  // namespace hwnas::estimate

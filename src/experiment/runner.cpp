@@ -1,0 +1,490 @@
+#include "hwnas/experiment/runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "hwnas/core/error.h"
+#include "hwnas/core/io.h"
+#include "hwnas/core/search_space.h"
+#include "hwnas/core/threads.h"
+#include "hwnas/cost/analytic.h"
+#include "hwnas/cost/latency_table.h"
+#include "hwnas/estimate/factory.h"
+#include "hwnas/strategy/strategy.h"
+
+namespace hwnas::experiment {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using strategy::Direction;
+
+constexpr const char* kCheckpointFormat = "hwnas-search-checkpoint";
+constexpr int kCheckpointVersion = 1;
+// The violation given to a candidate whose objectives are not numbers (NaN proxies, a
+// diverged training): worse than any real constraint shortfall.
+constexpr double kErrorViolation = 1e9;
+const std::vector<std::string> kCostMetrics = {"params", "macs", "activation_bytes"};
+
+// The parts of a config that decide the search's result: the budget, threads, checkpoint
+// period and output may change between sessions of one run.
+nlohmann::json decisive(const ExperimentConfig& c) {
+  auto j = c.to_json();
+  for (const char* key : {"budget", "threads", "checkpoint_every", "output"}) j.erase(key);
+  return j;
+}
+
+std::string differences(const nlohmann::json& then, const nlohmann::json& now) {
+  std::string out;
+  for (const auto& op : nlohmann::json::diff(then, now)) {
+    const auto path = op["path"].get<std::string>();
+    const auto old_value = then.contains(nlohmann::json::json_pointer(path)) ? then.at(nlohmann::json::json_pointer(path)).dump() : "(none)";
+    const auto new_value = op.contains("value") ? op["value"].dump() : "(none)";
+    out += fmt::format("\n  {}: was {}, now {}", path, old_value, new_value);
+  }
+  return out;
+}
+
+double json_number(const nlohmann::json& v) { return v.is_number() ? v.get<double>() : std::nan(""); }
+
+nlohmann::json record_to_json(const Record& r) {
+  nlohmann::json metrics = nlohmann::json::object();
+  for (const auto& [k, v] : r.metrics) metrics[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+  nlohmann::json objectives = nlohmann::json::array();
+  for (double v : r.objectives) objectives.push_back(std::isfinite(v) ? nlohmann::json(v) : nlohmann::json());
+  nlohmann::json j = {{"index", r.index}, {"batch", r.batch}, {"arch", r.arch.str()}, {"metrics", metrics},
+                      {"objectives", objectives}, {"violation", r.violation}, {"feasible", r.feasible()},
+                      {"time_s", r.time_s}};
+  if (!r.error.empty()) j["error"] = r.error;
+  return j;
+}
+
+Record record_from_json(const nlohmann::json& j, const SearchSpace& space) {
+  Record r;
+  r.index = j.at("index").get<int64_t>();
+  r.batch = j.at("batch").get<int64_t>();
+  r.arch = space.parse(j.at("arch").get<std::string>());
+  for (const auto& [k, v] : j.at("metrics").items()) r.metrics[k] = json_number(v);
+  for (const auto& v : j.at("objectives")) r.objectives.push_back(json_number(v));
+  r.violation = j.at("violation").get<double>();
+  r.time_s = j.at("time_s").get<double>();
+  if (j.contains("error")) r.error = j["error"].get<std::string>();
+  return r;
+}
+
+strategy::Evaluation as_evaluation(const Record& r) {
+  strategy::Evaluation e{r.arch, r.objectives, r.violation};
+  if (!r.error.empty()) std::fill(e.objectives.begin(), e.objectives.end(), 0.0);
+  return e;
+}
+
+// A shortfall of `x` in objective space (objectives turned into "smaller is better").
+double oriented(double v, Direction d) { return d == Direction::kMaximize ? -v : v; }
+
+// Hypervolume of points (all objectives minimised, each strictly below ref) by slicing
+// along the first objective (HSO); exact, fine for the fronts of NAS runs.
+double hv_minimise(std::vector<std::vector<double>> pts, const std::vector<double>& ref) {
+  if (pts.empty()) return 0;
+  const size_t d = ref.size();
+  if (d == 1) {
+    double best = ref[0];
+    for (const auto& p : pts) best = std::min(best, p[0]);
+    return ref[0] - best;
+  }
+  std::sort(pts.begin(), pts.end());
+  double volume = 0;
+  std::vector<std::vector<double>> slice;
+  for (size_t i = 0; i < pts.size(); ++i) {
+    slice.emplace_back(pts[i].begin() + 1, pts[i].end());
+    const double next = i + 1 < pts.size() ? pts[i + 1][0] : ref[0];
+    const double width = next - pts[i][0];
+    if (width > 0) volume += width * hv_minimise(slice, std::vector<double>(ref.begin() + 1, ref.end()));
+  }
+  return volume;
+}
+
+}  // namespace
+
+double hypervolume(const std::vector<std::vector<double>>& points, const std::vector<double>& reference,
+                   const std::vector<strategy::Objective>& objectives) {
+  HWNAS_CHECK_T(ConfigError, reference.size() == objectives.size(), "hypervolume: the reference point has ",
+                reference.size(), " values for ", objectives.size(), " objectives");
+  std::vector<double> ref;
+  for (size_t k = 0; k < objectives.size(); ++k) ref.push_back(oriented(reference[k], objectives[k].direction));
+  std::vector<std::vector<double>> pts;
+  for (const auto& p : points) {
+    HWNAS_CHECK_T(ConfigError, p.size() == objectives.size(), "hypervolume: a point has ", p.size(), " values for ",
+                  objectives.size(), " objectives");
+    std::vector<double> q;
+    bool inside = true;
+    for (size_t k = 0; k < p.size(); ++k) {
+      q.push_back(oriented(p[k], objectives[k].direction));
+      inside = inside && q.back() < ref[k];
+    }
+    if (inside) pts.push_back(std::move(q));
+  }
+  return hv_minimise(std::move(pts), ref);
+}
+
+// --- Experiment ----------------------------------------------------------------------
+
+struct Experiment::Impl {
+  std::shared_ptr<SearchSpace> space;
+  std::shared_ptr<estimate::Evaluator> evaluator;
+  std::vector<std::pair<std::string, std::unique_ptr<cost::LatencyModel>>> latency;  // metric -> model
+  std::unique_ptr<strategy::Strategy> strategy;
+  std::vector<Constraint> constraints;
+  std::vector<std::string> metric_names;
+
+  // Run state.
+  std::vector<Record> records, front;
+  std::optional<Record> best;
+  int64_t batches = 0;
+  double elapsed_before = 0;  // seconds of earlier sessions
+
+  bool better(const Record& a, const Record& b, const std::vector<strategy::Objective>& objs) const {
+    if (a.violation != b.violation) return a.violation < b.violation;
+    return objs[0].direction == Direction::kMaximize ? a.objectives[0] > b.objectives[0]
+                                                     : a.objectives[0] < b.objectives[0];
+  }
+
+  void add(const Record& r, const std::vector<strategy::Objective>& objs) {
+    records.push_back(r);
+    if (!best || better(r, *best, objs)) best = r;
+    const auto e = as_evaluation(r);
+    for (const auto& f : front)
+      if (f.arch == r.arch || strategy::dominates(as_evaluation(f), e, objs)) return;
+    front.erase(std::remove_if(front.begin(), front.end(),
+                               [&](const Record& f) { return strategy::dominates(e, as_evaluation(f), objs); }),
+                front.end());
+    front.push_back(r);
+  }
+};
+
+Experiment::Experiment(ExperimentConfig config) : config_(std::move(config)), impl_(std::make_unique<Impl>()) {
+  auto& m = *impl_;
+  HWNAS_CHECK_T(ConfigError, !config_.objectives().empty(), "experiment config: give at least one objective");
+  auto setup = estimate::make_evaluator(config_.evaluator(), config_.space(), config_.space_config(), config_.seed());
+  m.space = setup.space;
+  m.evaluator = setup.evaluator;
+  m.metric_names = m.evaluator->metrics();
+  for (const auto& c : kCostMetrics)
+    if (std::find(m.metric_names.begin(), m.metric_names.end(), c) == m.metric_names.end()) m.metric_names.push_back(c);
+  for (const auto& [device, path] : config_.latency_tables()) {
+    auto table = std::make_shared<cost::LatencyTable>(cost::LatencyTable::load(path));
+    m.latency.emplace_back("latency@" + device, std::make_unique<cost::LatencyModel>(table, m.space));
+    m.metric_names.push_back("latency@" + device);
+  }
+  const auto known = [&](const std::string& name) {
+    return std::find(m.metric_names.begin(), m.metric_names.end(), name) != m.metric_names.end();
+  };
+  const auto valid = fmt::format("{}", fmt::join(m.metric_names, ", "));
+  for (const auto& o : config_.objectives())
+    HWNAS_CHECK_T(ConfigError, known(o.name), "Unknown objective metric '", o.name, "'; this experiment's metrics are: ",
+                  valid, " (latency@<device> needs \"latency_tables\": {\"<device>\": FILE})");
+  m.constraints = config_.parsed_constraints();
+  for (const auto& c : m.constraints)
+    HWNAS_CHECK_T(ConfigError, known(c.metric), "Unknown metric '", c.metric, "' in constraint '", c.text,
+                  "'; this experiment's metrics are: ", valid);
+  m.strategy = strategy::make_strategy(config_.strategy(), config_.strategy_config());
+  m.strategy->setup(m.space, config_.objectives(), config_.seed());
+}
+
+Experiment::~Experiment() = default;
+
+std::shared_ptr<const SearchSpace> Experiment::space() const { return impl_->space; }
+std::vector<std::string> Experiment::metric_names() const { return impl_->metric_names; }
+
+std::vector<estimate::Metrics> Experiment::measure(const std::vector<Arch>& archs) {
+  auto& m = *impl_;
+  auto metrics = m.evaluator->evaluate(archs);
+  HWNAS_INTERNAL_ASSERT(metrics.size() == archs.size(), "evaluator '", m.evaluator->name(), "' returned ",
+                        metrics.size(), " results for ", archs.size(), " archs");
+  auto costs = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const auto nc = cost::network_cost(m.space->layers(archs[i]));
+      const double values[] = {static_cast<double>(nc.params), static_cast<double>(nc.macs),
+                               static_cast<double>(nc.peak_activation_bytes())};
+      for (size_t k = 0; k < kCostMetrics.size(); ++k) metrics[i].emplace(kCostMetrics[k], values[k]);
+      for (const auto& [name, model] : m.latency) metrics[i][name] = model->predict(archs[i]);
+    }
+  };
+  const size_t workers = std::min<size_t>(static_cast<size_t>(config_.threads()), archs.size());
+  if (workers <= 1) {
+    costs(0, archs.size());
+    return metrics;
+  }
+  std::vector<std::thread> pool;
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  for (size_t w = 0; w < workers; ++w)
+    pool.emplace_back([&, w] {
+      try {
+        costs(archs.size() * w / workers, archs.size() * (w + 1) / workers);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failure_mutex);
+        failure = std::current_exception();
+      }
+    });
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+  return metrics;
+}
+
+RunResult Experiment::run(const RunOptions& options) {
+  auto& m = *impl_;
+  const auto& objs = config_.objectives();
+  const auto dir = config_.output();
+  HWNAS_CHECK_T(ConfigError, !dir.empty(), "The experiment has no output directory: set \"output\" in the config or "
+                "pass --out DIR");
+  HWNAS_CHECK_T(ConfigError, !(options.resume() && options.overwrite()), "--resume and --overwrite exclude each other");
+  const fs::path out(dir), config_path = out / "config.json", checkpoint_path = out / "checkpoint.json",
+      log_path = out / "log.jsonl";
+  if (fs::exists(out)) {
+    HWNAS_CHECK_T(ConfigError, fs::is_directory(out), "The output '", dir, "' exists and is not a directory");
+    const bool is_run = fs::exists(config_path) || fs::exists(checkpoint_path) || fs::is_empty(out);
+    if (options.overwrite()) {
+      HWNAS_CHECK_T(ConfigError, is_run, "--overwrite: '", dir, "' is not an hwnas search directory (no config.json); "
+                    "it is left alone: choose another output");
+      fs::remove_all(out);
+    } else {
+      HWNAS_CHECK_T(ConfigError, options.resume() || fs::is_empty(out), "The output directory '", dir,
+                    "' exists; pass --resume to continue that run or --overwrite to replace it");
+    }
+  }
+  fs::create_directories(out);
+  set_threads(static_cast<int>(config_.threads()));
+
+  // A resumed run: the same decisive config, the strategy's state, the log up to the
+  // checkpoint (later lines belong to batches that will be evaluated again).
+  m.records.clear();
+  m.front.clear();
+  m.best.reset();
+  m.batches = 0;
+  m.elapsed_before = 0;
+  int64_t log_bytes = 0;
+  const auto now_config = decisive(config_);
+  if (options.resume() && fs::exists(config_path)) {
+    nlohmann::json then;
+    try {
+      then = nlohmann::json::parse(read_file(config_path.string(), "run config"));
+    } catch (const nlohmann::json::exception& e) {
+      throw DataError(fmt::format("The run's config '{}' is corrupt ({}); it is kept as it is. Start a new run "
+                                  "with another output or --overwrite", config_path.string(), e.what()));
+    }
+    for (const char* key : {"budget", "threads", "checkpoint_every", "output"}) then.erase(key);
+    HWNAS_CHECK_T(ConfigError, then == now_config, "--resume: '", dir, "' was made with a different config:",
+                  differences(then, now_config), "\nResume with the same config, or use another output directory");
+  }
+  if (options.resume() && fs::exists(checkpoint_path)) {
+    const auto corrupt = [&](const std::string& why) {
+      return DataError(fmt::format("The checkpoint '{}' is corrupt ({}); it is kept as it is. Restore it, or start "
+                                   "again with --overwrite", checkpoint_path.string(), why));
+    };
+    nlohmann::json ck;
+    try {
+      ck = nlohmann::json::parse(read_file(checkpoint_path.string(), "checkpoint"));
+      if (ck.value("format", "") != kCheckpointFormat) throw corrupt("not an hwnas search checkpoint");
+      if (ck.at("version").get<int>() > kCheckpointVersion)
+        throw DataError(fmt::format("The checkpoint '{}' has version {}, newer than this hwnas ({}); use a newer "
+                                    "hwnas", checkpoint_path.string(), ck.at("version").get<int>(), kCheckpointVersion));
+      m.strategy->load_state(ck.at("strategy"));
+      m.batches = ck.at("batches").get<int64_t>();
+      m.elapsed_before = ck.at("elapsed_s").get<double>();
+      log_bytes = ck.at("log_bytes").get<int64_t>();
+    } catch (const nlohmann::json::exception& e) {
+      throw corrupt(e.what());
+    } catch (const ConfigError& e) {
+      throw corrupt(e.what());
+    }
+    const auto size = fs::exists(log_path) ? static_cast<int64_t>(fs::file_size(log_path)) : -1;
+    HWNAS_CHECK_T(DataError, size >= log_bytes, "The log '", log_path.string(), "' is shorter (", size,
+                  " bytes) than its checkpoint says (", log_bytes, "); it was truncated or replaced. Start again with --overwrite");
+    fs::resize_file(log_path, static_cast<uintmax_t>(log_bytes));
+    std::ifstream in(log_path);
+    std::string line;
+    for (int64_t row = 1; std::getline(in, line); ++row) {
+      try {
+        m.add(record_from_json(nlohmann::json::parse(line), *m.space), objs);
+      } catch (const std::exception& e) {
+        throw DataError(fmt::format("{} line {}: {}; the file is kept as it is", log_path.string(), row, e.what()));
+      }
+    }
+    HWNAS_CHECK_T(DataError, static_cast<int64_t>(m.records.size()) == static_cast<int64_t>(m.strategy->history().size()),
+                  "The log '", log_path.string(), "' has ", m.records.size(), " candidates but the checkpoint ",
+                  m.strategy->history().size(), "; start again with --overwrite");
+  } else {
+    m.strategy->setup(m.space, objs, config_.seed());
+    std::ofstream(log_path, std::ios::trunc);
+  }
+  write_file_atomic(config_path.string(), config_.to_json().dump(2) + "\n");
+
+  const auto session_start = Clock::now();
+  const auto elapsed = [&] { return m.elapsed_before + std::chrono::duration<double>(Clock::now() - session_start).count(); };
+  const auto& budget = config_.budget();
+
+  auto write_results = [&] {
+    nlohmann::json front = nlohmann::json::array();
+    for (const auto& r : m.front) front.push_back(record_to_json(r));
+    write_file_atomic((out / "pareto.json").string(), front.dump(2) + "\n");
+    if (m.best) write_file_atomic((out / "best.json").string(), record_to_json(*m.best).dump(2) + "\n");
+  };
+  auto checkpoint = [&] {
+    std::FILE* f = std::fopen(log_path.c_str(), "ab");
+    HWNAS_CHECK_T(DataError, f != nullptr && ::fsync(::fileno(f)) == 0, "Cannot sync the log '", log_path.string(), "'");
+    std::fclose(f);
+    const nlohmann::json ck = {{"format", kCheckpointFormat}, {"version", kCheckpointVersion},
+                               {"strategy", m.strategy->state()}, {"batches", m.batches},
+                               {"evaluations", m.records.size()}, {"elapsed_s", elapsed()},
+                               {"log_bytes", static_cast<int64_t>(fs::file_size(log_path))}};
+    write_file_atomic(checkpoint_path.string(), ck.dump() + "\n");
+    write_results();
+  };
+  auto progress = [&] {
+    Progress p;
+    p.evaluations = static_cast<int64_t>(m.records.size());
+    p.budget_evaluations = budget.evaluations();
+    p.elapsed_s = elapsed();
+    p.budget_seconds = budget.seconds();
+    p.best = m.best;
+    p.front_size = m.front.size();
+    return p;
+  };
+
+  RunResult result;
+  std::ofstream log(log_path, std::ios::app | std::ios::binary);
+  HWNAS_CHECK_T(DataError, log.good(), "Cannot append to the log '", log_path.string(), "'");
+  while (true) {
+    const auto done = static_cast<int64_t>(m.records.size());
+    if (budget.evaluations() > 0 && done >= budget.evaluations()) break;
+    if (budget.seconds() > 0 && elapsed() >= budget.seconds()) break;
+    if (options.stop() && options.stop()->load()) {
+      result.stopped = true;
+      break;
+    }
+    const int64_t n = budget.evaluations() > 0 ? std::min(config_.batch_size(), budget.evaluations() - done)
+                                               : config_.batch_size();
+    const auto archs = m.strategy->ask(n);
+    const auto metrics = measure(archs);
+    const double t = elapsed();
+    std::vector<strategy::Evaluation> evals;
+    std::string lines;
+    for (size_t i = 0; i < archs.size(); ++i) {
+      Record r;
+      r.index = static_cast<int64_t>(m.records.size());
+      r.batch = m.batches;
+      r.arch = archs[i];
+      r.metrics = metrics[i];
+      r.time_s = t;
+      for (const auto& o : objs) {
+        r.objectives.push_back(r.metrics.at(o.name));
+        if (!std::isfinite(r.objectives.back()) && r.error.empty())
+          r.error = fmt::format("objective '{}' is {}", o.name, r.objectives.back());
+      }
+      for (const auto& c : m.constraints) r.violation += c.violation(r.metrics.at(c.metric));
+      if (!r.error.empty()) r.violation += kErrorViolation;
+      evals.push_back(as_evaluation(r));
+      lines += record_to_json(r).dump() + "\n";
+      m.add(r, objs);
+    }
+    m.strategy->tell(evals);
+    log << lines << std::flush;
+    HWNAS_CHECK_T(DataError, log.good(), "Cannot append to the log '", log_path.string(), "' (disk full?)");
+    ++m.batches;
+    if (m.batches % config_.checkpoint_every() == 0) checkpoint();
+    if (options.on_batch()) options.on_batch()(progress());
+  }
+  log.close();
+  checkpoint();
+
+  result.objectives = objs;
+  result.constraints = config_.constraints();
+  result.evaluations = static_cast<int64_t>(m.records.size());
+  result.seconds = elapsed();
+  result.best = m.best;
+  result.front = m.front;
+  std::sort(result.front.begin(), result.front.end(), [&](const Record& a, const Record& b) {
+    return m.better(a, b, objs) || (!m.better(b, a, objs) && a.index < b.index);
+  });
+  result.feasible_found = m.best && m.best->feasible();
+  result.output = dir;
+  if (objs.size() >= 2 && result.feasible_found) {
+    result.reference_point = config_.reference_point();
+    if (result.reference_point.empty()) {  // the nadir of the feasible candidates
+      for (size_t k = 0; k < objs.size(); ++k) {
+        double worst = std::numeric_limits<double>::quiet_NaN();
+        for (const auto& r : m.records)
+          if (r.feasible() && (std::isnan(worst) || oriented(r.objectives[k], objs[k].direction) > oriented(worst, objs[k].direction)))
+            worst = r.objectives[k];
+        result.reference_point.push_back(worst);
+      }
+    }
+    std::vector<std::vector<double>> points;
+    for (const auto& r : result.front) points.push_back(r.objectives);
+    result.hypervolume = hypervolume(points, result.reference_point, objs);
+  }
+  write_file_atomic((out / "summary.txt").string(), summary_table(result));
+  return result;
+}
+
+// --- summary -------------------------------------------------------------------------
+
+std::string summary_table(const RunResult& r, size_t max_rows) {
+  std::string s;
+  std::vector<std::string> names;
+  for (const auto& o : r.objectives)
+    names.push_back(fmt::format("{} ({})", o.name, o.direction == Direction::kMaximize ? "max" : "min"));
+  s += fmt::format("{} evaluations in {:.1f} s{}; objectives: {}", r.evaluations, r.seconds,
+                   r.stopped ? " (stopped early: resume with --resume)" : "", fmt::join(names, ", "));
+  if (!r.constraints.empty()) s += fmt::format("; constraints: {}", fmt::join(r.constraints, ", "));
+  s += "\n";
+  if (!r.best) return s + "nothing evaluated\n";
+  // Columns: the objectives, then the constrained metrics.
+  std::vector<std::string> columns;
+  for (const auto& o : r.objectives) columns.push_back(o.name);
+  for (const auto& text : r.constraints) {
+    const auto metric = Constraint::parse(text).metric;
+    if (std::find(columns.begin(), columns.end(), metric) == columns.end()) columns.push_back(metric);
+  }
+  auto values = [&](const Record& x) {
+    std::vector<std::string> v;
+    for (const auto& c : columns) {
+      const auto it = x.metrics.find(c);
+      v.push_back(fmt::format("{:>14.6g}", it == x.metrics.end() ? std::nan("") : it->second));
+    }
+    return fmt::format("{}", fmt::join(v, " "));
+  };
+  std::vector<std::string> header;
+  for (const auto& c : columns) header.push_back(fmt::format("{:>14}", c.substr(0, 14)));
+  if (!r.feasible_found) {
+    s += fmt::format("NO arch met the constraints. Closest (total relative shortfall {:.4g}):\n  {}\n  {}\n", r.best->violation,
+                     r.best->arch.str(), values(*r.best));
+    for (const auto& [k, v] : r.best->metrics) s += fmt::format("  {} = {:.6g}\n", k, v);
+    return s + "Loosen the constraints or raise the budget.\n";
+  }
+  s += fmt::format("best: {}\n", r.best->arch.str());
+  s += fmt::format("{:>5} {} {:>8}  arch\n", "#", fmt::join(header, " "), "index");
+  s += fmt::format("{:>5} {} {:>8}  {}\n", "best", values(*r.best), r.best->index, r.best->arch.str());
+  if (r.objectives.size() >= 2) {
+    s += fmt::format("Pareto front: {} archs; hypervolume {:.6g} from reference point [{:.6g}]\n", r.front.size(),
+                     r.hypervolume, fmt::join(r.reference_point, ", "));
+    for (size_t i = 0; i < r.front.size() && i < max_rows; ++i)
+      s += fmt::format("{:>5} {} {:>8}  {}\n", i + 1, values(r.front[i]), r.front[i].index, r.front[i].arch.str());
+    if (r.front.size() > max_rows) s += fmt::format("  ... {} more in pareto.json\n", r.front.size() - max_rows);
+  }
+  return s;
+}
+
+}  // namespace hwnas::experiment

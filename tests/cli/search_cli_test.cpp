@@ -1,0 +1,109 @@
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_util.h"
+#include "hwnas/core/io.h"
+#include "test_util.h"
+
+using namespace hwnas;
+using hwnas::test::run_cli;
+namespace fs = std::filesystem;
+
+namespace {
+
+// An analytic-cost search on NAS-Bench-201 (no training): quick and exact.
+nlohmann::json experiment() {
+  return {{"space", "nb201"},
+          {"strategy", {{"name", "evolution"}, {"population", 8}, {"sample_size", 3}}},
+          {"objectives", {{{"metric", "macs"}, {"goal", "max"}}, {{"metric", "params"}, {"goal", "min"}}}},
+          {"constraints", {"params <= 0.6M"}},
+          {"budget", {{"evaluations", 30}}},
+          {"batch_size", 5},
+          {"output", "run"}};
+}
+
+std::string write_config(const std::string& dir, const nlohmann::json& j, const std::string& name = "exp.json") {
+  const auto path = dir + "/" + name;
+  write_file_atomic(path, j.dump(2));
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("hwnas search runs a config, writes its results and prints a summary", "[cli][search]") {
+  const auto dir = test::temp_dir("cli_search");
+  const auto config = write_config(dir, experiment());
+  const auto r = run_cli({"search", "-c", config, "--no-progress"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("30 evaluations") != std::string::npos);
+  CHECK(r.out.find("Pareto front") != std::string::npos);
+  CHECK(r.out.find("hypervolume") != std::string::npos);
+  // "output" is relative to the config file.
+  for (const char* f : {"log.jsonl", "best.json", "pareto.json", "summary.txt", "checkpoint.json"})
+    CHECK(fs::exists(fs::path(dir) / "run" / f));
+
+  // The directory exists now: refused without --resume or --overwrite.
+  auto again = run_cli({"search", "-c", config, "--no-progress"});
+  CHECK(again.code == 2);
+  CHECK(again.err.find("--resume") != std::string::npos);
+  // A resume with another seed is refused and shows the difference.
+  again = run_cli({"search", "-c", config, "--resume", "--seed", "5", "--no-progress"});
+  CHECK(again.code == 2);
+  CHECK(again.err.find("/seed: was 0, now 5") != std::string::npos);
+  // A larger budget continues the run.
+  again = run_cli({"search", "-c", config, "--resume", "-n", "40", "--no-progress"});
+  CHECK(again.code == 0);
+  CHECK(again.out.find("40 evaluations") != std::string::npos);
+  CHECK(run_cli({"search", "-c", config, "--overwrite", "--no-progress"}).code == 0);
+}
+
+TEST_CASE("hwnas search --seeds replays many seeds and reports mean and std", "[cli][search]") {
+  const auto dir = test::temp_dir("cli_replay");
+  const auto config = write_config(dir, experiment());
+  const auto r = run_cli({"search", "-c", config, "--seeds", "3", "-o", dir + "/replay", "--no-progress"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("3 of 3 runs found a feasible arch") != std::string::npos);
+  CHECK(r.out.find("best macs (max): mean") != std::string::npos);
+  CHECK(r.out.find("hypervolume: mean") != std::string::npos);
+  const auto replay = nlohmann::json::parse(read_file(dir + "/replay/replay.json", "replay"));
+  CHECK(replay["runs"].size() == 3);
+  CHECK(fs::exists(dir + "/replay/seed-2/log.jsonl"));
+}
+
+TEST_CASE("hwnas search reports bad configs and impossible constraints", "[cli][search][errors]") {
+  const auto dir = test::temp_dir("cli_search_bad");
+  write_file_atomic(dir + "/broken.json", "{\"space\": \"nb201\",");
+  auto r = run_cli({"search", "-c", dir + "/broken.json"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("not valid JSON") != std::string::npos);
+
+  auto j = experiment();
+  j["strategy"] = "annealing";
+  r = run_cli({"search", "-c", write_config(dir, j, "a.json")});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("nsga2") != std::string::npos);
+
+  j = experiment();
+  j["objectives"][0]["metric"] = "accuracy";
+  r = run_cli({"search", "-c", write_config(dir, j, "b.json")});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("Unknown objective metric 'accuracy'") != std::string::npos);
+
+  r = run_cli({"search", "-c", write_config(dir, experiment(), "c.json"), "-n", "0"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("budget is zero") != std::string::npos);
+
+  // No arch can meet the constraint: said after the budget, with the closest arch, and
+  // the results stay on disk.
+  j = experiment();
+  j["constraints"] = {"params <= 100"};
+  j["output"] = "impossible";
+  r = run_cli({"search", "-c", write_config(dir, j, "d.json"), "--no-progress"});
+  CHECK(r.code == 2);
+  CHECK(r.out.find("NO arch met the constraints") != std::string::npos);
+  CHECK(r.err.find("No arch met the constraints (params <= 100) in 30 evaluations") != std::string::npos);
+  CHECK(fs::exists(dir + "/impossible/best.json"));
+}
