@@ -44,18 +44,30 @@ double loop_rate(const std::string& name, const nlohmann::json& config, std::sha
   auto s = strategy::make_strategy(name, config);
   s->setup(space, {{"imagenet_top1", strategy::Direction::kMaximize}, {"latency@note10", strategy::Direction::kMinimize}}, 0);
   const auto t0 = Clock::now();
+  double t_ask = 0, t_acc = 0, t_lat = 0, t_tell = 0;
   for (int64_t done = 0; done < candidates; done += 100) {
+    auto t = Clock::now();
     const auto archs = s->ask(100);
+    t_ask += seconds_since(t);
+    t = Clock::now();
     const auto acc = predictor.predict(*space, archs).mean;
+    t_acc += seconds_since(t);
+    t = Clock::now();
     std::vector<strategy::Evaluation> evals;
     evals.reserve(archs.size());
     for (size_t i = 0; i < archs.size(); ++i) {
       const double ms = latency.predict(archs[i]);
       evals.push_back({archs[i], {acc[i], ms}, std::max(0.0, ms - kTargetMs) / kTargetMs});
     }
+    t_lat += seconds_since(t);
+    t = Clock::now();
     s->tell(evals);
+    t_tell += seconds_since(t);
   }
   const double secs = seconds_since(t0);
+  const double us = 1e6 / static_cast<double>(candidates);
+  std::cout << fmt::format("{:<9} per candidate: ask {:.2f} us, accuracy (encode + MLP) {:.2f} us, latency {:.2f} us, tell {:.2f} us\n",
+                           name, t_ask * us, t_acc * us, t_lat * us, t_tell * us);
   *best_acc = s->best().objectives[0];
   return static_cast<double>(candidates) / secs;
 }

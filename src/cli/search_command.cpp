@@ -8,6 +8,8 @@
 #include <limits>
 #include <ostream>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
@@ -59,7 +61,8 @@ std::string progress_text(const experiment::Progress& p, const std::vector<strat
 
 experiment::RunResult run_one(Context& ctx, const ExperimentConfig& config, const SearchArgs& a, bool progress) {
   experiment::Experiment exp(config);
-  Progress bar(*ctx.err, "search", !progress);
+  // A bar on a terminal only: logs of non-interactive runs get the summary alone.
+  Progress bar(*ctx.err, "search", !progress || ::isatty(2) == 0);
   const auto& objs = config.objectives();
   auto options = experiment::RunOptions().resume(a.resume).overwrite(a.overwrite).stop(&g_stop);
   options.on_batch([&](const experiment::Progress& p) {
@@ -105,7 +108,7 @@ void run_search(Context& ctx, const SearchArgs& a) {
   o << fmt::format("replay: {} on {} with the {} evaluator, {} seeds from {}, {} evaluations each; output {}\n",
                    config.strategy(), config.space(), config.evaluator().value("name", "?"), a.seeds, config.seed(),
                    config.budget().evaluations(), root);
-  Progress bar(*ctx.err, "replay", a.no_progress);
+  Progress bar(*ctx.err, "replay", a.no_progress || ::isatty(2) == 0);
   std::vector<experiment::RunResult> results;
   const auto first = config.seed();
   for (int64_t i = 0; i < a.seeds; ++i) {

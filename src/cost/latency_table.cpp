@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <mutex>
+#include <shared_mutex>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -208,9 +209,50 @@ size_t LatencyTable::size() const {
 
 // --- LatencyModel ----------------------------------------------------------------------
 
+// Entry values by layer (kind, name, shapes, attributes: everything a key can depend on),
+// so that the key string of a layer is built and looked up once per model. Shared by
+// copies of the model and safe to use from several threads.
+struct LatencyModel::Cache {
+  static uint64_t hash(const LayerSpec& l) {
+    uint64_t h = 1469598103934665603ull;
+    auto mix = [&h](uint64_t v) { h = (h ^ v) * 1099511628211ull; };
+    for (unsigned char c : l.kind) mix(c);
+    for (unsigned char c : l.name) mix(c);
+    for (int64_t v : {l.input.c, l.input.h, l.input.w, l.output.c, l.output.h, l.output.w}) mix(static_cast<uint64_t>(v));
+    for (const auto& [k, v] : l.attrs) {
+      for (unsigned char c : k) mix(c);
+      mix(static_cast<uint64_t>(v));
+    }
+    return h;
+  }
+  static bool same(const LayerSpec& a, const LayerSpec& b) {
+    return a.kind == b.kind && a.name == b.name && a.input == b.input && a.output == b.output && a.attrs == b.attrs;
+  }
+  std::shared_mutex mutex;
+  std::map<std::string, std::unordered_map<uint64_t, std::vector<std::pair<LayerSpec, double>>>> values;
+};
+
+double LatencyModel::entry_value(const std::string& section, const LayerSpec& layer) const {
+  const uint64_t h = Cache::hash(layer);
+  {
+    std::shared_lock<std::shared_mutex> read(cache_->mutex);
+    const auto s = cache_->values.find(section);
+    if (s != cache_->values.end()) {
+      const auto it = s->second.find(h);
+      if (it != s->second.end())
+        for (const auto& [l, v] : it->second)
+          if (Cache::same(l, layer)) return v;
+    }
+  }
+  const double v = lookup(section, layer);
+  std::unique_lock<std::shared_mutex> write(cache_->mutex);
+  cache_->values[section][h].emplace_back(layer, v);
+  return v;
+}
+
 LatencyModel::LatencyModel(std::shared_ptr<const LatencyTable> table, std::shared_ptr<const SearchSpace> space,
                            LatencyOptions options)
-    : table_(std::move(table)), space_(std::move(space)), options_(std::move(options)) {
+    : table_(std::move(table)), space_(std::move(space)), options_(std::move(options)), cache_(std::make_shared<Cache>()) {
   HWNAS_CHECK_T(ConfigError, table_ && space_, "LatencyModel needs a table and a space");
   HWNAS_CHECK_T(ConfigError, table_->space.empty() || table_->space == space_->name(), "The latency table for device '",
                 table_->device.name, "' was built for space '", table_->space, "', not '", space_->name(), "'");
@@ -244,7 +286,7 @@ std::string LatencyModel::section_of(const Arch& arch) const {
   return section;
 }
 
-double LatencyModel::entry_value(const std::string& section, const LayerSpec& layer) const {
+double LatencyModel::lookup(const std::string& section, const LayerSpec& layer) const {
   auto value = [&](const LatencyEntry& e) -> double {
     if (options_.metric() == "mean_ms") return e.mean_ms;
     auto it = e.extra.find(options_.metric());
@@ -297,8 +339,14 @@ std::map<std::string, double> LatencyModel::count_by_kind(const Arch& arch) cons
 }
 
 double LatencyModel::predict(const Arch& arch) const {
-  const auto parts = by_kind(arch);
   const bool calibrate = options_.use_calibration() && table_->calibrated;
+  if (!calibrate) {  // the plain sum, without grouping by kind
+    const std::string section = section_of(arch);
+    double total = table_->overhead_ms;
+    for (const auto& layer : space_->layers(arch)) total += entry_value(section, layer);
+    return total;
+  }
+  const auto parts = by_kind(arch);
   HWNAS_CHECK_T(ConfigError, !calibrate || table_->calibration_metric == options_.metric(),
                 "The latency table for device '", table_->device.name, "' was calibrated for metric '",
                 table_->calibration_metric, "', not '", options_.metric(),

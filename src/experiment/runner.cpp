@@ -160,16 +160,28 @@ struct Experiment::Impl {
                                                      : a.objectives[0] < b.objectives[0];
   }
 
+  // The front as the strategies see it, index by index with `front`.
+  std::vector<strategy::Evaluation> front_evals;
+
   void add(const Record& r, const std::vector<strategy::Objective>& objs) {
     records.push_back(r);
     if (!best || better(r, *best, objs)) best = r;
-    const auto e = as_evaluation(r);
-    for (const auto& f : front)
-      if (f.arch == r.arch || strategy::dominates(as_evaluation(f), e, objs)) return;
-    front.erase(std::remove_if(front.begin(), front.end(),
-                               [&](const Record& f) { return strategy::dominates(e, as_evaluation(f), objs); }),
-                front.end());
+    auto e = as_evaluation(r);
+    for (size_t i = 0; i < front.size(); ++i)
+      if (front[i].arch == r.arch || strategy::dominates(front_evals[i], e, objs)) return;
+    size_t kept = 0;
+    for (size_t i = 0; i < front.size(); ++i) {
+      if (strategy::dominates(e, front_evals[i], objs)) continue;
+      if (kept != i) {
+        front[kept] = std::move(front[i]);
+        front_evals[kept] = std::move(front_evals[i]);
+      }
+      ++kept;
+    }
+    front.resize(kept);
+    front_evals.resize(kept);
     front.push_back(r);
+    front_evals.push_back(std::move(e));
   }
 };
 
@@ -271,6 +283,7 @@ RunResult Experiment::run(const RunOptions& options) {
   // checkpoint (later lines belong to batches that will be evaluated again).
   m.records.clear();
   m.front.clear();
+  m.front_evals.clear();
   m.best.reset();
   m.batches = 0;
   m.elapsed_before = 0;

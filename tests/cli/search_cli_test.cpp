@@ -1,3 +1,4 @@
+#include <csignal>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -106,4 +107,38 @@ TEST_CASE("hwnas search reports bad configs and impossible constraints", "[cli][
   CHECK(r.out.find("NO arch met the constraints") != std::string::npos);
   CHECK(r.err.find("No arch met the constraints (params <= 100) in 30 evaluations") != std::string::npos);
   CHECK(fs::exists(dir + "/impossible/best.json"));
+}
+
+TEST_CASE("Ctrl-C stops hwnas search after the current batch; --resume finishes it", "[cli][search]") {
+  const auto dir = test::temp_dir("cli_sigint");
+  // A proxy evaluator makes each arch take a moment.
+  nlohmann::json j = {
+      {"space", {{"name", "nb201"}, {"config", {{"channels", 4}, {"cells_per_stage", 1}}}}},
+      {"strategy", {{"name", "random"}}},
+      {"evaluator", {{"name", "proxies"}, {"options", {{"proxies", {"synflow"}}, {"batch_size", 16}}},
+                     {"data", {{"name", "synthetic"}, {"train_size", 32}, {"valid_size", 8}}}}},
+      {"objectives", {{{"metric", "synflow"}, {"goal", "max"}}}},
+      {"budget", {{"evaluations", 60}}},
+      {"batch_size", 2},
+      {"output", "run"}};
+  const auto config = write_config(dir, j);
+  const pid_t child = test::spawn_hwnas({"--threads", "1", "search", "-c", config, "--no-progress"});
+  REQUIRE(child > 0);
+  int status = 0;
+  REQUIRE(test::wait_for_lines(child, dir + "/run/log.jsonl", 6, status));
+  kill(child, SIGINT);
+  waitpid(child, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  // Stopped at a batch boundary, checkpointed: the log holds whole batches only.
+  const auto logged = test::lines_in(dir + "/run/log.jsonl");
+  INFO("stopped after " << logged << " evaluations");
+  CHECK(logged % 2 == 0);
+  CHECK(logged < 60);
+  const auto checkpoint = nlohmann::json::parse(read_file(dir + "/run/checkpoint.json", "checkpoint"));
+  CHECK(checkpoint["evaluations"].get<size_t>() == logged);
+  const auto r = run_cli({"search", "-c", config, "--resume", "--no-progress"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(test::lines_in(dir + "/run/log.jsonl") == 60);
 }

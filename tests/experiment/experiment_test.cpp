@@ -17,6 +17,7 @@
 #include "hwnas/estimate/predictor.h"
 #include "hwnas/experiment/config.h"
 #include "hwnas/experiment/runner.h"
+#include "cli/cli_util.h"
 #include "test_util.h"
 
 using namespace hwnas;
@@ -70,14 +71,6 @@ void require_same_run(const std::string& a, const std::string& b) {
   REQUIRE(log_of(a) == log_of(b));
   REQUIRE(json_file(a + "/best.json") == json_file(b + "/best.json"));
   REQUIRE(json_file(a + "/pareto.json") == json_file(b + "/pareto.json"));
-}
-
-size_t lines_in(const fs::path& path) {
-  std::ifstream in(path);
-  size_t n = 0;
-  std::string line;
-  while (std::getline(in, line)) ++n;
-  return n;
 }
 
 }  // namespace
@@ -183,7 +176,7 @@ TEST_CASE("a search runs to its budget and writes log, best, front and summary",
   REQUIRE(r.feasible_found);
   REQUIRE(r.best);
   CHECK(r.best->metrics.at("params") <= 0.6e6);
-  CHECK(lines_in(dir + "/run/log.jsonl") == 60);
+  CHECK(test::lines_in(dir + "/run/log.jsonl") == 60);
   for (const char* f : {"best.json", "pareto.json", "summary.txt", "checkpoint.json", "config.json"})
     CHECK(fs::exists(fs::path(dir) / "run" / f));
   // The front: feasible, mutually non-dominated, and no logged feasible arch dominates it.
@@ -242,28 +235,18 @@ TEST_CASE("a run killed with SIGKILL resumes to exactly the uninterrupted result
       {"seed", 1}};
   write_file_atomic(dir + "/exp.json", config.dump());
   const auto killed = dir + "/killed";
-  const pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    execl(HWNAS_EXE, HWNAS_EXE, "--threads", "1", "search", "-c", (dir + "/exp.json").c_str(), "-o", killed.c_str(),
-          "--no-progress", static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  const pid_t child = test::spawn_hwnas({"--threads", "1", "search", "-c", dir + "/exp.json", "-o", killed, "--no-progress"});
+  REQUIRE(child > 0);
   // Kill it once it has evaluated some archs.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   int status = 0;
-  bool exited = false;
-  while (lines_in(killed + "/log.jsonl") < 12 && std::chrono::steady_clock::now() < deadline && !exited) {
-    exited = waitpid(child, &status, WNOHANG) == child;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  const bool running = test::wait_for_lines(child, killed + "/log.jsonl", 12, status);
   INFO("the search exited by itself with status " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1));
-  REQUIRE_FALSE(exited);
+  REQUIRE(running);
   kill(child, SIGKILL);
   waitpid(child, &status, 0);
   REQUIRE(WIFSIGNALED(status));
   REQUIRE(WTERMSIG(status) == SIGKILL);
-  const auto logged = lines_in(killed + "/log.jsonl");
+  const auto logged = test::lines_in(killed + "/log.jsonl");
   INFO("killed after " << logged << " logged evaluations");
   REQUIRE(logged < 40);
 

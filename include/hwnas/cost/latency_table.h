@@ -118,8 +118,11 @@ class LatencyModel {
   const LatencyTable& table() const { return *table_; }
 
  private:
+  struct Cache;  // layer -> value, per section: a layer's key is built and looked up once
   double entry_value(const std::string& section, const LayerSpec& layer) const;
+  double lookup(const std::string& section, const LayerSpec& layer) const;
   std::string section_of(const Arch& arch) const;
+  std::shared_ptr<Cache> cache_;
 
   std::shared_ptr<const LatencyTable> table_;
   std::shared_ptr<const SearchSpace> space_;
