@@ -289,6 +289,9 @@ RunResult Experiment::run(const RunOptions& options) {
   m.elapsed_before = 0;
   int64_t log_bytes = 0;
   const auto now_config = decisive(config_);
+  // A fresh strategy: nothing of an earlier run() may carry over.
+  m.strategy = strategy::make_strategy(config_.strategy(), config_.strategy_config());
+  m.strategy->setup(m.space, objs, config_.seed());
   if (options.resume() && fs::exists(config_path)) {
     nlohmann::json then;
     try {
@@ -339,7 +342,6 @@ RunResult Experiment::run(const RunOptions& options) {
                   "The log '", log_path.string(), "' has ", m.records.size(), " candidates but the checkpoint ",
                   m.strategy->history().size(), "; start again with --overwrite");
   } else {
-    m.strategy->setup(m.space, objs, config_.seed());
     std::ofstream(log_path, std::ios::trunc);
   }
   write_file_atomic(config_path.string(), config_.to_json().dump(2) + "\n");

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -22,14 +21,13 @@ RandomSearch::RandomSearch(const nlohmann::json& config) { ConfigReader(config, 
 nlohmann::json RandomSearch::config() const { return nlohmann::json::object(); }
 
 std::vector<Arch> RandomSearch::do_ask(int64_t n) {
-  std::set<std::string> seen(asked_.begin(), asked_.end());
   std::vector<Arch> out;
   for (int64_t i = 0; i < n; ++i) {
     Arch a = space().sample(rng());
     // Re-draw archs already asked while the space is far from exhausted.
-    for (int tries = 0; seen.count(a.str()) && static_cast<double>(seen.size()) < 0.5 * space().size() && tries < 100; ++tries)
+    for (int tries = 0; seen_.count(a.str()) && static_cast<double>(seen_.size()) < 0.5 * space().size() && tries < 100; ++tries)
       a = space().sample(rng());
-    seen.insert(a.str());
+    seen_.insert(a.str());
     asked_.push_back(a.str());
     out.push_back(std::move(a));
   }
@@ -37,7 +35,10 @@ std::vector<Arch> RandomSearch::do_ask(int64_t n) {
 }
 
 nlohmann::json RandomSearch::do_state() const { return {{"asked", asked_}}; }
-void RandomSearch::do_load_state(const nlohmann::json& s) { asked_ = s.at("asked").get<std::vector<std::string>>(); }
+void RandomSearch::do_load_state(const nlohmann::json& s) {
+  asked_ = s.at("asked").get<std::vector<std::string>>();
+  seen_ = std::unordered_set<std::string>(asked_.begin(), asked_.end());
+}
 
 // --- regularized evolution -----------------------------------------------------------
 

@@ -351,3 +351,16 @@ TEST_CASE("every strategy runs on every built-in space with a latency table and 
     }
   }
 }
+
+TEST_CASE("running an experiment again starts afresh", "[experiment]") {
+  const auto dir = test::temp_dir("exp_twice");
+  for (const std::string strategy : {"random", "evolution", "nsga2", "rl"}) {
+    DYNAMIC_SECTION(strategy) {
+      Experiment exp(cost_search(dir + "/" + strategy, strategy));
+      exp.run();
+      const auto first = log_of(dir + "/" + strategy);
+      exp.run(RunOptions().overwrite(true));
+      REQUIRE(log_of(dir + "/" + strategy) == first);
+    }
+  }
+}

@@ -2,6 +2,7 @@
 // The built-in discrete strategies. Each works on every space through its sample, mutate
 // and crossover; registered as "random", "evolution" and "nsga2".
 #include <deque>
+#include <unordered_set>
 
 #include "hwnas/core/options.h"
 #include "hwnas/strategy/strategy.h"
@@ -23,7 +24,8 @@ class RandomSearch : public Strategy {
   void do_load_state(const nlohmann::json& state) override;
 
  private:
-  std::vector<std::string> asked_;
+  std::vector<std::string> asked_;     // in order (the saved state)
+  std::unordered_set<std::string> seen_;  // the same, for lookups
 };
 
 /// Regularized (aging) evolution, Real et al., AAAI 2019: a population of the `population`
