@@ -338,33 +338,37 @@ std::map<std::string, double> LatencyModel::count_by_kind(const Arch& arch) cons
   return out;
 }
 
-double LatencyModel::predict(const Arch& arch) const {
+double LatencyModel::predict(const Arch& arch) const { return predict(arch, space_->layers(arch)); }
+
+double LatencyModel::predict(const Arch& arch, const std::vector<LayerSpec>& layers) const {
+  const std::string section = section_of(arch);
   const bool calibrate = options_.use_calibration() && table_->calibrated;
-  if (!calibrate) {  // the plain sum, without grouping by kind
-    const std::string section = section_of(arch);
+  if (!calibrate) {  // the plain sum, in layer order
     double total = table_->overhead_ms;
-    for (const auto& layer : space_->layers(arch)) total += entry_value(section, layer);
+    for (const auto& layer : layers) total += entry_value(section, layer);
     return total;
   }
-  const auto parts = by_kind(arch);
-  HWNAS_CHECK_T(ConfigError, !calibrate || table_->calibration_metric == options_.metric(),
+  HWNAS_CHECK_T(ConfigError, table_->calibration_metric == options_.metric(),
                 "The latency table for device '", table_->device.name, "' was calibrated for metric '",
                 table_->calibration_metric, "', not '", options_.metric(),
                 "'; use that metric or turn calibration off (use_calibration(false))");
-  double total = calibrate ? table_->calibration_offset_ms : 0;
-  for (const auto& [kind, v] : parts) {
-    double scale = 1;
-    if (calibrate) {
-      auto it = table_->calibration_scale.find(kind);
-      if (it != table_->calibration_scale.end()) scale = it->second;
-    }
-    total += scale * v;
+  // Per kind: scale x (sum of its entries) + per-layer term x (its layer count).
+  std::map<std::string, std::pair<double, double>> kinds;  // kind -> (sum, count)
+  for (const auto& layer : layers) {
+    auto& k = kinds[layer.kind];
+    k.first += entry_value(section, layer);
+    k.second += 1;
   }
-  if (calibrate && !table_->calibration_per_layer.empty())
-    for (const auto& [kind, n] : count_by_kind(arch)) {
-      auto it = table_->calibration_per_layer.find(kind);
-      if (it != table_->calibration_per_layer.end()) total += it->second * n;
-    }
+  kinds["overhead"].first += table_->overhead_ms;
+  double total = table_->calibration_offset_ms;
+  for (const auto& [kind, sum_count] : kinds) {
+    const auto scale = table_->calibration_scale.find(kind);
+    total += (scale == table_->calibration_scale.end() ? 1.0 : scale->second) * sum_count.first;
+  }
+  for (const auto& [kind, sum_count] : kinds) {
+    const auto per_layer = table_->calibration_per_layer.find(kind);
+    if (per_layer != table_->calibration_per_layer.end()) total += per_layer->second * sum_count.second;
+  }
   return total;
 }
 

@@ -226,11 +226,12 @@ std::vector<estimate::Metrics> Experiment::measure(const std::vector<Arch>& arch
                         metrics.size(), " results for ", archs.size(), " archs");
   auto costs = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
-      const auto nc = cost::network_cost(m.space->layers(archs[i]));
+      const auto layers = m.space->layers(archs[i]);
+      const auto nc = cost::network_cost(layers);
       const double values[] = {static_cast<double>(nc.params), static_cast<double>(nc.macs),
                                static_cast<double>(nc.peak_activation_bytes())};
       for (size_t k = 0; k < kCostMetrics.size(); ++k) metrics[i].emplace(kCostMetrics[k], values[k]);
-      for (const auto& [name, model] : m.latency) metrics[i][name] = model->predict(archs[i]);
+      for (const auto& [name, model] : m.latency) metrics[i][name] = model->predict(archs[i], layers);
     }
   };
   const size_t workers = std::min<size_t>(static_cast<size_t>(config_.threads()), archs.size());

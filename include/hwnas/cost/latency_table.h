@@ -108,6 +108,8 @@ class LatencyModel {
   std::string name() const;
   /// Predicted latency in ms (or the chosen metric).
   double predict(const Arch& arch) const;
+  /// The same from the arch's layers (space.layers(arch)) when the caller has them already.
+  double predict(const Arch& arch, const std::vector<LayerSpec>& layers) const;
   std::vector<double> predict(const std::vector<Arch>& archs) const;
   /// Uncalibrated sum per layer kind (plus "overhead"), for calibration.
   std::map<std::string, double> by_kind(const Arch& arch) const;
