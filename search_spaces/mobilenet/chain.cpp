@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "hwnas/core/error.h"
+#include "hwnas/nn/mixed.h"
 #include "hwnas/nn/network.h"
 #include "hwnas/nn/ops.h"
 #include "hwnas/nn/supernet.h"
@@ -52,22 +53,6 @@ torch::Tensor activate(const torch::Tensor& x, Act act) {
   return x;
 }
 
-// BatchNorm over the first `c` channels of `bn` (its full width when c is all of them).
-torch::Tensor sliced_bn(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x, int64_t c, bool training) {
-  if (c == bn.options.num_features()) return bn.forward(x);
-  double factor = 0.0;
-  const bool track = bn.options.track_running_stats();
-  if (training && track) {
-    bn.num_batches_tracked.add_(1);
-    factor = bn.options.momentum().has_value() ? *bn.options.momentum()
-                                               : 1.0 / bn.num_batches_tracked.item<double>();
-  }
-  return torch::batch_norm(x, bn.weight.narrow(0, 0, c), bn.bias.narrow(0, 0, c),
-                           track ? bn.running_mean.narrow(0, 0, c) : torch::Tensor(),
-                           track ? bn.running_var.narrow(0, 0, c) : torch::Tensor(),
-                           training || !track, factor, bn.options.eps(), /*cudnn_enabled=*/false);
-}
-
 // An MBConv block holding weights for kernel <= max kernel and mid <= max mid; a standalone
 // model's block is one at exactly its size, a supernet's is one at the largest size run on
 // slices. One class for both keeps their computations identical.
@@ -99,12 +84,12 @@ class MBConv : public torch::nn::Module {
     torch::Tensor h = x;
     if (b.expand_conv) {
       h = torch::conv2d(h, expand_->weight.narrow(0, 0, b.mid), torch::Tensor(), 1, kNoPadding, 1, b.groups);
-      h = activate(sliced_bn(*expand_bn_, h, b.mid, training), b.act);
+      h = activate(nn::sliced_batch_norm(*expand_bn_, h, b.mid, training), b.act);
     }
     const int64_t pad = b.kernel / 2;
     auto w = nn::shared_slice(dw_->weight, {b.mid, 1, b.kernel, b.kernel});
     h = torch::conv2d(h, w, torch::Tensor(), b.stride, pad, 1, b.mid);
-    h = activate(sliced_bn(*dw_bn_, h, b.mid, training), b.act);
+    h = activate(nn::sliced_batch_norm(*dw_bn_, h, b.mid, training), b.act);
     if (b.se_mid > 0) {
       auto y = h.mean({2, 3}, /*keepdim=*/true);
       y = torch::conv2d(y, nn::shared_slice(se_reduce_->weight, {b.se_mid, b.mid, 1, 1}),
@@ -115,7 +100,7 @@ class MBConv : public torch::nn::Module {
       h = h * torch::hardsigmoid(y);
     }
     h = torch::conv2d(h, nn::shared_slice(project_->weight, {b.out, b.mid / b.groups, 1, 1}), torch::Tensor(), 1, kNoPadding, 1, b.groups);
-    h = sliced_bn(*project_bn_, h, b.out, training);
+    h = nn::sliced_batch_norm(*project_bn_, h, b.out, training);
     return b.residual ? h + x : h;
   }
 
@@ -160,12 +145,20 @@ class ChainBody {
   }
 
   torch::Tensor forward(const torch::Tensor& x, const ChainNet& active, bool training) {
-    auto h = activate(stem_->forward(x), net_.stem_act);
-    for (const auto& b : active.blocks) {
-      auto it = modules_.find(b.slot + "/" + std::to_string(b.groups));
-      HWNAS_INTERNAL_ASSERT(it != modules_.end(), "no weights for block ", b.slot);
-      h = it->second->forward(h, b);
-    }
+    auto h = stem(x);
+    for (const auto& b : active.blocks) h = block(h, b);
+    return head(h, training);
+  }
+
+  torch::Tensor stem(const torch::Tensor& x) { return activate(stem_->forward(x), net_.stem_act); }
+
+  torch::Tensor block(const torch::Tensor& h, const BlockSpec& b) {
+    auto it = modules_.find(b.slot + "/" + std::to_string(b.groups));
+    HWNAS_INTERNAL_ASSERT(it != modules_.end(), "no weights for block ", b.slot);
+    return it->second->forward(h, b);
+  }
+
+  torch::Tensor head(torch::Tensor h, bool training) {
     if (final_) h = activate(final_->forward(h), net_.final_act);
     h = h.mean({2, 3}, /*keepdim=*/true);
     if (mix_) h = activate(mix_->forward(h), net_.mix_act);
@@ -207,6 +200,46 @@ class ChainSupernet : public nn::Supernet {
  private:
   std::shared_ptr<const SearchSpace> space_;
   std::function<ChainNet(const std::vector<int>&)> active_;
+  ChainBody body_;
+};
+
+class MixedChainSupernet : public nn::MixedSupernet {
+ public:
+  MixedChainSupernet(std::shared_ptr<const SearchSpace> space, const ChainNet& largest,
+                     std::function<ChainNet(const std::vector<int>&)> active, MixedChain mixed,
+                     const BuildOptions& bn)
+      : space_(std::move(space)), active_(std::move(active)), mixed_(std::move(mixed)), body_(*this, largest, bn) {
+    HWNAS_INTERNAL_ASSERT(mixed_.options.size() == space_->choices().size() &&
+                              mixed_.allowed.size() == mixed_.options.size(),
+                          "a mixed chain needs one slot per choice");
+  }
+  const SearchSpace& space() const override { return *space_; }
+  std::vector<std::vector<bool>> allowed() const override { return mixed_.allowed; }
+
+ protected:
+  torch::Tensor do_forward(const torch::Tensor& x, const std::vector<int>& genes) override {
+    return body_.forward(x, active_(genes), is_training());
+  }
+
+  torch::Tensor do_forward_mixed(const torch::Tensor& x, const std::vector<nn::MixedChoice>& path,
+                                 int64_t /*partial*/) override {
+    auto h = body_.stem(x);
+    for (const auto& b : mixed_.fixed) h = body_.block(h, b);
+    for (size_t i = 0; i < path.size(); ++i) {
+      const auto& options = mixed_.options[i];
+      for (int k : path[i].active)
+        HWNAS_CHECK_T(InvalidArchError, mixed_.allowed[i][static_cast<size_t>(k)], "Decision ",
+                      space_->choices()[i].name, " cannot take option '", space_->choices()[i].options[static_cast<size_t>(k)],
+                      "' (it would change the block's shape)");
+      h = nn::mix(path[i], [&](int k) { return options[static_cast<size_t>(k)] ? body_.block(h, *options[static_cast<size_t>(k)]) : h; });
+    }
+    return body_.head(h, is_training());
+  }
+
+ private:
+  std::shared_ptr<const SearchSpace> space_;
+  std::function<ChainNet(const std::vector<int>&)> active_;
+  MixedChain mixed_;
   ChainBody body_;
 };
 
@@ -277,6 +310,14 @@ std::vector<LayerSpec> chain_layers(const ChainNet& net, const Shape& input) {
 
 std::shared_ptr<nn::Network> build_chain(const ChainNet& net, const BuildOptions& options) {
   return std::make_shared<ChainNetwork>(net, options);
+}
+
+std::shared_ptr<nn::Supernet> build_mixed_chain_supernet(std::shared_ptr<const SearchSpace> space,
+                                                         const ChainNet& largest,
+                                                         std::function<ChainNet(const std::vector<int>&)> active,
+                                                         MixedChain mixed, const BuildOptions& options) {
+  return std::make_shared<MixedChainSupernet>(std::move(space), largest, std::move(active), std::move(mixed),
+                                              options);
 }
 
 std::shared_ptr<nn::Supernet> build_chain_supernet(std::shared_ptr<const SearchSpace> space,

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,21 @@ std::shared_ptr<nn::Network> build_chain(const ChainNet& net, const BuildOptions
 std::shared_ptr<nn::Supernet> build_chain_supernet(
     std::shared_ptr<const SearchSpace> space, const ChainNet& largest,
     std::function<ChainNet(const std::vector<int>&)> active, const BuildOptions& options);
+
+/// The decisions of a chain space whose every searchable block picks one candidate: after
+/// the stem and the `fixed` blocks, slot i runs option k as options[i][k] (std::nullopt: a
+/// skip, the identity), where allowed[i][k].
+struct MixedChain {
+  std::vector<BlockSpec> fixed;
+  std::vector<std::vector<std::optional<BlockSpec>>> options;
+  std::vector<std::vector<bool>> allowed;
+};
+
+/// A chain supernet that is also an nn::MixedSupernet (hwnas/nn/mixed.h) over `mixed`'s
+/// decisions, which must be the space's choices.
+std::shared_ptr<nn::Supernet> build_mixed_chain_supernet(
+    std::shared_ptr<const SearchSpace> space, const ChainNet& largest,
+    std::function<ChainNet(const std::vector<int>&)> active, MixedChain mixed, const BuildOptions& options);
 
 /// A standalone module for one "mbconv" layer spec (for profiling a single layer).
 std::shared_ptr<nn::Op> make_mbconv_layer(const LayerSpec& layer, const BuildOptions& options);

@@ -409,9 +409,20 @@ std::shared_ptr<nn::Supernet> MobileNetSpace::do_supernet(const SupernetOptions&
       largest.blocks.push_back(block(i, c));
     }
   }
+  // Differentiable search mixes each slot's candidates on these weights.
+  MixedChain mixed;
+  if (config_.has_first_block) mixed.fixed.push_back(config_.first_block);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    auto& options = mixed.options.emplace_back();
+    auto& allowed = mixed.allowed.emplace_back();
+    for (const auto& c : config_.candidates) {
+      options.push_back(c.skip ? std::nullopt : std::optional<BlockSpec>(block(i, c)));
+      allowed.push_back(!c.skip || slots_[i].skippable);
+    }
+  }
   auto self = std::make_shared<MobileNetSpace>(*this);
-  return build_chain_supernet(self, largest, [self](const std::vector<int>& g) { return self->network(g); },
-                              options.build());
+  return build_mixed_chain_supernet(self, largest, [self](const std::vector<int>& g) { return self->network(g); },
+                                    std::move(mixed), options.build());
 }
 
 std::vector<LayerSpec> MobileNetSpace::do_layer_universe() const {

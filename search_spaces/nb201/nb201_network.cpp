@@ -4,6 +4,7 @@
 // so a standalone model's weights are the same-named supernet tensors.
 #include <torch/torch.h>
 
+#include "hwnas/nn/mixed.h"
 #include "hwnas/nn/network.h"
 #include "hwnas/nn/ops.h"
 #include "hwnas/nn/supernet.h"
@@ -41,16 +42,17 @@ class Nb201Cell : public torch::nn::Module {
     }
   }
 
-  torch::Tensor forward(const torch::Tensor& x, const std::vector<int>& genes) {
+  // Node j sums its edges' mixtures (a standalone model: one op per edge, weight 1). With
+  // partial channels K, only the first C/K channels enter the ops; the rest bypass.
+  torch::Tensor forward(const torch::Tensor& x, const std::vector<nn::MixedChoice>& path, int64_t partial) {
     torch::Tensor nodes[4] = {x, {}, {}, {}};
     for (int node = 1; node <= 3; ++node) {
       torch::Tensor sum;
       for (size_t e = 0; e < edges_.size(); ++e) {
         const auto [to, from] = Nb201Space::kEdges[e];
-        const auto& op = edges_[e][static_cast<size_t>(genes[e])];
-        if (to != node || !op) continue;
-        auto y = op->forward(nodes[from]);
-        sum = sum.defined() ? sum + y : y;
+        if (to != node) continue;
+        auto y = edge(e, nodes[from], path[e], partial);
+        if (y.defined()) sum = sum.defined() ? sum + y : y;
       }
       nodes[node] = sum.defined() ? sum : torch::zeros_like(x);
     }
@@ -58,6 +60,25 @@ class Nb201Cell : public torch::nn::Module {
   }
 
  private:
+  torch::Tensor edge(size_t e, const torch::Tensor& x, const nn::MixedChoice& choice, int64_t partial) {
+    if (partial == 1)
+      return nn::mix(choice, [&](int k) { return run(e, k, x); });
+    const int64_t c = x.size(1), part = c / partial;
+    auto head = x.narrow(1, 0, part);
+    auto y = nn::mix(choice, [&](int k) { return run(e, k, head, part); });
+    if (!y.defined()) y = torch::zeros_like(head);
+    return nn::channel_shuffle(torch::cat({y, x.narrow(1, part, c - part)}, 1), partial);
+  }
+
+  // Op k of edge e; undefined for "none". `channels` > 0 runs a conv on that many channels.
+  torch::Tensor run(size_t e, int k, const torch::Tensor& x, int64_t channels = 0) {
+    const auto& op = edges_[e][static_cast<size_t>(k)];
+    if (!op) return {};
+    if (channels > 0)
+      if (auto* conv = dynamic_cast<ConvBn*>(op.get())) return conv->forward_sliced(x, channels);
+    return op->forward(x);
+  }
+
   std::vector<std::vector<std::shared_ptr<nn::Op>>> edges_;
 };
 
@@ -110,9 +131,10 @@ class Nb201Body {
     classifier_ = owner.register_module("classifier", torch::nn::Linear(c, o.num_classes()));
   }
 
-  torch::Tensor forward(const torch::Tensor& x, const std::vector<int>& genes, bool training) {
+  torch::Tensor forward(const torch::Tensor& x, const std::vector<nn::MixedChoice>& path, int64_t partial,
+                        bool training) {
     auto h = stem_->forward(x);
-    for (auto& [cell, reduction] : layers_) h = cell ? cell->forward(h, genes) : reduction->forward(h);
+    for (auto& [cell, reduction] : layers_) h = cell ? cell->forward(h, path, partial) : reduction->forward(h);
     h = torch::relu(lastact_->forward(h));
     h = torch::adaptive_avg_pool2d(h, {1, 1}).flatten(1);
     if (dropout_ > 0) h = torch::dropout(h, dropout_, training);
@@ -133,14 +155,20 @@ std::vector<std::vector<int>> chosen_ops(const std::vector<int>& genes) {
   return ops;
 }
 
+std::vector<nn::MixedChoice> single_path(const std::vector<int>& genes) {
+  std::vector<nn::MixedChoice> path(genes.size());
+  for (size_t e = 0; e < genes.size(); ++e) path[e].active = {genes[e]};
+  return path;
+}
+
 class Nb201Network : public nn::Network {
  public:
   Nb201Network(const std::vector<int>& genes, const Nb201Options& o, const BuildOptions& bn)
-      : genes_(genes), body_(*this, chosen_ops(genes), o, bn) {}
-  torch::Tensor forward(const torch::Tensor& x) override { return body_.forward(x, genes_, is_training()); }
+      : path_(single_path(genes)), body_(*this, chosen_ops(genes), o, bn) {}
+  torch::Tensor forward(const torch::Tensor& x) override { return body_.forward(x, path_, 1, is_training()); }
 
  private:
-  std::vector<int> genes_;
+  std::vector<nn::MixedChoice> path_;
   Nb201Body body_;
 };
 
@@ -150,15 +178,19 @@ std::vector<std::vector<int>> all_ops() {
   return std::vector<std::vector<int>>(Nb201Space::kEdges.size(), every);
 }
 
-class Nb201Supernet : public nn::Supernet {
+class Nb201Supernet : public nn::MixedSupernet {
  public:
   Nb201Supernet(const Nb201Space& space, const BuildOptions& bn)
       : space_(space), body_(*this, all_ops(), space.options(), bn) {}
   const SearchSpace& space() const override { return space_; }
+  bool supports_partial_channels() const override { return true; }
 
  protected:
-  torch::Tensor do_forward(const torch::Tensor& x, const std::vector<int>& genes) override {
-    return body_.forward(x, genes, is_training());
+  torch::Tensor do_forward_mixed(const torch::Tensor& x, const std::vector<nn::MixedChoice>& path,
+                                 int64_t partial) override {
+    HWNAS_CHECK_T(ConfigError, space_.options().channels() % partial == 0, "partial_channels ", partial,
+                  " does not divide the nb201 supernet's ", space_.options().channels(), " channels");
+    return body_.forward(x, path, partial, is_training());
   }
 
  private:

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <map>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -114,7 +115,13 @@ EvaluatorSetup make_evaluator(const nlohmann::json& spec, const std::string& spa
   const auto options = r.get_json("options", nlohmann::json::object());
   EvaluatorSetup out;
   if (name == "tabular" || name == "predictor" || name == "none") {
-    out.space = make_space(space_name, space_config);
+    const auto data_spec = r.get_json("data", nlohmann::json());
+    if (data_spec.is_null()) {
+      out.space = make_space(space_name, space_config);
+    } else {
+      std::tie(out.train, out.valid) = load_data(data_spec, seed);
+      out.space = space_for_data(space_name, space_config, out.train);
+    }
     if (name == "tabular") {
       const auto table = r.get_string("table", "");
       HWNAS_CHECK_T(ConfigError, !table.empty(), "the tabular evaluator needs \"table\": a CSV, JSONL or JSON file");
@@ -133,7 +140,9 @@ EvaluatorSetup make_evaluator(const nlohmann::json& spec, const std::string& spa
   const auto data_spec = r.get_json("data", nlohmann::json::object());
   const auto supernet = r.get_string("supernet", "");
   r.finish();
-  auto [train_data, valid_data] = load_data(data_spec, seed);
+  std::tie(out.train, out.valid) = load_data(data_spec, seed);
+  const auto& train_data = out.train;
+  const auto& valid_data = out.valid;
   out.space = space_for_data(space_name, space_config, train_data);
   const auto what = fmt::format("{} evaluator \"options\"", name);
   ConfigReader o(options, what);

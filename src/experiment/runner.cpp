@@ -22,6 +22,7 @@
 #include "hwnas/cost/analytic.h"
 #include "hwnas/cost/latency_table.h"
 #include "hwnas/estimate/factory.h"
+#include "hwnas/oneshot/differentiable.h"
 #include "hwnas/strategy/strategy.h"
 
 namespace hwnas::experiment {
@@ -115,6 +116,16 @@ double hv_minimise(std::vector<std::vector<double>> pts, const std::vector<doubl
   return volume;
 }
 
+// The differentiable strategy's options: the strategy config, with the experiment's seed
+// and the checkpoint file.
+oneshot::DifferentiableOptions one_shot_options(const ExperimentConfig& c, const std::string& checkpoint) {
+  auto j = c.strategy_config();
+  j["name"] = c.strategy();
+  HWNAS_CHECK_T(ConfigError, !j.contains("seed") && !j.contains("checkpoint"), "strategy ", c.strategy(),
+                ": \"seed\" and \"checkpoint\" come from the experiment (its seed and output directory)");
+  return oneshot::DifferentiableOptions::from_json(j).seed(c.seed()).checkpoint(checkpoint);
+}
+
 }  // namespace
 
 double hypervolume(const std::vector<std::vector<double>>& points, const std::vector<double>& reference,
@@ -143,10 +154,12 @@ double hypervolume(const std::vector<std::vector<double>>& points, const std::ve
 struct Experiment::Impl {
   std::shared_ptr<SearchSpace> space;
   std::shared_ptr<estimate::Evaluator> evaluator;
-  std::vector<std::pair<std::string, std::unique_ptr<cost::LatencyModel>>> latency;  // metric -> model
+  std::vector<std::pair<std::string, std::shared_ptr<cost::LatencyModel>>> latency;  // metric -> model
   std::unique_ptr<strategy::Strategy> strategy;
   std::vector<Constraint> constraints;
   std::vector<std::string> metric_names;
+  bool one_shot = false;       // a differentiable strategy (hwnas/oneshot/differentiable.h)
+  data::Dataset train, valid;  // the evaluator's data, which one-shot search trains on
 
   // Run state.
   std::vector<Record> records, front;
@@ -158,6 +171,38 @@ struct Experiment::Impl {
     if (a.violation != b.violation) return a.violation < b.violation;
     return objs[0].direction == Direction::kMaximize ? a.objectives[0] > b.objectives[0]
                                                      : a.objectives[0] < b.objectives[0];
+  }
+
+  // The latency model of a one-shot search's hardware loss (none without one).
+  std::shared_ptr<const cost::LatencyModel> latency_for(const oneshot::DifferentiableOptions& o) const {
+    const auto& hw = o.hardware();
+    if (hw.form() == "none") return nullptr;
+    std::vector<std::string> devices;
+    for (const auto& [name, model] : latency) {
+      devices.push_back(name.substr(std::string("latency@").size()));
+      if (devices.back() == hw.device() || (hw.device().empty() && latency.size() == 1)) return model;
+    }
+    throw ConfigError(fmt::format("The {} hardware loss names device '{}', but the experiment's \"latency_tables\" "
+                                  "have: {}; set strategy \"hardware\": {{\"device\": ...}} to one of them",
+                                  hw.form(), hw.device(), devices.empty() ? std::string("none") : fmt::format("{}", fmt::join(devices, ", "))));
+  }
+
+  Record make_record(const Arch& arch, estimate::Metrics metrics, int64_t batch, double t,
+                     const std::vector<strategy::Objective>& objs) const {
+    Record r;
+    r.index = static_cast<int64_t>(records.size());
+    r.batch = batch;
+    r.arch = arch;
+    r.metrics = std::move(metrics);
+    r.time_s = t;
+    for (const auto& o : objs) {
+      r.objectives.push_back(r.metrics.at(o.name));
+      if (!std::isfinite(r.objectives.back()) && r.error.empty())
+        r.error = fmt::format("objective '{}' is {}", o.name, r.objectives.back());
+    }
+    for (const auto& c : constraints) r.violation += c.violation(r.metrics.at(c.metric));
+    if (!r.error.empty()) r.violation += kErrorViolation;
+    return r;
   }
 
   // The front as the strategies see it, index by index with `front`.
@@ -196,7 +241,7 @@ Experiment::Experiment(ExperimentConfig config) : config_(std::move(config)), im
     if (std::find(m.metric_names.begin(), m.metric_names.end(), c) == m.metric_names.end()) m.metric_names.push_back(c);
   for (const auto& [device, path] : config_.latency_tables()) {
     auto table = std::make_shared<cost::LatencyTable>(cost::LatencyTable::load(path));
-    m.latency.emplace_back("latency@" + device, std::make_unique<cost::LatencyModel>(table, m.space));
+    m.latency.emplace_back("latency@" + device, std::make_shared<cost::LatencyModel>(table, m.space));
     m.metric_names.push_back("latency@" + device);
   }
   const auto known = [&](const std::string& name) {
@@ -210,6 +255,17 @@ Experiment::Experiment(ExperimentConfig config) : config_(std::move(config)), im
   for (const auto& c : m.constraints)
     HWNAS_CHECK_T(ConfigError, known(c.metric), "Unknown metric '", c.metric, "' in constraint '", c.text,
                   "'; this experiment's metrics are: ", valid);
+  m.train = setup.train;
+  m.valid = setup.valid;
+  m.one_shot = oneshot::is_differentiable(config_.strategy());
+  if (m.one_shot) {
+    const auto o = one_shot_options(config_, "");
+    HWNAS_CHECK_T(ConfigError, m.train.size() > 0, "The ", config_.strategy(),
+                  " strategy trains a supernet: give the evaluator \"data\", e.g. {\"name\": \"fashion-mnist\", "
+                  "\"train_size\": 5000, \"valid_size\": 1000}");
+    oneshot::DifferentiableSearch check(m.space, o, m.latency_for(o));  // refuses bad pairings now
+    return;
+  }
   m.strategy = strategy::make_strategy(config_.strategy(), config_.strategy_config());
   m.strategy->setup(m.space, config_.objectives(), config_.seed());
 }
@@ -290,9 +346,6 @@ RunResult Experiment::run(const RunOptions& options) {
   m.elapsed_before = 0;
   int64_t log_bytes = 0;
   const auto now_config = decisive(config_);
-  // A fresh strategy: nothing of an earlier run() may carry over.
-  m.strategy = strategy::make_strategy(config_.strategy(), config_.strategy_config());
-  m.strategy->setup(m.space, objs, config_.seed());
   if (options.resume() && fs::exists(config_path)) {
     nlohmann::json then;
     try {
@@ -305,6 +358,10 @@ RunResult Experiment::run(const RunOptions& options) {
     HWNAS_CHECK_T(ConfigError, then == now_config, "--resume: '", dir, "' was made with a different config:",
                   differences(then, now_config), "\nResume with the same config, or use another output directory");
   }
+  if (m.one_shot) return run_one_shot(options);
+  // A fresh strategy: nothing of an earlier run() may carry over.
+  m.strategy = strategy::make_strategy(config_.strategy(), config_.strategy_config());
+  m.strategy->setup(m.space, objs, config_.seed());
   if (options.resume() && fs::exists(checkpoint_path)) {
     const auto corrupt = [&](const std::string& why) {
       return DataError(fmt::format("The checkpoint '{}' is corrupt ({}); it is kept as it is. Restore it, or start "
@@ -398,19 +455,7 @@ RunResult Experiment::run(const RunOptions& options) {
     std::vector<strategy::Evaluation> evals;
     std::string lines;
     for (size_t i = 0; i < archs.size(); ++i) {
-      Record r;
-      r.index = static_cast<int64_t>(m.records.size());
-      r.batch = m.batches;
-      r.arch = archs[i];
-      r.metrics = metrics[i];
-      r.time_s = t;
-      for (const auto& o : objs) {
-        r.objectives.push_back(r.metrics.at(o.name));
-        if (!std::isfinite(r.objectives.back()) && r.error.empty())
-          r.error = fmt::format("objective '{}' is {}", o.name, r.objectives.back());
-      }
-      for (const auto& c : m.constraints) r.violation += c.violation(r.metrics.at(c.metric));
-      if (!r.error.empty()) r.violation += kErrorViolation;
+      auto r = m.make_record(archs[i], metrics[i], m.batches, t, objs);
       evals.push_back(as_evaluation(r));
       lines += record_to_json(r).dump() + "\n";
       m.add(r, objs);
@@ -425,17 +470,23 @@ RunResult Experiment::run(const RunOptions& options) {
   log.close();
   checkpoint();
 
+  return finish(std::move(result), elapsed());
+}
+
+RunResult Experiment::finish(RunResult result, double seconds) {
+  auto& m = *impl_;
+  const auto& objs = config_.objectives();
   result.objectives = objs;
   result.constraints = config_.constraints();
   result.evaluations = static_cast<int64_t>(m.records.size());
-  result.seconds = elapsed();
+  result.seconds = seconds;
   result.best = m.best;
   result.front = m.front;
   std::sort(result.front.begin(), result.front.end(), [&](const Record& a, const Record& b) {
     return m.better(a, b, objs) || (!m.better(b, a, objs) && a.index < b.index);
   });
   result.feasible_found = m.best && m.best->feasible();
-  result.output = dir;
+  result.output = config_.output();
   if (objs.size() >= 2 && result.feasible_found) {
     result.reference_point = config_.reference_point();
     if (result.reference_point.empty()) {  // the nadir of the feasible candidates
@@ -451,8 +502,62 @@ RunResult Experiment::run(const RunOptions& options) {
     for (const auto& r : result.front) points.push_back(r.objectives);
     result.hypervolume = hypervolume(points, result.reference_point, objs);
   }
-  write_file_atomic((out / "summary.txt").string(), summary_table(result));
+  write_file_atomic((fs::path(config_.output()) / "summary.txt").string(), summary_table(result));
   return result;
+}
+
+RunResult Experiment::run_one_shot(const RunOptions& options) {
+  auto& m = *impl_;
+  const auto& objs = config_.objectives();
+  const fs::path out(config_.output());
+  const auto ckpt = (out / "search.pt").string();
+  const auto o = one_shot_options(config_, ckpt);
+  oneshot::DifferentiableSearch search(m.space, o, m.latency_for(o));
+  const bool resumed = options.resume() && fs::exists(ckpt);
+  if (resumed) search.load(ckpt);
+  write_file_atomic((out / "config.json").string(), config_.to_json().dump(2) + "\n");
+  m.records.clear();
+  m.front.clear();
+  m.front_evals.clear();
+  m.best.reset();
+  const auto start = Clock::now();
+  const double before = resumed && !search.reports().empty() ? [&] {
+    double s = 0;
+    for (const auto& r : search.reports()) s += r.seconds;
+    return s;
+  }() : 0.0;
+  const auto elapsed = [&] { return before + std::chrono::duration<double>(Clock::now() - start).count(); };
+  auto write_epochs = [&] {
+    std::string lines;
+    for (const auto& r : search.reports()) lines += r.to_json().dump() + "\n";
+    write_file_atomic((out / "epochs.jsonl").string(), lines);
+  };
+  write_epochs();
+  search.run(
+      m.train,
+      [&](const oneshot::EpochReport&) {
+        write_epochs();
+        if (options.on_batch()) {
+          Progress p;
+          p.evaluations = search.epoch();
+          p.budget_evaluations = o.epochs();
+          p.elapsed_s = elapsed();
+          options.on_batch()(p);
+        }
+      },
+      options.stop());
+  RunResult result;
+  if (search.epoch() < o.epochs()) {
+    result.stopped = true;
+    return finish(std::move(result), elapsed());
+  }
+  const auto arch = search.select(m.valid);
+  auto r = m.make_record(arch, measure({arch}).front(), search.epoch(), elapsed(), objs);
+  m.add(r, objs);
+  write_file_atomic((out / "log.jsonl").string(), record_to_json(r).dump() + "\n");
+  write_file_atomic((out / "best.json").string(), record_to_json(r).dump(2) + "\n");
+  write_file_atomic((out / "pareto.json").string(), nlohmann::json::array({record_to_json(r)}).dump(2) + "\n");
+  return finish(std::move(result), elapsed());
 }
 
 // --- summary -------------------------------------------------------------------------

@@ -41,6 +41,34 @@ torch::Tensor ConvBn::forward(const torch::Tensor& x) {
   return bn->forward(conv->forward(relu_first_ ? torch::relu(x) : x));
 }
 
+torch::Tensor ConvBn::forward_sliced(const torch::Tensor& x, int64_t channels) {
+  const auto& o = conv->options;
+  if (channels == o.out_channels() && channels == o.in_channels()) return forward(x);
+  HWNAS_CHECK_T(ConfigError, o.groups() == 1 && channels <= o.in_channels() && channels <= o.out_channels(),
+                "ConvBn of ", o.in_channels(), "->", o.out_channels(), " channels (groups ", o.groups(),
+                ") cannot run on ", channels, " channels");
+  const auto k = (*o.kernel_size())[0];
+  auto w = conv->weight.narrow(0, 0, channels).narrow(1, 0, channels);
+  auto h = torch::conv2d(relu_first_ ? torch::relu(x) : x, w, torch::Tensor(), *o.stride(),
+                         o.dilation()->at(0) * (k - 1) / 2, *o.dilation());
+  return sliced_batch_norm(*bn, h, channels, is_training());
+}
+
+torch::Tensor sliced_batch_norm(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x, int64_t c, bool training) {
+  if (c == bn.options.num_features()) return bn.forward(x);
+  double factor = 0.0;
+  const bool track = bn.options.track_running_stats();
+  if (training && track) {
+    bn.num_batches_tracked.add_(1);
+    factor = bn.options.momentum().has_value() ? *bn.options.momentum()
+                                               : 1.0 / bn.num_batches_tracked.item<double>();
+  }
+  return torch::batch_norm(x, bn.weight.narrow(0, 0, c), bn.bias.narrow(0, 0, c),
+                           track ? bn.running_mean.narrow(0, 0, c) : torch::Tensor(),
+                           track ? bn.running_var.narrow(0, 0, c) : torch::Tensor(),
+                           training || !track, factor, bn.options.eps(), /*cudnn_enabled=*/false);
+}
+
 Pool::Pool(Kind kind, int64_t kernel, int64_t stride) : kind_(kind), kernel_(kernel), stride_(stride) {}
 
 torch::Tensor Pool::forward(const torch::Tensor& x) {

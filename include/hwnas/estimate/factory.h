@@ -7,6 +7,7 @@
 //    "table": "t.csv",            tabular: the table (CSV, JSONL or JSON)
 //    "predictor": "p.json",       predictor: a saved predictor ("metric": its metric name)
 //    "supernet": "w.pt"}          inherited: trained supernet weights
+// "data" may also be given to tabular, predictor and none, for whoever uses the setup's data.
 // Spaces with input/class settings are fitted to the data (Fashion-MNIST: 1x28x28, 10
 // classes) unless the space config sets them.
 #include <cstdint>
@@ -16,6 +17,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "hwnas/data/dataset.h"
 #include "hwnas/estimate/evaluator.h"
 
 namespace hwnas::estimate {
@@ -23,6 +25,9 @@ namespace hwnas::estimate {
 struct EvaluatorSetup {
   std::shared_ptr<SearchSpace> space;  // the space, fitted to the evaluator's data
   std::shared_ptr<Evaluator> evaluator;
+  /// The spec's "data" (train and validation splits); empty for tabular, predictor and
+  /// none unless the spec gives "data" (e.g. for a one-shot search's supernet).
+  data::Dataset train, valid;
 };
 
 /// Valid "name"s: short_training, proxies, inherited, tabular, predictor, none (no accuracy

@@ -8,6 +8,12 @@
 // loss) continues with RunOptions().resume(true) and ends exactly as an uninterrupted run
 // with the same seed. Results: best.json, pareto.json and summary.txt in the output.
 //
+// A differentiable strategy (darts, pcdarts, gdas, fbnet, proxyless; see
+// hwnas/oneshot/differentiable.h) trains a mixed supernet on the evaluator's "data"
+// instead: epochs.jsonl (one report per epoch), search.pt (checkpoint after every epoch,
+// for --resume), then the selected arch is evaluated like any candidate into log.jsonl,
+// best.json, pareto.json and summary.txt.
+//
 //   auto config = hwnas::experiment::ExperimentConfig::load("experiment.json");
 //   hwnas::experiment::Experiment exp(config);
 //   auto result = exp.run();
@@ -105,6 +111,9 @@ class Experiment {
   std::vector<estimate::Metrics> measure(const std::vector<Arch>& archs);
 
  private:
+  RunResult run_one_shot(const RunOptions& options);
+  /// Fills `result` from the records (best, sorted front, hypervolume) and writes summary.txt.
+  RunResult finish(RunResult result, double seconds);
   struct Impl;
   ExperimentConfig config_;
   std::unique_ptr<Impl> impl_;

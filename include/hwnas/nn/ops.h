@@ -42,6 +42,9 @@ class ConvBn : public Op {
  public:
   explicit ConvBn(const ConvBnOptions& options);
   torch::Tensor forward(const torch::Tensor& x) override;
+  /// The op on the first `channels` input and output channels of its weights (x has
+  /// `channels` channels; groups 1 only), as PC-DARTS' partial channel edges run it.
+  torch::Tensor forward_sliced(const torch::Tensor& x, int64_t channels);
 
   torch::nn::Conv2d conv{nullptr};
   torch::nn::BatchNorm2d bn{nullptr};
@@ -76,6 +79,11 @@ class Zero : public Op {
  private:
   int64_t stride_;
 };
+
+/// BatchNorm over the first `channels` channels of `bn` (updating those running
+/// statistics in training mode); bn.forward(x) when that is all of them.
+torch::Tensor sliced_batch_norm(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x, int64_t channels,
+                                bool training);
 
 /// BatchNorm options as LibTorch wants them.
 torch::nn::BatchNorm2dOptions batch_norm_options(int64_t channels, const BuildOptions& bn);

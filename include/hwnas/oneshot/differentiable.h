@@ -1,0 +1,172 @@
+#pragma once
+// Differentiable architecture search on a space's mixed supernet (hwnas/nn/mixed.h):
+//
+//   darts      DARTS (Liu et al. 2019): every option of every decision, weighted by
+//              softmax(alpha); bilevel: weights on one half of the training data (SGD),
+//              alphas on the other half (Adam); first order, or second order with the
+//              unrolled weight step and a finite-difference Hessian-vector product.
+//   pcdarts    PC-DARTS (Xu et al. 2020): DARTS with 1/K of each edge's channels through
+//              the mixed op and a channel shuffle (nb201; partial_channels, default 4).
+//   gdas       GDAS (Dong & Yang 2019): one op per decision drawn by hard Gumbel-softmax
+//              (straight-through), temperature annealed from tau_max to tau_min.
+//   fbnet      FBNet (Wu et al. 2019): soft Gumbel-softmax mixture, annealed temperature.
+//   proxyless  ProxylessNAS (Cai et al. 2019): binarized paths; a weight step runs one op
+//              drawn from softmax(alpha), an arch step two drawn candidates (memory near one
+//              model), and the unsampled alphas keep their share of the probability.
+//
+// Hardware-aware loss from a latency table: E[lat] = sum over decisions and options of
+// p(option) x the option's table latency (exact for tables that add up per layer), and
+//   "proxyless"  CE + lambda * (E[lat] - target) / target
+//   "fbnet"      CE * alpha * (log E[lat] / log target)^beta   (latencies in microseconds)
+// Selection of the final arch: argmax of the alphas, or "pt", the perturbation-based
+// selection of DARTS-PT (Wang et al. 2021): decision by decision, the option whose removal
+// from the mixture costs the most validation accuracy.
+//
+// Example:
+//   DifferentiableSearch search(space, DifferentiableOptions().method("gdas").epochs(5));
+//   search.run(train_data);
+//   Arch best = search.select(valid_data);
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hwnas/core/arch.h"
+#include "hwnas/core/options.h"
+#include "hwnas/data/dataset.h"
+
+namespace hwnas {
+class SearchSpace;
+namespace cost {
+class LatencyModel;
+}
+}  // namespace hwnas
+
+namespace hwnas::oneshot {
+
+/// The method names: darts, pcdarts, gdas, fbnet, proxyless.
+const std::vector<std::string>& differentiable_methods();
+bool is_differentiable(const std::string& name);
+
+struct HardwareLossOptions {
+  /// "none", "proxyless" (additive) or "fbnet" (multiplicative, logarithmic).
+  HWNAS_ARG(std::string, form) = "none";
+  /// The latency table's device (a key of the experiment's "latency_tables").
+  HWNAS_ARG(std::string, device);
+  /// Latency target in ms (required by both forms).
+  HWNAS_ARG(double, target_ms) = 0;
+  HWNAS_ARG(double, lambda) = 0.1;
+  HWNAS_ARG(double, alpha) = 0.2;
+  HWNAS_ARG(double, beta) = 0.6;
+};
+
+struct DifferentiableOptions {
+  HWNAS_ARG(std::string, method) = "darts";
+  /// DARTS / PC-DARTS architecture gradient: 1 (first order) or 2 (unrolled).
+  HWNAS_ARG(int, order) = 1;
+  HWNAS_ARG(int64_t, epochs) = 10;
+  /// Epochs that train the weights only (alphas frozen) before the bilevel steps.
+  HWNAS_ARG(int64_t, warmup_epochs) = 0;
+  HWNAS_ARG(int64_t, batch_size) = 64;
+  /// Steps per epoch; 0: one pass over the weights' half of the data.
+  HWNAS_ARG(int64_t, steps_per_epoch) = 0;
+  /// Share of the training data for the weights; the rest trains the alphas.
+  HWNAS_ARG(double, train_portion) = 0.5;
+  HWNAS_ARG(double, weight_lr) = 0.025;
+  /// Cosine decay of weight_lr per epoch down to this.
+  HWNAS_ARG(double, weight_lr_min) = 0.001;
+  HWNAS_ARG(double, momentum) = 0.9;
+  HWNAS_ARG(double, weight_decay) = 3e-4;
+  /// Gradient norm clipping of the weights (0: none).
+  HWNAS_ARG(double, grad_clip) = 5;
+  HWNAS_ARG(double, arch_lr) = 3e-4;
+  HWNAS_ARG(double, arch_weight_decay) = 1e-3;
+  /// PC-DARTS' K (0: 4 for pcdarts, 1 otherwise).
+  HWNAS_ARG(int64_t, partial_channels) = 0;
+  /// Gumbel temperature, annealed exponentially from tau_max (first epoch) to tau_min (last).
+  HWNAS_ARG(double, tau_max) = 10;
+  HWNAS_ARG(double, tau_min) = 0.1;
+  HWNAS_ARG(HardwareLossOptions, hardware) = HardwareLossOptions();
+  /// "argmax" or "pt" (DARTS-PT).
+  HWNAS_ARG(std::string, selection) = "argmax";
+  /// DARTS-PT: validation batches per accuracy measurement, and weight steps between
+  /// decisions (the paper's fine-tuning; 0: none).
+  HWNAS_ARG(int64_t, pt_batches) = 4;
+  HWNAS_ARG(int64_t, pt_tune_steps) = 0;
+  HWNAS_ARG(uint64_t, seed) = 0;
+  /// Written at the end of every epoch (weights, alphas, optimizers, reports); "" = none.
+  HWNAS_ARG(std::string, checkpoint);
+
+ public:
+  /// Reads the JSON form (the same names; "hardware": {...}); "name" is the method.
+  /// Unknown keys and bad values throw ConfigError.
+  static DifferentiableOptions from_json(const nlohmann::json& j);
+  nlohmann::json to_json() const;
+};
+
+/// What one epoch did.
+struct EpochReport {
+  int64_t epoch = 0;  // 1-based
+  double train_loss = 0, train_accuracy = 0;  // weight steps
+  double arch_loss = 0, arch_accuracy = 0;    // architecture steps (0 in warm-up)
+  double tau = 0;                             // Gumbel temperature (gdas, fbnet)
+  double expected_latency_ms = 0;             // E[lat] (hardware loss only)
+  double derived_latency_ms = 0;              // table latency of `derived`
+  Arch derived;                               // argmax of the alphas
+  /// softmax(alpha) per decision (disallowed options: 0).
+  std::vector<std::vector<double>> probabilities;
+  double seconds = 0;
+  nlohmann::json to_json() const;
+};
+
+class DifferentiableSearch {
+ public:
+  /// `latency` is needed when options.hardware().form() != "none". Throws ConfigError if the
+  /// space has no mixed supernet, the method does not fit it, or the latency target is below
+  /// the fastest arch of the space.
+  DifferentiableSearch(std::shared_ptr<const SearchSpace> space, DifferentiableOptions options,
+                       std::shared_ptr<const cost::LatencyModel> latency = nullptr);
+  ~DifferentiableSearch();
+  DifferentiableSearch(const DifferentiableSearch&) = delete;
+  DifferentiableSearch& operator=(const DifferentiableSearch&) = delete;
+
+  /// Runs the remaining epochs (all, or those after a loaded checkpoint), calling
+  /// `on_epoch` after each; stops early after an epoch when `stop` becomes true. Throws
+  /// Error naming the epoch, step and last checkpoint if a loss becomes NaN or infinite.
+  std::vector<EpochReport> run(const data::Dataset& train,
+                               const std::function<void(const EpochReport&)>& on_epoch = {},
+                               const std::atomic<bool>* stop = nullptr);
+  /// Epochs completed.
+  int64_t epoch() const;
+  const DifferentiableOptions& options() const;
+  /// Every epoch's report so far (kept in checkpoints).
+  const std::vector<EpochReport>& reports() const;
+  /// softmax(alpha) per decision.
+  std::vector<std::vector<double>> probabilities() const;
+  /// The raw alphas per decision (disallowed options: -inf).
+  std::vector<std::vector<double>> alphas() const;
+  /// Argmax of the alphas over the allowed options.
+  Arch derive() const;
+  /// The final arch by options().selection(): argmax, or DARTS-PT on `valid`.
+  Arch select(const data::Dataset& valid);
+  /// Expected latency (ms) under the current alphas; 0 without a latency model.
+  double expected_latency_ms() const;
+  /// Latency (ms) of the fastest arch of the space by the table; 0 without a model.
+  double fastest_latency_ms() const;
+
+  /// Whole state (supernet weights and BN statistics, alphas, optimizers, epoch, reports).
+  void save(const std::string& path) const;
+  /// Loads a save() of a search with the same space and options; throws DataError naming
+  /// the problem otherwise.
+  void load(const std::string& path);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hwnas::oneshot

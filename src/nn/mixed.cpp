@@ -1,0 +1,52 @@
+#include "hwnas/nn/mixed.h"
+
+#include <set>
+
+#include <torch/torch.h>
+
+#include "hwnas/core/error.h"
+
+namespace hwnas::nn {
+
+std::vector<std::vector<bool>> MixedSupernet::allowed() const {
+  std::vector<std::vector<bool>> out;
+  for (const auto& c : space().choices()) out.emplace_back(c.options.size(), true);
+  return out;
+}
+
+torch::Tensor MixedSupernet::forward_mixed(const torch::Tensor& x, const std::vector<MixedChoice>& path,
+                                           int64_t partial_channels) {
+  const auto& choices = space().choices();
+  HWNAS_CHECK_T(ConfigError, path.size() == choices.size(), "A mixed path of space ", space().name(),
+                " needs one entry per decision (", choices.size(), "), but got ", path.size());
+  HWNAS_CHECK_T(ConfigError, partial_channels >= 1, "partial_channels must be >= 1, got ", partial_channels);
+  HWNAS_CHECK_T(ConfigError, partial_channels == 1 || supports_partial_channels(), "The ", space().name(),
+                " supernet does not support partial channels (PC-DARTS); use partial_channels 1");
+  for (size_t c = 0; c < path.size(); ++c) {
+    const auto n = static_cast<int>(choices[c].options.size());
+    HWNAS_CHECK_T(ConfigError, !path[c].active.empty(), "Decision ", choices[c].name, " has no active option");
+    std::set<int> seen;
+    for (int k : path[c].active)
+      HWNAS_CHECK_T(ConfigError, k >= 0 && k < n && seen.insert(k).second, "Decision ", choices[c].name,
+                    ": active option ", k, " is out of range [0, ", n, ") or repeated");
+    HWNAS_CHECK_T(ConfigError, !path[c].weights.defined() || path[c].weights.numel() == n, "Decision ",
+                  choices[c].name, ": expected ", n, " weights, got ", path[c].weights.numel());
+  }
+  return do_forward_mixed(x, path, partial_channels);
+}
+
+torch::Tensor MixedSupernet::do_forward(const torch::Tensor& x, const std::vector<int>& genes) {
+  std::vector<MixedChoice> path(genes.size());
+  for (size_t c = 0; c < genes.size(); ++c) path[c].active = {genes[c]};
+  return do_forward_mixed(x, path, 1);
+}
+
+torch::Tensor channel_shuffle(const torch::Tensor& x, int64_t groups) {
+  if (groups == 1) return x;
+  const auto n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  HWNAS_CHECK_T(ConfigError, c % groups == 0, "channel_shuffle: ", c, " channels do not split into ", groups,
+                " groups");
+  return x.view({n, groups, c / groups, h, w}).transpose(1, 2).contiguous().view({n, c, h, w});
+}
+
+}  // namespace hwnas::nn

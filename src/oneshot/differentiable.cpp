@@ -1,0 +1,722 @@
+#include "hwnas/oneshot/differentiable.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <numeric>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "hwnas/core/config.h"
+#include "hwnas/core/error.h"
+#include "hwnas/core/search_space.h"
+#include "hwnas/cost/latency_table.h"
+#include "hwnas/nn/mixed.h"
+
+namespace hwnas::oneshot {
+namespace {
+
+enum class Method { kDarts, kPcDarts, kGdas, kFbnet, kProxyless };
+
+const char* const kCheckpointFormat = "hwnas-differentiable-checkpoint";
+constexpr int kCheckpointVersion = 1;
+
+Method method_of(const std::string& name) {
+  const auto& names = differentiable_methods();
+  const auto it = std::find(names.begin(), names.end(), name);
+  HWNAS_CHECK_T(ConfigError, it != names.end(), "Unknown differentiable method '", name, "'; valid: ",
+                fmt::format("{}", fmt::join(names, ", ")));
+  return static_cast<Method>(it - names.begin());
+}
+
+torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels) {
+  return torch::nn::functional::cross_entropy(logits, labels);
+}
+
+double accuracy(const torch::Tensor& logits, const torch::Tensor& labels) {
+  return logits.argmax(1).eq(labels).to(torch::kFloat64).mean().item<double>();
+}
+
+uint64_t mix_seed(uint64_t seed, uint64_t salt) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (salt + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+std::vector<double> to_vector(const torch::Tensor& t) {
+  auto c = t.detach().to(torch::kFloat64).contiguous();
+  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
+}
+
+}  // namespace
+
+const std::vector<std::string>& differentiable_methods() {
+  static const std::vector<std::string> names = {"darts", "pcdarts", "gdas", "fbnet", "proxyless"};
+  return names;
+}
+
+bool is_differentiable(const std::string& name) {
+  const auto& names = differentiable_methods();
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// --- options ---------------------------------------------------------------------------
+
+DifferentiableOptions DifferentiableOptions::from_json(const nlohmann::json& j) {
+  ConfigReader r(j, "differentiable strategy");
+  DifferentiableOptions o;
+  o.method(r.get_string("name", r.get_string("method", o.method(), differentiable_methods()),
+                        differentiable_methods()));
+  o.order(static_cast<int>(r.get_int("order", o.order(), 1, 2)));
+  o.epochs(r.get_int("epochs", o.epochs(), 1, 100000));
+  o.warmup_epochs(r.get_int("warmup_epochs", o.warmup_epochs(), 0, 100000));
+  o.batch_size(r.get_int("batch_size", o.batch_size(), 1, 65536));
+  o.steps_per_epoch(r.get_int("steps_per_epoch", o.steps_per_epoch(), 0, 100000000));
+  o.train_portion(r.get_double("train_portion", o.train_portion(), 0.01, 0.99));
+  o.weight_lr(r.get_double("weight_lr", o.weight_lr(), 1e-8, 100));
+  o.weight_lr_min(r.get_double("weight_lr_min", o.weight_lr_min(), 0, 100));
+  o.momentum(r.get_double("momentum", o.momentum(), 0, 0.999));
+  o.weight_decay(r.get_double("weight_decay", o.weight_decay(), 0, 1));
+  o.grad_clip(r.get_double("grad_clip", o.grad_clip(), 0, 1e6));
+  o.arch_lr(r.get_double("arch_lr", o.arch_lr(), 1e-8, 100));
+  o.arch_weight_decay(r.get_double("arch_weight_decay", o.arch_weight_decay(), 0, 1));
+  o.partial_channels(r.get_int("partial_channels", o.partial_channels(), 0, 64));
+  o.tau_max(r.get_double("tau_max", o.tau_max(), 1e-3, 1e3));
+  o.tau_min(r.get_double("tau_min", o.tau_min(), 1e-3, 1e3));
+  o.selection(r.get_string("selection", o.selection(), {"argmax", "pt"}));
+  o.pt_batches(r.get_int("pt_batches", o.pt_batches(), 1, 100000));
+  o.pt_tune_steps(r.get_int("pt_tune_steps", o.pt_tune_steps(), 0, 100000000));
+  o.seed(static_cast<uint64_t>(r.get_int("seed", static_cast<int64_t>(o.seed()), 0, std::numeric_limits<int64_t>::max())));
+  o.checkpoint(r.get_string("checkpoint", o.checkpoint()));
+  const auto hw = r.get_json("hardware", nlohmann::json::object());
+  r.finish();
+  ConfigReader h(hw, "differentiable strategy \"hardware\"");
+  HardwareLossOptions l;
+  l.form(h.get_string("form", l.form(), {"none", "proxyless", "fbnet"}));
+  l.device(h.get_string("device", l.device()));
+  l.target_ms(h.get_double("target_ms", l.target_ms(), 0, 1e9));
+  l.lambda(h.get_double("lambda", l.lambda(), 0, 1e6));
+  l.alpha(h.get_double("alpha", l.alpha(), 1e-9, 1e6));
+  l.beta(h.get_double("beta", l.beta(), 0, 100));
+  h.finish();
+  o.hardware(l);
+  return o;
+}
+
+nlohmann::json DifferentiableOptions::to_json() const {
+  const auto& l = hardware_;
+  return {{"method", method_}, {"order", order_}, {"epochs", epochs_}, {"warmup_epochs", warmup_epochs_},
+          {"batch_size", batch_size_}, {"steps_per_epoch", steps_per_epoch_}, {"train_portion", train_portion_},
+          {"weight_lr", weight_lr_}, {"weight_lr_min", weight_lr_min_}, {"momentum", momentum_},
+          {"weight_decay", weight_decay_}, {"grad_clip", grad_clip_}, {"arch_lr", arch_lr_},
+          {"arch_weight_decay", arch_weight_decay_}, {"partial_channels", partial_channels_}, {"tau_max", tau_max_},
+          {"tau_min", tau_min_}, {"selection", selection_}, {"pt_batches", pt_batches_},
+          {"pt_tune_steps", pt_tune_steps_}, {"seed", seed_}, {"checkpoint", checkpoint_},
+          {"hardware", {{"form", l.form()}, {"device", l.device()}, {"target_ms", l.target_ms()},
+                        {"lambda", l.lambda()}, {"alpha", l.alpha()}, {"beta", l.beta()}}}};
+}
+
+nlohmann::json EpochReport::to_json() const {
+  return {{"epoch", epoch}, {"train_loss", train_loss}, {"train_accuracy", train_accuracy}, {"arch_loss", arch_loss},
+          {"arch_accuracy", arch_accuracy}, {"tau", tau}, {"expected_latency_ms", expected_latency_ms},
+          {"derived_latency_ms", derived_latency_ms}, {"derived", derived.str()},
+          {"probabilities", probabilities}, {"seconds", seconds}};
+}
+
+// --- search ----------------------------------------------------------------------------
+
+struct DifferentiableSearch::Impl {
+  std::shared_ptr<const SearchSpace> space;
+  DifferentiableOptions o;
+  Method method = Method::kDarts;
+  int64_t partial = 1;
+  std::shared_ptr<nn::MixedSupernet> net;
+  std::vector<torch::Tensor> weights;                // the supernet's parameters
+  std::vector<torch::Tensor> alphas;                 // per decision, [options]
+  std::vector<torch::Tensor> masks;                  // allowed options (bool)
+  std::vector<std::vector<int>> allowed;             // allowed option indices
+  std::unique_ptr<torch::optim::SGD> wopt;
+  std::unique_ptr<torch::optim::Adam> aopt;
+  std::shared_ptr<const cost::LatencyModel> latency;
+  std::vector<torch::Tensor> costs;                  // per decision, ms over the reference arch
+  double base_ms = 0, fastest_ms = 0;
+  int64_t epoch = 0;
+  std::vector<EpochReport> reports;
+  at::Generator gen = at::detail::createCPUGenerator(0);
+  data::Dataset weight_data;  // the weights' half of the last run's data (DARTS-PT tuning)
+  double lr = 0, tau = 1;
+
+  torch::Tensor masked(size_t c) const {
+    return alphas[c].masked_fill(masks[c].logical_not(), -std::numeric_limits<float>::infinity());
+  }
+  torch::Tensor probs(size_t c) const { return torch::softmax(masked(c), 0); }
+
+  torch::Tensor expected_latency() const {
+    auto e = torch::full({}, base_ms, torch::kFloat32);
+    for (size_t c = 0; c < alphas.size(); ++c) e = e + (probs(c) * costs[c]).sum();
+    return e;
+  }
+
+  // The architecture loss: CE with the hardware term.
+  torch::Tensor arch_objective(const torch::Tensor& ce) const {
+    const auto& hw = o.hardware();
+    if (hw.form() == "none") return ce;
+    const double target = hw.target_ms();
+    auto e = expected_latency();
+    if (hw.form() == "proxyless") return ce + hw.lambda() * (e - target) / target;
+    // FBNet / ProxylessNAS "mul#log", in microseconds so that the logarithms are positive.
+    return ce * hw.alpha() * torch::pow(torch::log(e * 1000.0) / std::log(target * 1000.0), hw.beta());
+  }
+
+  std::vector<nn::MixedChoice> mixture(bool detach) const {
+    std::vector<nn::MixedChoice> path(alphas.size());
+    for (size_t c = 0; c < alphas.size(); ++c) {
+      path[c].active = allowed[c];
+      path[c].weights = detach ? probs(c).detach() : probs(c);
+    }
+    return path;
+  }
+
+  std::vector<nn::MixedChoice> gumbel(bool hard, bool detach) {
+    std::vector<nn::MixedChoice> path(alphas.size());
+    for (size_t c = 0; c < alphas.size(); ++c) {
+      auto u = torch::rand({alphas[c].numel()}, gen).clamp(1e-10, 1.0 - 1e-7);
+      auto y = torch::softmax((masked(c) - torch::log(-torch::log(u))) / tau, 0);
+      if (hard) {
+        const auto k = y.argmax().item<int64_t>();
+        auto one = torch::zeros_like(y).index_fill(0, torch::tensor({k}), 1.0);
+        path[c].weights = one - y.detach() + y;
+        path[c].active = {static_cast<int>(k)};
+      } else {
+        path[c].weights = y;
+        path[c].active = allowed[c];
+      }
+      if (detach) path[c].weights = path[c].weights.detach();
+    }
+    return path;
+  }
+
+  // ProxylessNAS: one option per decision drawn from softmax(alpha), weight 1.
+  std::vector<nn::MixedChoice> binary_single() {
+    std::vector<nn::MixedChoice> path(alphas.size());
+    for (size_t c = 0; c < alphas.size(); ++c)
+      path[c].active = {static_cast<int>(torch::multinomial(probs(c).detach(), 1, false, gen).item<int64_t>())};
+    return path;
+  }
+
+  // ProxylessNAS arch step: two candidates drawn per decision, one of them active by
+  // softmax over the pair; gradients reach both through the straight-through gates.
+  std::vector<nn::MixedChoice> binary_pair(std::vector<torch::Tensor>& pairs) {
+    std::vector<nn::MixedChoice> path(alphas.size());
+    pairs.assign(alphas.size(), torch::Tensor());
+    for (size_t c = 0; c < alphas.size(); ++c) {
+      const int64_t n = std::min<int64_t>(2, static_cast<int64_t>(allowed[c].size()));
+      auto pair = torch::multinomial(probs(c).detach(), n, false, gen);
+      auto sub = torch::softmax(alphas[c].index_select(0, pair), 0);
+      const auto j = torch::multinomial(sub.detach(), 1, false, gen).item<int64_t>();
+      auto gate = torch::zeros_like(sub).index_fill(0, torch::tensor({j}), 1.0) - sub.detach() + sub;
+      path[c].weights = torch::zeros_like(alphas[c]).index_add(0, pair, gate);
+      for (int64_t i = 0; i < n; ++i) path[c].active.push_back(static_cast<int>(pair[i].item<int64_t>()));
+      pairs[c] = pair;
+    }
+    return path;
+  }
+
+  std::vector<nn::MixedChoice> weight_path() {
+    switch (method) {
+      case Method::kDarts:
+      case Method::kPcDarts: return mixture(true);
+      case Method::kGdas: return gumbel(true, true);
+      case Method::kFbnet: return gumbel(false, true);
+      case Method::kProxyless: return binary_single();
+    }
+    return {};
+  }
+
+  void check_finite(double loss, const char* what, int64_t step) const {
+    if (std::isfinite(loss)) return;
+    throw Error(fmt::format(
+        "The search diverged: the {} loss is {} at epoch {} step {}. {} Lower weight_lr (now {}) or arch_lr (now {}), "
+        "or raise grad_clip",
+        what, loss, epoch + 1, step,
+        o.checkpoint().empty() || epoch == 0
+            ? std::string("No checkpoint was written before it.")
+            : fmt::format("The last good checkpoint is '{}' (after epoch {}).", o.checkpoint(), epoch),
+        o.weight_lr(), o.arch_lr()));
+  }
+
+  std::pair<double, double> weight_step(const data::Batch& b, int64_t step) {
+    net->train();
+    wopt->zero_grad();
+    auto logits = net->forward_mixed(b.images, weight_path(), partial);
+    auto loss = cross_entropy(logits, b.labels);
+    const double l = loss.item<double>();
+    check_finite(l, "weight", step);
+    loss.backward();
+    if (o.grad_clip() > 0) torch::nn::utils::clip_grad_norm_(weights, o.grad_clip());
+    wopt->step();
+    return {l, accuracy(logits, b.labels)};
+  }
+
+  // d(loss)/d(alphas), or undefined tensors where an alpha is unused.
+  std::vector<torch::Tensor> alpha_grads(const torch::Tensor& loss) {
+    auto g = torch::autograd::grad({loss}, alphas, {}, /*retain_graph=*/false, /*create_graph=*/false,
+                                   /*allow_unused=*/true);
+    for (size_t c = 0; c < g.size(); ++c)
+      if (!g[c].defined()) g[c] = torch::zeros_like(alphas[c]);
+    return g;
+  }
+
+  // DARTS' second-order gradient: the alphas' gradient of the validation loss at the
+  // weights after one virtual SGD step, minus xi times the finite-difference
+  // Hessian-vector product of the training loss.
+  std::vector<torch::Tensor> unrolled_grads(const data::Batch& train, const data::Batch& valid, int64_t step) {
+    std::vector<torch::Tensor> backup;
+    for (const auto& w : weights) backup.push_back(w.detach().clone());
+    const double xi = lr;
+    auto train_loss = [&] { return cross_entropy(net->forward_mixed(train.images, mixture(false), partial), train.labels); };
+    {  // w' = w - xi * (dL_train/dw + wd * w)
+      auto g = torch::autograd::grad({train_loss()}, weights, {}, false, false, true);
+      torch::NoGradGuard no_grad;
+      for (size_t i = 0; i < weights.size(); ++i)
+        if (g[i].defined()) weights[i].sub_(xi * (g[i] + o.weight_decay() * weights[i]));
+    }
+    auto logits = net->forward_mixed(valid.images, mixture(false), partial);
+    auto loss = arch_objective(cross_entropy(logits, valid.labels));
+    check_finite(loss.item<double>(), "architecture", step);
+    std::vector<torch::Tensor> inputs = alphas;
+    inputs.insert(inputs.end(), weights.begin(), weights.end());
+    auto g = torch::autograd::grad({loss}, inputs, {}, false, false, true);
+    std::vector<torch::Tensor> da(g.begin(), g.begin() + static_cast<std::ptrdiff_t>(alphas.size()));
+    std::vector<torch::Tensor> dw(g.begin() + static_cast<std::ptrdiff_t>(alphas.size()), g.end());
+    double norm2 = 0;
+    for (auto& v : dw)
+      if (v.defined()) norm2 += v.pow(2).sum().item<double>();
+    const double eps = 0.01 / std::max(std::sqrt(norm2), 1e-12);
+    auto shifted = [&](double sign) {
+      {
+        torch::NoGradGuard no_grad;
+        for (size_t i = 0; i < weights.size(); ++i) {
+          weights[i].copy_(backup[i]);
+          if (dw[i].defined()) weights[i].add_(sign * eps * dw[i]);
+        }
+      }
+      return alpha_grads(train_loss());
+    };
+    auto plus = shifted(+1), minus = shifted(-1);
+    {
+      torch::NoGradGuard no_grad;
+      for (size_t i = 0; i < weights.size(); ++i) weights[i].copy_(backup[i]);
+    }
+    for (size_t c = 0; c < da.size(); ++c) {
+      if (!da[c].defined()) da[c] = torch::zeros_like(alphas[c]);
+      da[c] = da[c] - xi * (plus[c] - minus[c]) / (2 * eps);
+    }
+    return da;
+  }
+
+  std::pair<double, double> arch_step(const data::Batch& train, const data::Batch& valid, int64_t step) {
+    net->train();
+    std::vector<torch::Tensor> grads, pairs;
+    double l = 0, acc = 0;
+    if ((method == Method::kDarts || method == Method::kPcDarts) && o.order() == 2) {
+      grads = unrolled_grads(train, valid, step);
+      torch::NoGradGuard no_grad;
+      auto logits = net->forward_mixed(valid.images, mixture(true), partial);
+      l = cross_entropy(logits, valid.labels).item<double>();
+      acc = accuracy(logits, valid.labels);
+    } else {
+      std::vector<nn::MixedChoice> path;
+      switch (method) {
+        case Method::kDarts:
+        case Method::kPcDarts: path = mixture(false); break;
+        case Method::kGdas: path = gumbel(true, false); break;
+        case Method::kFbnet: path = gumbel(false, false); break;
+        case Method::kProxyless: path = binary_pair(pairs); break;
+      }
+      auto logits = net->forward_mixed(valid.images, path, partial);
+      auto ce = cross_entropy(logits, valid.labels);
+      l = ce.item<double>();
+      acc = accuracy(logits, valid.labels);
+      auto loss = arch_objective(ce);
+      check_finite(loss.item<double>(), "architecture", step);
+      grads = alpha_grads(loss);
+    }
+    std::vector<torch::Tensor> before;
+    if (method == Method::kProxyless)
+      for (size_t c = 0; c < alphas.size(); ++c) before.push_back(alphas[c].detach().index_select(0, pairs[c]));
+    for (size_t c = 0; c < alphas.size(); ++c) alphas[c].mutable_grad() = grads[c];
+    aopt->step();
+    if (method == Method::kProxyless) {
+      // Keep the unsampled options' probabilities: shift the pair so that its total
+      // exp(alpha) is what it was before the update.
+      torch::NoGradGuard no_grad;
+      for (size_t c = 0; c < alphas.size(); ++c) {
+        auto after = alphas[c].index_select(0, pairs[c]);
+        auto offset = torch::logsumexp(after, 0) - torch::logsumexp(before[c], 0);
+        alphas[c].index_copy_(0, pairs[c], after - offset);
+      }
+    }
+    for (auto& a : alphas) a.mutable_grad().reset();
+    return {l, acc};
+  }
+
+  std::vector<std::vector<double>> probabilities() const {
+    torch::NoGradGuard no_grad;
+    std::vector<std::vector<double>> out;
+    for (size_t c = 0; c < alphas.size(); ++c) out.push_back(to_vector(probs(c)));
+    return out;
+  }
+
+  Arch argmax() const {
+    torch::NoGradGuard no_grad;
+    std::vector<int> genes;
+    for (size_t c = 0; c < alphas.size(); ++c) genes.push_back(static_cast<int>(masked(c).argmax().item<int64_t>()));
+    return space->make(genes);
+  }
+
+  double table_latency(const Arch& arch) const { return latency ? latency->predict(arch) : 0.0; }
+
+  void make_optimizers() {
+    wopt = std::make_unique<torch::optim::SGD>(
+        weights, torch::optim::SGDOptions(o.weight_lr()).momentum(o.momentum()).weight_decay(o.weight_decay()));
+    aopt = std::make_unique<torch::optim::Adam>(
+        alphas, torch::optim::AdamOptions(o.arch_lr()).betas({0.5, 0.999}).weight_decay(o.arch_weight_decay()));
+  }
+
+  // Per decision and option, the table latency it adds over the reference arch (each
+  // decision's first allowed option): exact when the table sums per-layer entries and each
+  // decision's layers depend on it alone, as in the built-in spaces.
+  void setup_latency() {
+    std::vector<int> ref;
+    for (const auto& a : allowed) ref.push_back(a.front());
+    base_ms = latency->predict(space->make(ref));
+    std::vector<int> fastest = ref;
+    for (size_t c = 0; c < allowed.size(); ++c) {
+      auto t = torch::zeros({alphas[c].numel()}, torch::kFloat32);
+      double best = 0;
+      for (int k : allowed[c]) {
+        auto genes = ref;
+        genes[c] = k;
+        const double d = latency->predict(space->make(genes)) - base_ms;
+        t[k] = d;
+        if (d < best) {
+          best = d;
+          fastest[c] = k;
+        }
+      }
+      costs.push_back(t);
+    }
+    const auto arch = space->make(fastest);
+    fastest_ms = latency->predict(arch);
+    const auto& hw = o.hardware();
+    if (hw.form() != "none")
+      HWNAS_CHECK_T(ConfigError, fastest_ms <= hw.target_ms(), "The latency target ", hw.target_ms(), " ms on '",
+                    hw.device(), "' cannot be met: the fastest arch of the space, ", arch.str(), ", takes ",
+                    fmt::format("{:.4f}", fastest_ms), " ms by the table. Raise target_ms or choose a smaller space");
+  }
+};
+
+DifferentiableSearch::DifferentiableSearch(std::shared_ptr<const SearchSpace> space, DifferentiableOptions options,
+                                           std::shared_ptr<const cost::LatencyModel> latency)
+    : impl_(std::make_unique<Impl>()) {
+  auto& m = *impl_;
+  HWNAS_CHECK_T(ConfigError, space != nullptr, "DifferentiableSearch needs a space");
+  m.space = std::move(space);
+  m.o = std::move(options);
+  m.method = method_of(m.o.method());
+  m.latency = std::move(latency);
+  const auto& o = m.o;
+  HWNAS_CHECK_T(ConfigError, o.order() == 1 || m.method == Method::kDarts || m.method == Method::kPcDarts,
+                "order 2 (unrolled architecture gradient) is for darts and pcdarts; ", o.method(), " takes order 1");
+  HWNAS_CHECK_T(ConfigError, o.warmup_epochs() < o.epochs(), "warmup_epochs (", o.warmup_epochs(),
+                ") must be below epochs (", o.epochs(), ")");
+  HWNAS_CHECK_T(ConfigError, o.tau_min() <= o.tau_max(), "tau_min (", o.tau_min(), ") exceeds tau_max (", o.tau_max(), ")");
+  const auto& hw = o.hardware();
+  if (hw.form() != "none") {
+    HWNAS_CHECK_T(ConfigError, m.latency != nullptr, "The ", hw.form(), " hardware loss needs a latency table",
+                  hw.device().empty() ? std::string(": set hardware.device to a key of \"latency_tables\"")
+                                      : " for device '" + hw.device() + "' in \"latency_tables\"");
+    HWNAS_CHECK_T(ConfigError, hw.target_ms() > 0, "The ", hw.form(), " hardware loss needs hardware.target_ms > 0");
+  }
+  m.partial = o.partial_channels() > 0 ? o.partial_channels() : (m.method == Method::kPcDarts ? 4 : 1);
+  HWNAS_CHECK_T(ConfigError, m.partial == 1 || m.method == Method::kDarts || m.method == Method::kPcDarts,
+                "partial_channels is for darts and pcdarts, not ", o.method());
+
+  torch::manual_seed(o.seed());
+  m.net = std::dynamic_pointer_cast<nn::MixedSupernet>(m.space->supernet());
+  HWNAS_CHECK_T(ConfigError, m.net != nullptr, "The ", m.space->name(),
+                " space has no mixed supernet, which differentiable search needs; built-in spaces with one: nb201, "
+                "mobilenet (a custom space gets one by returning an hwnas::nn::MixedSupernet from do_supernet)");
+  HWNAS_CHECK_T(ConfigError, m.partial == 1 || m.net->supports_partial_channels(), o.method(),
+                " with partial_channels ", m.partial, " needs a supernet with partial channel edges (nb201); the ",
+                m.space->name(), " supernet has none: use darts or partial_channels 1");
+  m.weights = m.net->parameters();
+  m.gen.set_current_seed(mix_seed(o.seed(), 0));
+  const auto allowed = m.net->allowed();
+  for (size_t c = 0; c < allowed.size(); ++c) {
+    std::vector<int> ok;
+    std::vector<uint8_t> mask;
+    for (size_t k = 0; k < allowed[c].size(); ++k) {
+      if (allowed[c][k]) ok.push_back(static_cast<int>(k));
+      mask.push_back(allowed[c][k] ? 1 : 0);
+    }
+    HWNAS_INTERNAL_ASSERT(!ok.empty(), "decision ", c, " allows no option");
+    m.allowed.push_back(ok);
+    m.masks.push_back(torch::tensor(mask, torch::kUInt8).to(torch::kBool));
+    m.alphas.push_back((1e-3 * torch::randn({static_cast<int64_t>(mask.size())}, m.gen)).requires_grad_());
+  }
+  m.make_optimizers();
+  if (m.latency) m.setup_latency();
+}
+
+DifferentiableSearch::~DifferentiableSearch() = default;
+
+int64_t DifferentiableSearch::epoch() const { return impl_->epoch; }
+const DifferentiableOptions& DifferentiableSearch::options() const { return impl_->o; }
+const std::vector<EpochReport>& DifferentiableSearch::reports() const { return impl_->reports; }
+std::vector<std::vector<double>> DifferentiableSearch::probabilities() const { return impl_->probabilities(); }
+Arch DifferentiableSearch::derive() const { return impl_->argmax(); }
+double DifferentiableSearch::fastest_latency_ms() const { return impl_->fastest_ms; }
+
+std::vector<std::vector<double>> DifferentiableSearch::alphas() const {
+  torch::NoGradGuard no_grad;
+  std::vector<std::vector<double>> out;
+  for (size_t c = 0; c < impl_->alphas.size(); ++c) out.push_back(to_vector(impl_->masked(c)));
+  return out;
+}
+
+double DifferentiableSearch::expected_latency_ms() const {
+  if (!impl_->latency) return 0;
+  torch::NoGradGuard no_grad;
+  return impl_->expected_latency().item<double>();
+}
+
+std::vector<EpochReport> DifferentiableSearch::run(const data::Dataset& train,
+                                                   const std::function<void(const EpochReport&)>& on_epoch,
+                                                   const std::atomic<bool>* stop) {
+  auto& m = *impl_;
+  const auto& o = m.o;
+  auto [wdata, adata] = data::split(train, 1.0 - o.train_portion(), o.seed());
+  HWNAS_CHECK_T(ConfigError, wdata.size() >= o.batch_size() && adata.size() >= o.batch_size(), "The training data (",
+                train.size(), " samples) split ", o.train_portion(), " : ", 1.0 - o.train_portion(),
+                " gives ", wdata.size(), " and ", adata.size(), " samples, fewer than a batch (", o.batch_size(),
+                "); use more data or a smaller batch_size");
+  m.weight_data = wdata;
+  std::vector<EpochReport> out;
+  for (; m.epoch < o.epochs(); ) {
+    const auto start = std::chrono::steady_clock::now();
+    const int64_t e = m.epoch;
+    const double progress = o.epochs() > 1 ? static_cast<double>(e) / static_cast<double>(o.epochs() - 1) : 1.0;
+    m.lr = o.weight_lr_min() + 0.5 * (o.weight_lr() - o.weight_lr_min()) *
+                                   (1 + std::cos(M_PI * static_cast<double>(e) / static_cast<double>(o.epochs())));
+    for (auto& group : m.wopt->param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(m.lr);
+    m.tau = o.tau_max() * std::pow(o.tau_min() / o.tau_max(), progress);
+    m.gen.set_current_seed(mix_seed(o.seed(), static_cast<uint64_t>(e) + 1));
+    Rng rng(mix_seed(o.seed(), 1000003ULL + static_cast<uint64_t>(e)));
+    auto wb = data::batches(wdata, o.batch_size(), &rng);
+    auto ab = data::batches(adata, o.batch_size(), &rng);
+    const int64_t steps = o.steps_per_epoch() > 0 ? o.steps_per_epoch() : static_cast<int64_t>(wb.size());
+    EpochReport r;
+    r.epoch = e + 1;
+    r.tau = m.tau;
+    const bool search = e >= o.warmup_epochs();
+    for (int64_t s = 0; s < steps; ++s) {
+      const auto& w = wb[static_cast<size_t>(s) % wb.size()];
+      if (search) {
+        auto [l, a] = m.arch_step(w, ab[static_cast<size_t>(s) % ab.size()], s + 1);
+        r.arch_loss += l / static_cast<double>(steps);
+        r.arch_accuracy += a / static_cast<double>(steps);
+      }
+      auto [l, a] = m.weight_step(w, s + 1);
+      r.train_loss += l / static_cast<double>(steps);
+      r.train_accuracy += a / static_cast<double>(steps);
+    }
+    r.derived = m.argmax();
+    r.probabilities = m.probabilities();
+    r.expected_latency_ms = expected_latency_ms();
+    r.derived_latency_ms = m.table_latency(r.derived);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ++m.epoch;
+    m.reports.push_back(r);
+    out.push_back(r);
+    if (!o.checkpoint().empty()) save(o.checkpoint());
+    if (on_epoch) on_epoch(r);
+    if (stop && stop->load()) break;
+  }
+  return out;
+}
+
+Arch DifferentiableSearch::select(const data::Dataset& valid) {
+  auto& m = *impl_;
+  if (m.o.selection() == "argmax") return m.argmax();
+  // DARTS-PT: decisions in a seeded random order; each takes the option whose removal
+  // from the mixture lowers validation accuracy the most, then stays fixed.
+  HWNAS_CHECK_T(ConfigError, valid.size() > 0, "DARTS-PT selection needs validation data");
+  const auto vb = data::batches(valid, m.o.batch_size());
+  const size_t nb = std::min<size_t>(vb.size(), static_cast<size_t>(m.o.pt_batches()));
+  std::vector<int> fixed(m.alphas.size(), -1);
+  auto path_with = [&](size_t skip_c, int skip_k) {
+    auto path = m.mixture(true);
+    for (size_t c = 0; c < path.size(); ++c) {
+      if (fixed[c] >= 0) {
+        path[c].active = {fixed[c]};
+        path[c].weights = torch::Tensor();
+      } else if (c == skip_c) {
+        auto& act = path[c].active;
+        act.erase(std::find(act.begin(), act.end(), skip_k));
+        auto w = path[c].weights.clone();
+        w[skip_k] = 0;
+        path[c].weights = w / w.sum();
+      }
+    }
+    return path;
+  };
+  auto val_accuracy = [&](const std::vector<nn::MixedChoice>& path) {
+    torch::NoGradGuard no_grad;
+    m.net->train();  // batch statistics: the running ones belong to the unperturbed mixture
+    double correct = 0, n = 0;
+    for (size_t i = 0; i < nb; ++i) {
+      auto logits = m.net->forward_mixed(vb[i].images, path, m.partial);
+      correct += logits.argmax(1).eq(vb[i].labels).sum().item<double>();
+      n += static_cast<double>(vb[i].labels.size(0));
+    }
+    return correct / n;
+  };
+  std::vector<size_t> order(m.alphas.size());
+  std::iota(order.begin(), order.end(), 0);
+  Rng rng(mix_seed(m.o.seed(), 77));
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<size_t>(rng.uniform_int(static_cast<int64_t>(i)))]);
+  Rng tune_rng(mix_seed(m.o.seed(), 78));
+  for (size_t c : order) {
+    if (m.allowed[c].size() == 1) {
+      fixed[c] = m.allowed[c].front();
+      continue;
+    }
+    double worst = std::numeric_limits<double>::infinity();
+    for (int k : m.allowed[c]) {
+      const double acc = val_accuracy(path_with(c, k));
+      if (acc < worst) {
+        worst = acc;
+        fixed[c] = k;
+      }
+    }
+    if (m.o.pt_tune_steps() > 0 && m.weight_data.size() > 0) {
+      auto tb = data::batches(m.weight_data, m.o.batch_size(), &tune_rng);
+      for (int64_t s = 0; s < m.o.pt_tune_steps(); ++s) {
+        const auto& b = tb[static_cast<size_t>(s) % tb.size()];
+        m.net->train();
+        m.wopt->zero_grad();
+        auto loss = cross_entropy(m.net->forward_mixed(b.images, path_with(m.alphas.size(), -1), m.partial), b.labels);
+        m.check_finite(loss.item<double>(), "DARTS-PT tuning", s + 1);
+        loss.backward();
+        if (m.o.grad_clip() > 0) torch::nn::utils::clip_grad_norm_(m.weights, m.o.grad_clip());
+        m.wopt->step();
+      }
+    }
+  }
+  return m.space->make(fixed);
+}
+
+void DifferentiableSearch::save(const std::string& path) const {
+  const auto& m = *impl_;
+  torch::serialize::OutputArchive archive, net, wopt, aopt;
+  m.net->save(net);
+  m.wopt->save(wopt);
+  m.aopt->save(aopt);
+  archive.write("supernet", net);
+  archive.write("weight_optimizer", wopt);
+  archive.write("arch_optimizer", aopt);
+  for (size_t c = 0; c < m.alphas.size(); ++c) archive.write("alpha" + std::to_string(c), m.alphas[c].detach());
+  nlohmann::json reports = nlohmann::json::array();
+  for (const auto& r : m.reports) reports.push_back(r.to_json());
+  auto options = m.o.to_json();
+  options.erase("checkpoint");
+  const nlohmann::json meta = {{"format", kCheckpointFormat}, {"version", kCheckpointVersion},
+                               {"space", m.space->name()}, {"space_config", m.space->config()},
+                               {"options", options}, {"epoch", m.epoch}, {"reports", reports}};
+  archive.write("meta", c10::IValue(meta.dump()));
+  const auto tmp = path + ".tmp";
+  archive.save_to(tmp);
+  std::filesystem::rename(tmp, path);
+}
+
+void DifferentiableSearch::load(const std::string& path) {
+  auto& m = *impl_;
+  const auto corrupt = [&](const std::string& why) {
+    return DataError(fmt::format("The search checkpoint '{}' cannot be used: {}. It is kept as it is; start again "
+                                 "without resuming (or with another output)",
+                                 path, why));
+  };
+  HWNAS_CHECK_T(DataError, std::filesystem::exists(path), "No search checkpoint at '", path, "'");
+  torch::serialize::InputArchive archive;
+  nlohmann::json meta;
+  try {
+    archive.load_from(path);
+    c10::IValue v;
+    archive.read("meta", v);
+    meta = nlohmann::json::parse(v.toStringRef());
+  } catch (const std::exception& e) {
+    throw corrupt(e.what());
+  }
+  if (meta.value("format", "") != kCheckpointFormat) throw corrupt("not an hwnas differentiable-search checkpoint");
+  auto options = m.o.to_json();
+  options.erase("checkpoint");
+  auto then = meta.value("options", nlohmann::json::object());
+  then.erase("epochs");
+  options.erase("epochs");  // a run may be extended
+  if (meta.value("space", "") != m.space->name() || meta.value("space_config", nlohmann::json()) != m.space->config())
+    throw corrupt(fmt::format("it was written for space {} {}, this search is on {} {}", meta.value("space", "?"),
+                              meta.value("space_config", nlohmann::json()).dump(), m.space->name(),
+                              m.space->config().dump()));
+  if (then != options)
+    throw corrupt(fmt::format("it was written with other options ({}; now {})", then.dump(), options.dump()));
+  try {
+    torch::serialize::InputArchive net, wopt, aopt;
+    archive.read("supernet", net);
+    archive.read("weight_optimizer", wopt);
+    archive.read("arch_optimizer", aopt);
+    m.net->load(net);
+    std::vector<torch::Tensor> loaded;
+    for (size_t c = 0; c < m.alphas.size(); ++c) {
+      torch::Tensor a;
+      archive.read("alpha" + std::to_string(c), a);
+      if (!a.sizes().equals(m.alphas[c].sizes())) throw corrupt("alpha " + std::to_string(c) + " has another shape");
+      loaded.push_back(a);
+    }
+    {
+      torch::NoGradGuard no_grad;
+      for (size_t c = 0; c < m.alphas.size(); ++c) m.alphas[c].copy_(loaded[c]);
+    }
+    m.wopt->load(wopt);
+    m.aopt->load(aopt);
+    m.epoch = meta.at("epoch").get<int64_t>();
+    m.reports.clear();
+    for (const auto& j : meta.at("reports")) {
+      EpochReport r;
+      r.epoch = j.at("epoch").get<int64_t>();
+      r.train_loss = j.at("train_loss").get<double>();
+      r.train_accuracy = j.at("train_accuracy").get<double>();
+      r.arch_loss = j.at("arch_loss").get<double>();
+      r.arch_accuracy = j.at("arch_accuracy").get<double>();
+      r.tau = j.at("tau").get<double>();
+      r.expected_latency_ms = j.at("expected_latency_ms").get<double>();
+      r.derived_latency_ms = j.at("derived_latency_ms").get<double>();
+      r.derived = m.space->parse(j.at("derived").get<std::string>());
+      r.probabilities = j.at("probabilities").get<std::vector<std::vector<double>>>();
+      r.seconds = j.at("seconds").get<double>();
+      m.reports.push_back(r);
+    }
+  } catch (const DataError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw corrupt(e.what());
+  }
+}
+
+}  // namespace hwnas::oneshot
