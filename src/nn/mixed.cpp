@@ -41,6 +41,15 @@ torch::Tensor MixedSupernet::do_forward(const torch::Tensor& x, const std::vecto
   return do_forward_mixed(x, path, 1);
 }
 
+torch::Tensor gumbel_softmax(const torch::Tensor& logits, double tau, bool hard, at::Generator& generator) {
+  HWNAS_CHECK_T(ConfigError, tau > 0, "The Gumbel-softmax temperature must be positive, got ", tau);
+  auto u = torch::rand(logits.sizes(), generator, logits.options().requires_grad(false)).clamp(1e-10, 1.0 - 1e-7);
+  auto y = torch::softmax((logits - torch::log(-torch::log(u))) / tau, -1);
+  if (!hard) return y;
+  auto one = torch::zeros_like(y).scatter_(-1, y.argmax(-1, /*keepdim=*/true), 1.0);
+  return one - y.detach() + y;
+}
+
 torch::Tensor channel_shuffle(const torch::Tensor& x, int64_t groups) {
   if (groups == 1) return x;
   const auto n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);

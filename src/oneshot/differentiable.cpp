@@ -185,17 +185,11 @@ struct DifferentiableSearch::Impl {
   std::vector<nn::MixedChoice> gumbel(bool hard, bool detach) {
     std::vector<nn::MixedChoice> path(alphas.size());
     for (size_t c = 0; c < alphas.size(); ++c) {
-      auto u = torch::rand({alphas[c].numel()}, gen).clamp(1e-10, 1.0 - 1e-7);
-      auto y = torch::softmax((masked(c) - torch::log(-torch::log(u))) / tau, 0);
-      if (hard) {
-        const auto k = y.argmax().item<int64_t>();
-        auto one = torch::zeros_like(y).index_fill(0, torch::tensor({k}), 1.0);
-        path[c].weights = one - y.detach() + y;
-        path[c].active = {static_cast<int>(k)};
-      } else {
-        path[c].weights = y;
+      path[c].weights = nn::gumbel_softmax(masked(c), tau, hard, gen);
+      if (hard)
+        path[c].active = {static_cast<int>(path[c].weights.detach().argmax().item<int64_t>())};
+      else
         path[c].active = allowed[c];
-      }
       if (detach) path[c].weights = path[c].weights.detach();
     }
     return path;
@@ -250,9 +244,15 @@ struct DifferentiableSearch::Impl {
         o.weight_lr(), o.arch_lr()));
   }
 
+  // Gradients reset to undefined, not zero: weights of options a step did not run get no
+  // update (no decay, no momentum), the same in a resumed run as in an uninterrupted one.
+  void clear_grads() {
+    for (auto& w : weights) w.mutable_grad().reset();
+  }
+
   std::pair<double, double> weight_step(const data::Batch& b, int64_t step) {
     net->train();
-    wopt->zero_grad();
+    clear_grads();
     auto logits = net->forward_mixed(b.images, weight_path(), partial);
     auto loss = cross_entropy(logits, b.labels);
     const double l = loss.item<double>();
@@ -491,6 +491,15 @@ std::vector<std::vector<double>> DifferentiableSearch::alphas() const {
   return out;
 }
 
+double DifferentiableSearch::additive_latency_ms(const Arch& arch) const {
+  const auto& m = *impl_;
+  if (!m.latency) return 0;
+  m.space->validate(arch);
+  double sum = m.base_ms;
+  for (size_t c = 0; c < m.costs.size(); ++c) sum += m.costs[c][arch.genes()[c]].item<double>();
+  return sum;
+}
+
 double DifferentiableSearch::expected_latency_ms() const {
   if (!impl_->latency) return 0;
   torch::NoGradGuard no_grad;
@@ -611,7 +620,7 @@ Arch DifferentiableSearch::select(const data::Dataset& valid) {
       for (int64_t s = 0; s < m.o.pt_tune_steps(); ++s) {
         const auto& b = tb[static_cast<size_t>(s) % tb.size()];
         m.net->train();
-        m.wopt->zero_grad();
+        m.clear_grads();
         auto loss = cross_entropy(m.net->forward_mixed(b.images, path_with(m.alphas.size(), -1), m.partial), b.labels);
         m.check_finite(loss.item<double>(), "DARTS-PT tuning", s + 1);
         loss.backward();

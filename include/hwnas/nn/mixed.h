@@ -62,6 +62,11 @@ torch::Tensor mix(const MixedChoice& choice, OpFn&& op) {
   return sum;
 }
 
+/// A Gumbel-softmax sample of softmax(logits) at temperature `tau`: softmax((logits + g) /
+/// tau) with g ~ Gumbel(0, 1) (entries of -inf stay 0). `hard`: the one-hot of its argmax
+/// with the soft sample's gradient (straight-through), as GDAS; soft: the sample, as FBNet.
+torch::Tensor gumbel_softmax(const torch::Tensor& logits, double tau, bool hard, at::Generator& generator);
+
 /// PC-DARTS channel shuffle: N x C x H x W viewed as N x groups x C/groups x H x W,
 /// transposed to N x C/groups x groups x H x W, flattened back.
 torch::Tensor channel_shuffle(const torch::Tensor& x, int64_t groups);

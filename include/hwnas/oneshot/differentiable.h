@@ -155,6 +155,9 @@ class DifferentiableSearch {
   Arch select(const data::Dataset& valid);
   /// Expected latency (ms) under the current alphas; 0 without a latency model.
   double expected_latency_ms() const;
+  /// The hardware loss's latency of one arch (E[lat] of the distribution that is one-hot on
+  /// it): the table latency when the table adds up per layer; 0 without a model.
+  double additive_latency_ms(const Arch& arch) const;
   /// Latency (ms) of the fastest arch of the space by the table; 0 without a model.
   double fastest_latency_ms() const;
 
