@@ -1,4 +1,5 @@
-// hwnas search: a hardware-aware search described by an experiment config.
+// hwnas search: a hardware-aware search described by an experiment config; and
+// hwnas train-supernet: single-path supernet training for inherited-weight evaluation.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -14,11 +15,14 @@
 
 #include "cli/context.h"
 #include "cli/progress.h"
+#include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/io.h"
 #include "hwnas/core/stats.h"
 #include "hwnas/experiment/config.h"
+#include "hwnas/estimate/factory.h"
 #include "hwnas/experiment/runner.h"
+#include "hwnas/oneshot/supernet_training.h"
 
 namespace hwnas::cli {
 namespace {
@@ -183,7 +187,67 @@ void run_search(Context& ctx, const SearchArgs& a) {
   o << fmt::format("per-seed results: {}/replay.json\n", root);
 }
 
+// --- train-supernet ------------------------------------------------------------------
+
+struct SupernetArgs {
+  SpaceArgs space;
+  std::string data = "fashion-mnist", data_dir, out, options;
+  int64_t train_size = 5000;
+  bool resume = false, no_progress = false;
+};
+
+void run_train_supernet(Context& ctx, const SupernetArgs& a) {
+  auto& o = *ctx.out;
+  const nlohmann::json space_config =
+      a.space.config.empty() ? nlohmann::json::object() : parse_json_arg(a.space.config, "--space-config");
+  auto setup = estimate::make_evaluator(
+      {{"name", "none"}, {"data", {{"name", a.data}, {"dir", a.data_dir}, {"train_size", a.train_size}, {"valid_size", 1}}}},
+      a.space.name, space_config, 0);
+  auto options = oneshot::SupernetTrainOptions::from_json(
+      a.options.empty() ? nlohmann::json::object() : parse_json_arg(a.options, "--options"));
+  const auto ckpt = a.out + ".ckpt";
+  options.checkpoint(ckpt);
+  HWNAS_CHECK_T(ConfigError, a.resume || !fs::exists(a.out), "'", a.out,
+                "' exists; pass --resume to continue its training or choose another --out");
+  oneshot::SupernetTrainer trainer(setup.space, options);
+  if (a.resume && fs::exists(ckpt)) trainer.load(ckpt);
+  o << fmt::format("train-supernet: {} on {} ({} samples), rule {}, epochs {}; largest {} smallest {}\n",
+                   setup.space->name(), a.data, setup.train.size(), options.rule(), options.epochs(),
+                   trainer.largest().str(), trainer.smallest().str());
+  Progress bar(*ctx.err, "train-supernet", a.no_progress || ::isatty(2) == 0);
+  SigintGuard guard;
+  trainer.run(setup.train, [&](const oneshot::SupernetEpoch& r) {
+    bar.update(r.epoch, options.epochs(), fmt::format("loss {:.4f} acc {:.3f}", r.loss, r.largest_accuracy));
+    o << fmt::format("epoch {}{}: loss {:.4f}, train accuracy {:.4f}, {:.1f} s\n", r.epoch,
+                     r.phase ? fmt::format(" (phase {})", r.phase) : "", r.loss, r.largest_accuracy, r.seconds);
+  }, &g_stop);
+  if (trainer.epoch() < options.epochs()) {
+    o << fmt::format("stopped after epoch {}; continue with --resume\n", trainer.epoch());
+    ctx.exit_code = 130;
+    return;
+  }
+  trainer.save_weights(a.out);
+  o << fmt::format("supernet weights: {} (evaluator {{\"name\": \"inherited\", \"supernet\": \"{}\"}})\n", a.out, a.out);
+}
+
 }  // namespace
+
+void add_train_supernet_command(CLI::App& app, Context& ctx) {
+  auto a = std::make_shared<SupernetArgs>();
+  auto* cmd = app.add_subcommand("train-supernet", "Train a weight-sharing supernet (SPOS or sandwich) for inherited-weight evaluation");
+  add_space_args(*cmd, a->space);
+  cmd->add_option("--data", a->data, "Dataset: fashion-mnist or synthetic")
+      ->check(CLI::IsMember({"fashion-mnist", "synthetic"}))->capture_default_str();
+  cmd->add_option("--data-dir", a->data_dir, "Fashion-MNIST folder (default: /usr/share/datasets/fashion-mnist)");
+  cmd->add_option("--train-size", a->train_size, "Training images")->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{59999}));
+  cmd->add_option("--options", a->options, "Training options as JSON or @file, e.g. '{\"rule\": \"sandwich\", "
+                  "\"epochs\": 5, \"progressive\": \"ofa\"}' (docs/search.md)");
+  cmd->add_option("--out,-o", a->out, "Weights file to write (a checkpoint goes to OUT.ckpt)")->required();
+  cmd->add_flag("--resume", a->resume, "Continue from OUT.ckpt");
+  cmd->add_flag("--no-progress", a->no_progress, "No progress bar");
+  cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_train_supernet(ctx, *a); }; });
+}
 
 void add_search_command(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<SearchArgs>();

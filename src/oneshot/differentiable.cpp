@@ -16,6 +16,7 @@
 #include "hwnas/core/search_space.h"
 #include "hwnas/cost/latency_table.h"
 #include "hwnas/nn/mixed.h"
+#include "oneshot/checkpoint.h"
 
 namespace hwnas::oneshot {
 namespace {
@@ -644,47 +645,17 @@ void DifferentiableSearch::save(const std::string& path) const {
   for (size_t c = 0; c < m.alphas.size(); ++c) archive.write("alpha" + std::to_string(c), m.alphas[c].detach());
   nlohmann::json reports = nlohmann::json::array();
   for (const auto& r : m.reports) reports.push_back(r.to_json());
-  auto options = m.o.to_json();
-  options.erase("checkpoint");
-  const nlohmann::json meta = {{"format", kCheckpointFormat}, {"version", kCheckpointVersion},
-                               {"space", m.space->name()}, {"space_config", m.space->config()},
-                               {"options", options}, {"epoch", m.epoch}, {"reports", reports}};
-  archive.write("meta", c10::IValue(meta.dump()));
-  const auto tmp = path + ".tmp";
-  archive.save_to(tmp);
-  std::filesystem::rename(tmp, path);
+  detail::save_checkpoint(path, archive,
+                          {{"space", m.space->name()}, {"space_config", m.space->config()}, {"options", m.o.to_json()},
+                           {"epoch", m.epoch}, {"reports", reports}},
+                          kCheckpointFormat, kCheckpointVersion);
 }
 
 void DifferentiableSearch::load(const std::string& path) {
   auto& m = *impl_;
-  const auto corrupt = [&](const std::string& why) {
-    return DataError(fmt::format("The search checkpoint '{}' cannot be used: {}. It is kept as it is; start again "
-                                 "without resuming (or with another output)",
-                                 path, why));
-  };
-  HWNAS_CHECK_T(DataError, std::filesystem::exists(path), "No search checkpoint at '", path, "'");
   torch::serialize::InputArchive archive;
-  nlohmann::json meta;
-  try {
-    archive.load_from(path);
-    c10::IValue v;
-    archive.read("meta", v);
-    meta = nlohmann::json::parse(v.toStringRef());
-  } catch (const std::exception& e) {
-    throw corrupt(e.what());
-  }
-  if (meta.value("format", "") != kCheckpointFormat) throw corrupt("not an hwnas differentiable-search checkpoint");
-  auto options = m.o.to_json();
-  options.erase("checkpoint");
-  auto then = meta.value("options", nlohmann::json::object());
-  then.erase("epochs");
-  options.erase("epochs");  // a run may be extended
-  if (meta.value("space", "") != m.space->name() || meta.value("space_config", nlohmann::json()) != m.space->config())
-    throw corrupt(fmt::format("it was written for space {} {}, this search is on {} {}", meta.value("space", "?"),
-                              meta.value("space_config", nlohmann::json()).dump(), m.space->name(),
-                              m.space->config().dump()));
-  if (then != options)
-    throw corrupt(fmt::format("it was written with other options ({}; now {})", then.dump(), options.dump()));
+  const auto meta = detail::load_checkpoint(path, archive, kCheckpointFormat, kCheckpointVersion);
+  detail::check_same_run(path, meta, m.space->name(), m.space->config(), m.o.to_json());
   try {
     torch::serialize::InputArchive net, wopt, aopt;
     archive.read("supernet", net);
@@ -695,7 +666,8 @@ void DifferentiableSearch::load(const std::string& path) {
     for (size_t c = 0; c < m.alphas.size(); ++c) {
       torch::Tensor a;
       archive.read("alpha" + std::to_string(c), a);
-      if (!a.sizes().equals(m.alphas[c].sizes())) throw corrupt("alpha " + std::to_string(c) + " has another shape");
+      if (!a.sizes().equals(m.alphas[c].sizes()))
+        throw detail::unusable_checkpoint(path, "alpha " + std::to_string(c) + " has another shape");
       loaded.push_back(a);
     }
     {
@@ -724,7 +696,7 @@ void DifferentiableSearch::load(const std::string& path) {
   } catch (const DataError&) {
     throw;
   } catch (const std::exception& e) {
-    throw corrupt(e.what());
+    throw detail::unusable_checkpoint(path, e.what());
   }
 }
 

@@ -1,0 +1,62 @@
+#include "oneshot/checkpoint.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+namespace hwnas::oneshot::detail {
+
+DataError unusable_checkpoint(const std::string& path, const std::string& why) {
+  return DataError(fmt::format("The checkpoint '{}' cannot be used: {}. It is kept as it is; start again without "
+                               "resuming (or with another output)",
+                               path, why));
+}
+
+void save_checkpoint(const std::string& path, torch::serialize::OutputArchive& archive, nlohmann::json meta,
+                     const std::string& format, int version) {
+  meta["format"] = format;
+  meta["version"] = version;
+  archive.write("meta", c10::IValue(meta.dump()));
+  const auto tmp = path + ".tmp";
+  archive.save_to(tmp);
+  std::filesystem::rename(tmp, path);
+}
+
+nlohmann::json load_checkpoint(const std::string& path, torch::serialize::InputArchive& archive,
+                               const std::string& format, int version) {
+  HWNAS_CHECK_T(DataError, std::filesystem::exists(path), "No checkpoint at '", path, "'");
+  nlohmann::json meta;
+  try {
+    archive.load_from(path);
+    c10::IValue v;
+    archive.read("meta", v);
+    meta = nlohmann::json::parse(v.toStringRef());
+  } catch (const std::exception& e) {
+    throw unusable_checkpoint(path, e.what());
+  }
+  if (meta.value("format", "") != format) throw unusable_checkpoint(path, "it is not a " + format);
+  if (meta.value("version", 0) > version)
+    throw unusable_checkpoint(path, fmt::format("its version {} is newer than this hwnas reads ({}); use a newer hwnas",
+                                                meta.value("version", 0), version));
+  return meta;
+}
+
+void check_same_run(const std::string& path, const nlohmann::json& meta, const std::string& space,
+                    const nlohmann::json& space_config, nlohmann::json options) {
+  auto then = meta.value("options", nlohmann::json::object());
+  for (auto* j : {&then, &options}) {
+    j->erase("epochs");
+    j->erase("checkpoint");
+  }
+  if (meta.value("space", "") != space || meta.value("space_config", nlohmann::json()) != space_config)
+    throw unusable_checkpoint(path, fmt::format("it was written for space {} {}, this run is on {} {}",
+                                                meta.value("space", "?"),
+                                                meta.value("space_config", nlohmann::json()).dump(), space,
+                                                space_config.dump()));
+  if (then != options)
+    throw unusable_checkpoint(path, fmt::format("it was written with other options ({}; now {})", then.dump(),
+                                                options.dump()));
+}
+
+}  // namespace hwnas::oneshot::detail

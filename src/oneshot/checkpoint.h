@@ -1,0 +1,29 @@
+#pragma once
+// Checkpoints of the one-shot trainers: a LibTorch archive with a JSON "meta" entry
+// (format, version, space, options, progress), written atomically.
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <torch/serialize/archive.h>
+
+#include "hwnas/core/error.h"
+
+namespace hwnas::oneshot::detail {
+
+/// The error for a checkpoint that cannot be used; it is left as it is.
+DataError unusable_checkpoint(const std::string& path, const std::string& why);
+
+/// Adds `meta` (with "format" and "version") to `archive` and writes it via a temporary file.
+void save_checkpoint(const std::string& path, torch::serialize::OutputArchive& archive, nlohmann::json meta,
+                     const std::string& format, int version);
+
+/// Reads the archive and its meta; checks the format and version.
+nlohmann::json load_checkpoint(const std::string& path, torch::serialize::InputArchive& archive,
+                               const std::string& format, int version);
+
+/// Checks that a checkpoint was written for this space and these options ("epochs" may
+/// differ: a run may be extended).
+void check_same_run(const std::string& path, const nlohmann::json& meta, const std::string& space,
+                    const nlohmann::json& space_config, nlohmann::json options);
+
+}  // namespace hwnas::oneshot::detail
