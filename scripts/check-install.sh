@@ -16,4 +16,5 @@ cmake --build "$consumer" -j "$(nproc 2>/dev/null || echo 2)"
 "$consumer/latency_tour"
 (cd "$consumer" && ./custom_predictor)
 "$consumer/search_api" "${HWNAS_SHARED_DIR:-../shared}/data/ofa"
+"$consumer/oneshot_api"
 echo "check-install: examples built and ran against the installed package in $prefix"

@@ -1,11 +1,14 @@
 // Layers, standalone network (the paper's NetworkCIFAR) and weight-sharing supernet (every
 // op on every (node, input) edge) of the DARTS space. Both networks register their modules
 // under the same names, so a standalone model's weights are the same-named supernet tensors.
+#include <algorithm>
 #include <map>
+#include <tuple>
 
 #include <torch/torch.h>
 
 #include "hwnas/core/error.h"
+#include "hwnas/nn/mixed.h"
 #include "hwnas/nn/network.h"
 #include "hwnas/nn/ops.h"
 #include "hwnas/nn/supernet.h"
@@ -28,6 +31,15 @@ class DilConv : public nn::Op {
     bn_ = register_module("bn", tn::BatchNorm2d(nn::batch_norm_options(c_out, bn)));
   }
   torch::Tensor forward(const torch::Tensor& x) override { return bn_->forward(pw_->forward(dw_->forward(torch::relu(x)))); }
+  // On the first `c` channels of its weights (PC-DARTS' partial channels).
+  torch::Tensor forward_sliced(const torch::Tensor& x, int64_t c) {
+    const auto& o = dw_->options;
+    const int64_t k = (*o.kernel_size())[0], d = (*o.dilation())[0];
+    auto h = torch::conv2d(torch::relu(x), dw_->weight.narrow(0, 0, c), torch::Tensor(), *o.stride(), d * (k - 1) / 2,
+                           d, c);
+    h = torch::conv2d(h, pw_->weight.narrow(0, 0, c).narrow(1, 0, c));
+    return nn::sliced_batch_norm(*bn_, h, c, is_training());
+  }
 
  private:
   tn::Conv2d dw_{nullptr}, pw_{nullptr};
@@ -42,6 +54,7 @@ class SepConv : public nn::Op {
     b_ = register_module("b", std::make_shared<DilConv>(c, c, k, 1, 1, bn));
   }
   torch::Tensor forward(const torch::Tensor& x) override { return b_->forward(a_->forward(x)); }
+  torch::Tensor forward_sliced(const torch::Tensor& x, int64_t c) { return b_->forward_sliced(a_->forward_sliced(x, c), c); }
 
  private:
   std::shared_ptr<DilConv> a_, b_;
@@ -60,6 +73,14 @@ class FactorizedReduce : public nn::Op {
     using torch::indexing::Slice;
     auto h = torch::relu(x);
     return bn_->forward(torch::cat({conv1_->forward(h), conv2_->forward(h.index({Slice(), Slice(), Slice(1), Slice(1)}))}, 1));
+  }
+  torch::Tensor forward_sliced(const torch::Tensor& x, int64_t c) {
+    using torch::indexing::Slice;
+    auto h = torch::relu(x);
+    auto w1 = conv1_->weight.narrow(0, 0, c / 2).narrow(1, 0, c), w2 = conv2_->weight.narrow(0, 0, c / 2).narrow(1, 0, c);
+    auto y = torch::cat({torch::conv2d(h, w1, torch::Tensor(), 2),
+                         torch::conv2d(h.index({Slice(), Slice(), Slice(1), Slice(1)}), w2, torch::Tensor(), 2)}, 1);
+    return nn::sliced_batch_norm(*bn_, y, c, is_training());
   }
 
  private:
@@ -118,6 +139,49 @@ class DartsCell : public torch::nn::Module {
     }
     return torch::cat({states[2], states[3], states[4], states[5]}, 1);
   }
+
+  // The mixture over every (node, input) edge: path[kEdgeOffset[node] + input]. With
+  // partial channels K, the first C/K channels go through the ops and the rest bypass
+  // (max-pooled 2x2 on reduction edges), then the channels are shuffled.
+  torch::Tensor forward_mixed(const torch::Tensor& s0, const torch::Tensor& s1, const nn::MixedChoice* path,
+                              int64_t partial) {
+    std::vector<torch::Tensor> states{pre0_->forward(s0), pre1_->forward(s1)};
+    for (int node = 0; node < DartsSpace::kNodes; ++node) {
+      torch::Tensor sum;
+      for (int input = 0; input < node + 2; ++input) {
+        const auto& choice = path[edge_offset(node) + input];
+        const auto& x = states[static_cast<size_t>(input)];
+        auto run = [&](const torch::Tensor& in, int op, int64_t c) -> torch::Tensor {
+          if (op == kNone) return {};
+          auto& m = ops_.at(edge_name(node, input, op));
+          if (c > 0) {
+            if (auto* sep = dynamic_cast<SepConv*>(m.get())) return sep->forward_sliced(in, c);
+            if (auto* dil = dynamic_cast<DilConv*>(m.get())) return dil->forward_sliced(in, c);
+            if (auto* fr = dynamic_cast<FactorizedReduce*>(m.get())) return fr->forward_sliced(in, c);
+          }
+          return m->forward(in);
+        };
+        torch::Tensor y;
+        if (partial == 1) {
+          y = nn::mix(choice, [&](int op) { return run(x, op, 0); });
+          if (!y.defined()) y = ops_.at(edge_name(node, input, kNone))->forward(x);
+        } else {
+          const int64_t c = x.size(1), part = c / partial;
+          auto head = x.narrow(1, 0, part);
+          y = nn::mix(choice, [&](int op) { return run(head, op, part); });
+          if (!y.defined()) y = ops_.at(edge_name(node, input, kNone))->forward(head);
+          auto rest = x.narrow(1, part, c - part);
+          if (y.size(2) != rest.size(2)) rest = torch::max_pool2d(rest, {2, 2}, {2, 2}, {0, 0}, {1, 1}, /*ceil_mode=*/true);
+          y = nn::channel_shuffle(torch::cat({y, rest}, 1), partial);
+        }
+        sum = sum.defined() ? sum + y : y;
+      }
+      states.push_back(sum);
+    }
+    return torch::cat({states[2], states[3], states[4], states[5]}, 1);
+  }
+
+  static int edge_offset(int node) { return node * (node + 3) / 2; }  // 0, 2, 5, 9
 
  private:
   std::shared_ptr<nn::Op> pre0_, pre1_;
@@ -182,6 +246,19 @@ class DartsBody {
     classifier_ = owner.register_module("classifier", tn::Linear(c_last, o.num_classes()));
   }
 
+  // path: the normal cell's 14 edges, then the reduction cell's.
+  torch::Tensor forward_mixed(const torch::Tensor& x, const std::vector<nn::MixedChoice>& path, int64_t partial) {
+    auto s0 = stem_->forward(x), s1 = s0;
+    for (const auto& [cell, reduction] : cells_) {
+      auto next = cell->forward_mixed(s0, s1, path.data() + (reduction ? kEdges : 0), partial);
+      s0 = s1;
+      s1 = next;
+    }
+    return classifier_->forward(s1.mean({2, 3}));
+  }
+
+  static constexpr int kEdges = 14;  // (node, input) edges per cell
+
   torch::Tensor forward(const torch::Tensor& x, const std::vector<int>& genes, bool training, torch::Tensor* aux) {
     const auto normal = cell_pairs(genes, 0), reduce = cell_pairs(genes, 1);
     auto s0 = stem_->forward(x), s1 = s0;
@@ -238,20 +315,71 @@ class DartsNetwork : public nn::Network {
   torch::Tensor aux_;
 };
 
-class DartsSupernet : public nn::Supernet {
+// Every op on every (node, input) edge. As a mixed supernet its decisions are those edges
+// ("normal.n2<-1": node 2, input 1), and an arch keeps, per node, the two inputs whose best
+// op other than "none" is strongest (DARTS' rule; strength x edge weight with PC-DARTS'
+// edge normalisation), each with that op.
+class DartsSupernet : public nn::MixedSupernet {
  public:
   DartsSupernet(const DartsSpace& space, const BuildOptions& bn)
-      : space_(space), body_(*this, all_edges(), space.options(), bn) {}
+      : space_(space), body_(*this, all_edges(), space.options(), bn) {
+    const std::vector<std::string> ops(DartsSpace::kOps.begin(), DartsSpace::kOps.end());
+    for (const char* cell : {"normal", "reduce"})
+      for (int node = 0; node < DartsSpace::kNodes; ++node)
+        for (int input = 0; input < node + 2; ++input)
+          decisions_.push_back({std::string(cell) + ".n" + std::to_string(node) + "<-" + std::to_string(input), ops});
+  }
   const SearchSpace& space() const override { return space_; }
+  std::vector<Choice> decisions() const override { return decisions_; }
+  bool supports_partial_channels() const override { return true; }
+
+  std::vector<std::vector<int>> edge_groups() const override {
+    std::vector<std::vector<int>> groups;
+    for (int cell = 0; cell < 2; ++cell)
+      for (int node = 0; node < DartsSpace::kNodes; ++node) {
+        auto& g = groups.emplace_back();
+        for (int input = 0; input < node + 2; ++input) g.push_back(cell * DartsBody::kEdges + DartsCell::edge_offset(node) + input);
+      }
+    return groups;
+  }
+
+  Arch derive(const std::vector<std::vector<double>>& probs, const std::vector<double>& edge_weights) const override {
+    std::vector<int> genes;
+    for (int cell = 0; cell < 2; ++cell)
+      for (int node = 0; node < DartsSpace::kNodes; ++node) {
+        std::vector<std::tuple<double, int, int>> edges;  // (-strength, input, op)
+        for (int input = 0; input < node + 2; ++input) {
+          const size_t e = static_cast<size_t>(cell * DartsBody::kEdges + DartsCell::edge_offset(node) + input);
+          int best = kNone + 1;
+          for (int op = kNone + 1; op < static_cast<int>(probs[e].size()); ++op)
+            if (probs[e][static_cast<size_t>(op)] > probs[e][static_cast<size_t>(best)]) best = op;
+          edges.emplace_back(-probs[e][static_cast<size_t>(best)] * edge_weights[e], input, best);
+        }
+        std::stable_sort(edges.begin(), edges.end(),
+                         [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+        for (int i = 0; i < 2; ++i) {
+          genes.push_back(std::get<2>(edges[static_cast<size_t>(i)]));
+          genes.push_back(std::get<1>(edges[static_cast<size_t>(i)]));
+        }
+      }
+    return space_.make(genes);
+  }
 
  protected:
   torch::Tensor do_forward(const torch::Tensor& x, const std::vector<int>& genes) override {
     return body_.forward(x, genes, is_training(), nullptr);
   }
+  torch::Tensor do_forward_mixed(const torch::Tensor& x, const std::vector<nn::MixedChoice>& path,
+                                 int64_t partial) override {
+    HWNAS_CHECK_T(ConfigError, space_.options().channels() % (2 * partial) == 0, "partial_channels ", partial,
+                  " needs the darts supernet's channels (", space_.options().channels(), ") divisible by ", 2 * partial);
+    return body_.forward_mixed(x, path, partial);
+  }
 
  private:
   DartsSpace space_;
   DartsBody body_;
+  std::vector<Choice> decisions_;
 };
 
 }  // namespace

@@ -8,15 +8,41 @@
 
 namespace hwnas::nn {
 
+std::vector<Choice> MixedSupernet::decisions() const { return space().choices(); }
+
+bool MixedSupernet::decisions_are_choices() const {
+  const auto mine = decisions();
+  const auto& theirs = space().choices();
+  if (mine.size() != theirs.size()) return false;
+  for (size_t c = 0; c < mine.size(); ++c)
+    if (mine[c].name != theirs[c].name || mine[c].options != theirs[c].options) return false;
+  return true;
+}
+
+Arch MixedSupernet::derive(const std::vector<std::vector<double>>& probabilities,
+                           const std::vector<double>& /*edge_weights*/) const {
+  HWNAS_CHECK_T(ConfigError, decisions_are_choices(), "The ", space().name(),
+                " mixed supernet's decisions are not the space's choices: it must override derive()");
+  const auto ok = allowed();
+  std::vector<int> genes;
+  for (size_t c = 0; c < probabilities.size(); ++c) {
+    int best = -1;
+    for (size_t k = 0; k < probabilities[c].size(); ++k)
+      if (ok[c][k] && (best < 0 || probabilities[c][k] > probabilities[c][static_cast<size_t>(best)])) best = static_cast<int>(k);
+    genes.push_back(best);
+  }
+  return space().make(genes);
+}
+
 std::vector<std::vector<bool>> MixedSupernet::allowed() const {
   std::vector<std::vector<bool>> out;
-  for (const auto& c : space().choices()) out.emplace_back(c.options.size(), true);
+  for (const auto& c : decisions()) out.emplace_back(c.options.size(), true);
   return out;
 }
 
 torch::Tensor MixedSupernet::forward_mixed(const torch::Tensor& x, const std::vector<MixedChoice>& path,
                                            int64_t partial_channels) {
-  const auto& choices = space().choices();
+  const auto choices = decisions();
   HWNAS_CHECK_T(ConfigError, path.size() == choices.size(), "A mixed path of space ", space().name(),
                 " needs one entry per decision (", choices.size(), "), but got ", path.size());
   HWNAS_CHECK_T(ConfigError, partial_channels >= 1, "partial_channels must be >= 1, got ", partial_channels);

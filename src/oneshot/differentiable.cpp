@@ -89,6 +89,7 @@ DifferentiableOptions DifferentiableOptions::from_json(const nlohmann::json& j) 
   o.partial_channels(r.get_int("partial_channels", o.partial_channels(), 0, 64));
   o.tau_max(r.get_double("tau_max", o.tau_max(), 1e-3, 1e3));
   o.tau_min(r.get_double("tau_min", o.tau_min(), 1e-3, 1e3));
+  o.edge_normalization(r.get_string("edge_normalization", o.edge_normalization(), {"auto", "on", "off"}));
   o.selection(r.get_string("selection", o.selection(), {"argmax", "pt"}));
   o.pt_batches(r.get_int("pt_batches", o.pt_batches(), 1, 100000));
   o.pt_tune_steps(r.get_int("pt_tune_steps", o.pt_tune_steps(), 0, 100000000));
@@ -116,7 +117,7 @@ nlohmann::json DifferentiableOptions::to_json() const {
           {"weight_lr", weight_lr_}, {"weight_lr_min", weight_lr_min_}, {"momentum", momentum_},
           {"weight_decay", weight_decay_}, {"grad_clip", grad_clip_}, {"arch_lr", arch_lr_},
           {"arch_weight_decay", arch_weight_decay_}, {"partial_channels", partial_channels_}, {"tau_max", tau_max_},
-          {"tau_min", tau_min_}, {"selection", selection_}, {"pt_batches", pt_batches_},
+          {"tau_min", tau_min_}, {"edge_normalization", edge_normalization_}, {"selection", selection_}, {"pt_batches", pt_batches_},
           {"pt_tune_steps", pt_tune_steps_}, {"seed", seed_}, {"checkpoint", checkpoint_},
           {"hardware", {{"form", l.form()}, {"device", l.device()}, {"target_ms", l.target_ms()},
                         {"lambda", l.lambda()}, {"alpha", l.alpha()}, {"beta", l.beta()}}}};
@@ -139,6 +140,9 @@ struct DifferentiableSearch::Impl {
   std::shared_ptr<nn::MixedSupernet> net;
   std::vector<torch::Tensor> weights;                // the supernet's parameters
   std::vector<torch::Tensor> alphas;                 // per decision, [options]
+  std::vector<torch::Tensor> betas;                  // edge normalisation: per node, [inputs]
+  std::vector<torch::Tensor> arch_params;            // alphas, then betas
+  std::vector<int> group_of, position_of;            // per decision: its beta group and index (-1: none)
   std::vector<torch::Tensor> masks;                  // allowed options (bool)
   std::vector<std::vector<int>> allowed;             // allowed option indices
   std::unique_ptr<torch::optim::SGD> wopt;
@@ -156,6 +160,20 @@ struct DifferentiableSearch::Impl {
     return alphas[c].masked_fill(masks[c].logical_not(), -std::numeric_limits<float>::infinity());
   }
   torch::Tensor probs(size_t c) const { return torch::softmax(masked(c), 0); }
+  // PC-DARTS edge normalisation: the weight of decision c among its node's inputs.
+  torch::Tensor edge_weight(size_t c) const {
+    if (betas.empty() || group_of[c] < 0) return {};
+    return torch::softmax(betas[static_cast<size_t>(group_of[c])], 0)[position_of[c]];
+  }
+  std::vector<double> edge_weights() const {
+    torch::NoGradGuard no_grad;
+    std::vector<double> out;
+    for (size_t c = 0; c < alphas.size(); ++c) {
+      auto w = edge_weight(c);
+      out.push_back(w.defined() ? w.item<double>() : 1.0);
+    }
+    return out;
+  }
 
   torch::Tensor expected_latency() const {
     auto e = torch::full({}, base_ms, torch::kFloat32);
@@ -178,7 +196,9 @@ struct DifferentiableSearch::Impl {
     std::vector<nn::MixedChoice> path(alphas.size());
     for (size_t c = 0; c < alphas.size(); ++c) {
       path[c].active = allowed[c];
-      path[c].weights = detach ? probs(c).detach() : probs(c);
+      auto w = probs(c);
+      if (auto e = edge_weight(c); e.defined()) w = w * e;
+      path[c].weights = detach ? w.detach() : w;
     }
     return path;
   }
@@ -264,12 +284,12 @@ struct DifferentiableSearch::Impl {
     return {l, accuracy(logits, b.labels)};
   }
 
-  // d(loss)/d(alphas), or undefined tensors where an alpha is unused.
-  std::vector<torch::Tensor> alpha_grads(const torch::Tensor& loss) {
-    auto g = torch::autograd::grad({loss}, alphas, {}, /*retain_graph=*/false, /*create_graph=*/false,
+  // d(loss)/d(arch_params), zeros where a parameter is unused.
+  std::vector<torch::Tensor> arch_grads(const torch::Tensor& loss) {
+    auto g = torch::autograd::grad({loss}, arch_params, {}, /*retain_graph=*/false, /*create_graph=*/false,
                                    /*allow_unused=*/true);
     for (size_t c = 0; c < g.size(); ++c)
-      if (!g[c].defined()) g[c] = torch::zeros_like(alphas[c]);
+      if (!g[c].defined()) g[c] = torch::zeros_like(arch_params[c]);
     return g;
   }
 
@@ -290,11 +310,12 @@ struct DifferentiableSearch::Impl {
     auto logits = net->forward_mixed(valid.images, mixture(false), partial);
     auto loss = arch_objective(cross_entropy(logits, valid.labels));
     check_finite(loss.item<double>(), "architecture", step);
-    std::vector<torch::Tensor> inputs = alphas;
+    std::vector<torch::Tensor> inputs = arch_params;
     inputs.insert(inputs.end(), weights.begin(), weights.end());
     auto g = torch::autograd::grad({loss}, inputs, {}, false, false, true);
-    std::vector<torch::Tensor> da(g.begin(), g.begin() + static_cast<std::ptrdiff_t>(alphas.size()));
-    std::vector<torch::Tensor> dw(g.begin() + static_cast<std::ptrdiff_t>(alphas.size()), g.end());
+    const auto na = static_cast<std::ptrdiff_t>(arch_params.size());
+    std::vector<torch::Tensor> da(g.begin(), g.begin() + na);
+    std::vector<torch::Tensor> dw(g.begin() + na, g.end());
     double norm2 = 0;
     for (auto& v : dw)
       if (v.defined()) norm2 += v.pow(2).sum().item<double>();
@@ -307,7 +328,7 @@ struct DifferentiableSearch::Impl {
           if (dw[i].defined()) weights[i].add_(sign * eps * dw[i]);
         }
       }
-      return alpha_grads(train_loss());
+      return arch_grads(train_loss());
     };
     auto plus = shifted(+1), minus = shifted(-1);
     {
@@ -315,7 +336,7 @@ struct DifferentiableSearch::Impl {
       for (size_t i = 0; i < weights.size(); ++i) weights[i].copy_(backup[i]);
     }
     for (size_t c = 0; c < da.size(); ++c) {
-      if (!da[c].defined()) da[c] = torch::zeros_like(alphas[c]);
+      if (!da[c].defined()) da[c] = torch::zeros_like(arch_params[c]);
       da[c] = da[c] - xi * (plus[c] - minus[c]) / (2 * eps);
     }
     return da;
@@ -346,12 +367,12 @@ struct DifferentiableSearch::Impl {
       acc = accuracy(logits, valid.labels);
       auto loss = arch_objective(ce);
       check_finite(loss.item<double>(), "architecture", step);
-      grads = alpha_grads(loss);
+      grads = arch_grads(loss);
     }
     std::vector<torch::Tensor> before;
     if (method == Method::kProxyless)
       for (size_t c = 0; c < alphas.size(); ++c) before.push_back(alphas[c].detach().index_select(0, pairs[c]));
-    for (size_t c = 0; c < alphas.size(); ++c) alphas[c].mutable_grad() = grads[c];
+    for (size_t c = 0; c < arch_params.size(); ++c) arch_params[c].mutable_grad() = grads[c];
     aopt->step();
     if (method == Method::kProxyless) {
       // Keep the unsampled options' probabilities: shift the pair so that its total
@@ -363,7 +384,7 @@ struct DifferentiableSearch::Impl {
         alphas[c].index_copy_(0, pairs[c], after - offset);
       }
     }
-    for (auto& a : alphas) a.mutable_grad().reset();
+    for (auto& a : arch_params) a.mutable_grad().reset();
     return {l, acc};
   }
 
@@ -374,12 +395,7 @@ struct DifferentiableSearch::Impl {
     return out;
   }
 
-  Arch argmax() const {
-    torch::NoGradGuard no_grad;
-    std::vector<int> genes;
-    for (size_t c = 0; c < alphas.size(); ++c) genes.push_back(static_cast<int>(masked(c).argmax().item<int64_t>()));
-    return space->make(genes);
-  }
+  Arch argmax() const { return net->derive(probabilities(), edge_weights()); }
 
   double table_latency(const Arch& arch) const { return latency ? latency->predict(arch) : 0.0; }
 
@@ -387,7 +403,7 @@ struct DifferentiableSearch::Impl {
     wopt = std::make_unique<torch::optim::SGD>(
         weights, torch::optim::SGDOptions(o.weight_lr()).momentum(o.momentum()).weight_decay(o.weight_decay()));
     aopt = std::make_unique<torch::optim::Adam>(
-        alphas, torch::optim::AdamOptions(o.arch_lr()).betas({0.5, 0.999}).weight_decay(o.arch_weight_decay()));
+        arch_params, torch::optim::AdamOptions(o.arch_lr()).betas({0.5, 0.999}).weight_decay(o.arch_weight_decay()));
   }
 
   // Per decision and option, the table latency it adds over the reference arch (each
@@ -453,10 +469,21 @@ DifferentiableSearch::DifferentiableSearch(std::shared_ptr<const SearchSpace> sp
   m.net = std::dynamic_pointer_cast<nn::MixedSupernet>(m.space->supernet());
   HWNAS_CHECK_T(ConfigError, m.net != nullptr, "The ", m.space->name(),
                 " space has no mixed supernet, which differentiable search needs; built-in spaces with one: nb201, "
-                "mobilenet (a custom space gets one by returning an hwnas::nn::MixedSupernet from do_supernet)");
+                "darts, mobilenet (a custom space gets one by returning an hwnas::nn::MixedSupernet from do_supernet)");
   HWNAS_CHECK_T(ConfigError, m.partial == 1 || m.net->supports_partial_channels(), o.method(),
-                " with partial_channels ", m.partial, " needs a supernet with partial channel edges (nb201); the ",
+                " with partial_channels ", m.partial, " needs a supernet with partial channel edges (nb201, darts); the ",
                 m.space->name(), " supernet has none: use darts or partial_channels 1");
+  HWNAS_CHECK_T(ConfigError, hw.form() == "none" || m.net->decisions_are_choices(), "The ", hw.form(),
+                " hardware loss needs one mixed decision per arch choice; the ", m.space->name(),
+                " supernet mixes edges that its archs choose among (e.g. DARTS' two inputs per node), so expected "
+                "latency is not defined per option there. Use nb201 or mobilenet, or hardware form \"none\"");
+  const auto groups = m.net->edge_groups();
+  const auto& en = o.edge_normalization();
+  HWNAS_CHECK_T(ConfigError, en != "on" || m.method == Method::kDarts || m.method == Method::kPcDarts,
+                "edge_normalization is for darts and pcdarts, not ", o.method());
+  HWNAS_CHECK_T(ConfigError, en != "on" || !groups.empty(), "edge_normalization: the ", m.space->name(),
+                " supernet has no nodes with competing inputs (nb201 and mobilenet keep every edge)");
+  const bool normalise = en == "on" || (en == "auto" && m.method == Method::kPcDarts && !groups.empty());
   m.weights = m.net->parameters();
   m.gen.set_current_seed(mix_seed(o.seed(), 0));
   const auto allowed = m.net->allowed();
@@ -472,8 +499,21 @@ DifferentiableSearch::DifferentiableSearch(std::shared_ptr<const SearchSpace> sp
     m.masks.push_back(torch::tensor(mask, torch::kUInt8).to(torch::kBool));
     m.alphas.push_back((1e-3 * torch::randn({static_cast<int64_t>(mask.size())}, m.gen)).requires_grad_());
   }
+  m.group_of.assign(m.alphas.size(), -1);
+  m.position_of.assign(m.alphas.size(), -1);
+  if (normalise) {
+    for (size_t g = 0; g < groups.size(); ++g) {
+      for (size_t i = 0; i < groups[g].size(); ++i) {
+        m.group_of[static_cast<size_t>(groups[g][i])] = static_cast<int>(g);
+        m.position_of[static_cast<size_t>(groups[g][i])] = static_cast<int>(i);
+      }
+      m.betas.push_back((1e-3 * torch::randn({static_cast<int64_t>(groups[g].size())}, m.gen)).requires_grad_());
+    }
+  }
+  m.arch_params = m.alphas;
+  m.arch_params.insert(m.arch_params.end(), m.betas.begin(), m.betas.end());
   m.make_optimizers();
-  if (m.latency) m.setup_latency();
+  if (m.latency && m.net->decisions_are_choices()) m.setup_latency();
 }
 
 DifferentiableSearch::~DifferentiableSearch() = default;
@@ -494,7 +534,7 @@ std::vector<std::vector<double>> DifferentiableSearch::alphas() const {
 
 double DifferentiableSearch::additive_latency_ms(const Arch& arch) const {
   const auto& m = *impl_;
-  if (!m.latency) return 0;
+  if (m.costs.empty()) return 0;
   m.space->validate(arch);
   double sum = m.base_ms;
   for (size_t c = 0; c < m.costs.size(); ++c) sum += m.costs[c][arch.genes()[c]].item<double>();
@@ -502,7 +542,7 @@ double DifferentiableSearch::additive_latency_ms(const Arch& arch) const {
 }
 
 double DifferentiableSearch::expected_latency_ms() const {
-  if (!impl_->latency) return 0;
+  if (impl_->costs.empty()) return 0;
   torch::NoGradGuard no_grad;
   return impl_->expected_latency().item<double>();
 }
@@ -582,7 +622,7 @@ Arch DifferentiableSearch::select(const data::Dataset& valid) {
         act.erase(std::find(act.begin(), act.end(), skip_k));
         auto w = path[c].weights.clone();
         w[skip_k] = 0;
-        path[c].weights = w / w.sum();
+        path[c].weights = w * (path[c].weights.sum() / w.sum());  // keeps an edge weight
       }
     }
     return path;
@@ -630,7 +670,13 @@ Arch DifferentiableSearch::select(const data::Dataset& valid) {
       }
     }
   }
-  return m.space->make(fixed);
+  // The arch from the fixed options, each with its original probability as its strength
+  // (which ranks a node's inputs in the darts space).
+  auto probs = m.probabilities();
+  for (size_t c = 0; c < probs.size(); ++c)
+    for (size_t k = 0; k < probs[c].size(); ++k)
+      if (static_cast<int>(k) != fixed[c]) probs[c][k] = 0;
+  return m.net->derive(probs, m.edge_weights());
 }
 
 void DifferentiableSearch::save(const std::string& path) const {
@@ -642,7 +688,7 @@ void DifferentiableSearch::save(const std::string& path) const {
   archive.write("supernet", net);
   archive.write("weight_optimizer", wopt);
   archive.write("arch_optimizer", aopt);
-  for (size_t c = 0; c < m.alphas.size(); ++c) archive.write("alpha" + std::to_string(c), m.alphas[c].detach());
+  for (size_t c = 0; c < m.arch_params.size(); ++c) archive.write("arch" + std::to_string(c), m.arch_params[c].detach());
   nlohmann::json reports = nlohmann::json::array();
   for (const auto& r : m.reports) reports.push_back(r.to_json());
   detail::save_checkpoint(path, archive,
@@ -663,16 +709,16 @@ void DifferentiableSearch::load(const std::string& path) {
     archive.read("arch_optimizer", aopt);
     m.net->load(net);
     std::vector<torch::Tensor> loaded;
-    for (size_t c = 0; c < m.alphas.size(); ++c) {
+    for (size_t c = 0; c < m.arch_params.size(); ++c) {
       torch::Tensor a;
-      archive.read("alpha" + std::to_string(c), a);
-      if (!a.sizes().equals(m.alphas[c].sizes()))
-        throw detail::unusable_checkpoint(path, "alpha " + std::to_string(c) + " has another shape");
+      archive.read("arch" + std::to_string(c), a);
+      if (!a.sizes().equals(m.arch_params[c].sizes()))
+        throw detail::unusable_checkpoint(path, "architecture parameter " + std::to_string(c) + " has another shape");
       loaded.push_back(a);
     }
     {
       torch::NoGradGuard no_grad;
-      for (size_t c = 0; c < m.alphas.size(); ++c) m.alphas[c].copy_(loaded[c]);
+      for (size_t c = 0; c < m.arch_params.size(); ++c) m.arch_params[c].copy_(loaded[c]);
     }
     m.wopt->load(wopt);
     m.aopt->load(aopt);

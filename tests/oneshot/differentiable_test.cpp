@@ -12,6 +12,7 @@
 #include "hwnas/cost/latency_table.h"
 #include "hwnas/data/synthetic.h"
 #include "hwnas/experiment/runner.h"
+#include "hwnas/nn/mixed.h"
 #include "hwnas/oneshot/differentiable.h"
 #include "test_util.h"
 
@@ -50,13 +51,15 @@ std::shared_ptr<cost::LatencyModel> mac_table(std::shared_ptr<SearchSpace> space
   return std::make_shared<cost::LatencyModel>(table, space);
 }
 
+const nlohmann::json kDarts = {{"channels", 8}, {"layers", 3}, {"input_channels", 1}, {"input_size", 16}};
+
 std::shared_ptr<SearchSpace> space_of(const std::string& name) {
-  return std::shared_ptr<SearchSpace>(make_space(name, name == "nb201" ? kNb201 : kMobile));
+  return std::shared_ptr<SearchSpace>(make_space(name, name == "nb201" ? kNb201 : name == "darts" ? kDarts : kMobile));
 }
 }  // namespace
 
-TEST_CASE("every differentiable method searches nb201 and the mobile chain space", "[oneshot]") {
-  for (const std::string space_name : {"nb201", "mobilenet"}) {
+TEST_CASE("every differentiable method searches nb201, darts and the mobile chain space", "[oneshot]") {
+  for (const std::string space_name : {"nb201", "darts", "mobilenet"}) {
     for (const auto& method : oneshot::differentiable_methods()) {
       if (method == "pcdarts" && space_name == "mobilenet") continue;  // refused: tested below
       DYNAMIC_SECTION(space_name << " / " << method) {
@@ -71,7 +74,7 @@ TEST_CASE("every differentiable method searches nb201 and the mobile chain space
           CHECK(space->is_valid(r.derived));
         }
         const auto probs = search.probabilities();
-        REQUIRE(probs.size() == space->choices().size());
+        REQUIRE(probs.size() == (space_name == "darts" ? 28 : space->choices().size()));
         for (const auto& p : probs) CHECK(std::accumulate(p.begin(), p.end(), 0.0) == Approx(1.0));
         // The alphas moved away from their near-uniform start.
         const auto a = search.alphas();
@@ -114,9 +117,9 @@ TEST_CASE("second-order DARTS differs from first order and stays finite", "[ones
 
 TEST_CASE("resuming a differentiable search gives the alphas of an uninterrupted run", "[oneshot]") {
   const auto dir = test::temp_dir("oneshot_resume");
-  for (const std::string method : {"darts", "gdas", "proxyless"}) {
+  for (const std::string method : {"darts", "gdas", "proxyless", "pcdarts"}) {
     DYNAMIC_SECTION(method) {
-      auto space = space_of("nb201");
+      auto space = space_of(method == "pcdarts" ? "darts" : "nb201");  // darts: with edge normalisation
       DifferentiableSearch whole(space, quick(method).epochs(3)), again(space, quick(method).epochs(3));
       whole.run(tiny_data());
       again.run(tiny_data());
@@ -198,9 +201,17 @@ TEST_CASE("differentiable search refuses bad input with the fix", "[oneshot]") {
   auto mobile = space_of("mobilenet");
   std::shared_ptr<SearchSpace> ofa(make_space("ofa", {{"num_classes", 10}, {"resolutions", {32}}}));
   REQUIRE_THROWS_WITH_ALL(ConfigError, DifferentiableSearch(ofa, quick("darts")), "no mixed supernet",
-                          "nb201, mobilenet");
+                          "nb201, darts, mobilenet");
   REQUIRE_THROWS_WITH_ALL(ConfigError, DifferentiableSearch(mobile, quick("pcdarts")), "partial channel",
                           "use darts or partial_channels 1");
+  auto darts = space_of("darts");
+  REQUIRE_THROWS_WITH_ALL(ConfigError,
+                          DifferentiableSearch(darts, quick("darts").hardware(oneshot::HardwareLossOptions()
+                                                                                   .form("fbnet").target_ms(1)),
+                                               mac_table(darts)),
+                          "one mixed decision per arch choice", "nb201 or mobilenet");
+  REQUIRE_THROWS_WITH_ALL(ConfigError, DifferentiableSearch(nb201, quick("darts").edge_normalization("on")),
+                          "no nodes with competing inputs");
   REQUIRE_THROWS_WITH_ALL(ConfigError, DifferentiableSearch(nb201, quick("gdas").order(2)), "order 2",
                           "darts and pcdarts");
   REQUIRE_THROWS_WITH_ALL(ConfigError, DifferentiableOptions::from_json({{"name", "enas"}}), "enas", "darts",
@@ -257,4 +268,50 @@ TEST_CASE("experiments run differentiable strategies end to end", "[oneshot][exp
                           experiment::Experiment(experiment::ExperimentConfig(base).strategy("darts").strategy_config(
                               {{"hardware", {{"form", "proxyless"}, {"target_ms", 1.0}, {"device", "phone"}}}})),
                           "device 'phone'", "latency_tables");
+}
+
+TEST_CASE("DARTS' mixed supernet: one-hot edges equal the genotype, derivation keeps the two strongest inputs",
+          "[oneshot]") {
+  auto space = space_of("darts");
+  torch::manual_seed(0);
+  auto net = std::dynamic_pointer_cast<nn::MixedSupernet>(space->supernet());
+  REQUIRE(net);
+  const auto decisions = net->decisions();
+  REQUIRE(decisions.size() == 28);
+  CHECK(decisions[5].name == "normal.n2<-0");
+  CHECK(net->edge_groups().size() == 8);
+  net->eval();
+  Rng rng(2);
+  const auto arch = space->sample(rng);
+  // Every edge "none" except the genotype's pairs, which run their op with weight 1.
+  std::vector<nn::MixedChoice> path(28, nn::MixedChoice{{0}, {}});
+  const auto& g = arch.genes();
+  for (int cell = 0; cell < 2; ++cell)
+    for (int node = 0; node < 4; ++node) {
+      std::vector<int> ops(static_cast<size_t>(node + 2), -1);
+      for (int pair = 0; pair < 2; ++pair) {
+        const size_t at = static_cast<size_t>(cell * 16 + node * 4 + pair * 2);
+        const int e = cell * 14 + node * (node + 3) / 2 + g[at + 1];
+        auto& active = path[static_cast<size_t>(e)].active;
+        if (active == std::vector<int>{0}) active.clear();
+        active.push_back(g[at]);
+      }
+    }
+  auto x = torch::randn({2, 1, 16, 16});
+  torch::NoGradGuard no_grad;
+  CHECK((net->forward(x, arch) - net->forward_mixed(x, path)).abs().max().item<double>() < 1e-5);
+  CHECK(net->forward_mixed(x, path, 2).sizes() == std::vector<int64_t>{2, 10});
+
+  // Derivation: uniform everywhere except normal node 0, whose input 1 has sep_conv_3x3 at
+  // 0.9 and input 0 max_pool_3x3 at 0.5; "none" never wins.
+  std::vector<std::vector<double>> probs(28, std::vector<double>(8, 0.125));
+  probs[1] = {0.95, 0, 0, 0, 0.9, 0, 0, 0};
+  probs[0] = {0, 0.5, 0, 0, 0, 0, 0, 0};
+  const std::vector<double> ones(28, 1.0);
+  const auto derived = net->derive(probs, ones).str();
+  CHECK(derived.find("normal=[('sep_conv_3x3', 1), ('max_pool_3x3', 0)") != std::string::npos);
+  // An edge weight can reorder a node's inputs.
+  auto weights = ones;
+  weights[1] = 0.1;
+  CHECK(net->derive(probs, weights).str().find("normal=[('max_pool_3x3', 0), ('sep_conv_3x3', 1)") != std::string::npos);
 }

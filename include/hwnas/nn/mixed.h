@@ -32,20 +32,36 @@ struct MixedChoice {
 
 class MixedSupernet : public Supernet {
  public:
-  /// Output of the mixture; `path` has one entry per decision (space().choices()).
+  /// The mixture's decisions. Default: the space's choices. A space whose archs are not one
+  /// option per mixed edge (DARTS: two (op, input) pairs per node out of every edge into
+  /// it) lists its edges here and overrides derive().
+  virtual std::vector<Choice> decisions() const;
+  /// True when decisions() are the space's choices (what the hardware loss needs).
+  bool decisions_are_choices() const;
+  /// The arch for per-decision option probabilities (disallowed options 0) and per-decision
+  /// edge weights (1 without edge normalisation). Default: the most probable option of
+  /// every decision.
+  virtual Arch derive(const std::vector<std::vector<double>>& probabilities,
+                      const std::vector<double>& edge_weights) const;
+  /// Groups of decisions that compete as the inputs of one node, for PC-DARTS' edge
+  /// normalisation. Default: none.
+  virtual std::vector<std::vector<int>> edge_groups() const { return {}; }
+
+  /// Output of the mixture; `path` has one entry per decision.
   /// Throws ConfigError if partial_channels > 1 and !supports_partial_channels().
   torch::Tensor forward_mixed(const torch::Tensor& x, const std::vector<MixedChoice>& path,
                               int64_t partial_channels = 1);
   /// True if forward_mixed accepts partial_channels > 1.
   virtual bool supports_partial_channels() const { return false; }
-  /// allowed()[c][k]: option k of decision c may appear in an arch (e.g. "skip" only where
-  /// the block keeps its shape). Default: every option is allowed.
+  /// allowed()[c][k]: option k of decision c may be chosen (e.g. "skip" only where the
+  /// block keeps its shape). Default: every option is allowed.
   virtual std::vector<std::vector<bool>> allowed() const;
 
  protected:
   virtual torch::Tensor do_forward_mixed(const torch::Tensor& x, const std::vector<MixedChoice>& path,
                                          int64_t partial_channels) = 0;
-  /// The single path as a mixture of one option per decision.
+  /// The single path as a mixture of one option per decision (when the decisions are the
+  /// space's choices; otherwise override).
   torch::Tensor do_forward(const torch::Tensor& x, const std::vector<int>& genes) override;
 };
 

@@ -91,6 +91,10 @@ struct DifferentiableOptions {
   HWNAS_ARG(double, tau_max) = 10;
   HWNAS_ARG(double, tau_min) = 0.1;
   HWNAS_ARG(HardwareLossOptions, hardware) = HardwareLossOptions();
+  /// PC-DARTS' edge normalisation (a softmax weight per input of a node, learned with the
+  /// alphas and multiplied into the arch's edge strengths): "auto" (on for pcdarts where
+  /// nodes choose among inputs, i.e. the darts space), "on" or "off".
+  HWNAS_ARG(std::string, edge_normalization) = "auto";
   /// "argmax" or "pt" (DARTS-PT).
   HWNAS_ARG(std::string, selection) = "argmax";
   /// DARTS-PT: validation batches per accuracy measurement, and weight steps between
