@@ -130,7 +130,9 @@ double median(std::vector<double> v) {
 
 // Rounds alternate hwnas and the peer, so that both see the same machine state; the
 // medians are compared. Both run with the same glibc allocator setting (hwnas'
-// tune_allocator; the peer through glibc's MALLOC_*_THRESHOLD_ variables).
+// tune_allocator; the peer through glibc's MALLOC_*_THRESHOLD_ variables) and the same
+// threads: T intra-op threads, OpenBLAS on one (hwnas' set_threads; the peer through
+// OPENBLAS_NUM_THREADS, else OpenBLAS starts a thread per core under each torch thread).
 int speed(int threads, int steps, int rounds, const std::string& peer) {
   tune_allocator();
   set_threads(threads);
@@ -145,7 +147,8 @@ int speed(int threads, int steps, int rounds, const std::string& peer) {
     oneshot::DifferentiableSearch search(space, oneshot::DifferentiableOptions(options).epochs(2).steps_per_epoch(steps));
     search.run(data);
     ours.push_back(search.reports().back().seconds / steps);
-    const auto j = run_child("MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 /usr/bin/python3",
+    const auto j = run_child("OPENBLAS_NUM_THREADS=1 MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 "
+                             "/usr/bin/python3",
                              fmt::format("{} --threads {} --steps {}", peer, threads, steps));
     theirs.push_back(j["seconds_per_step"].get<double>());
     version = j["torch"].get<std::string>();
@@ -183,7 +186,8 @@ int e2e(int seeds, int epochs, int randoms, int64_t train_steps, double target_f
   const double target = probe.fastest_latency_ms() + target_fraction * (latency->predict(largest) - probe.fastest_latency_ms());
   std::cout << fmt::format("latency table of {} layers profiled in {:.1f} s; fastest arch {:.4f} ms, all-conv3x3 {:.4f} ms, "
                            "target {:.4f} ms\n", table->size(), profile_s, probe.fastest_latency_ms(),
-                           latency->predict(largest), target);
+                           latency->predict(largest), target)
+            << std::flush;
   nlohmann::json result = {{"space", config}, {"epochs", epochs}, {"train_steps", train_steps}, {"target_ms", target},
                            {"seeds", nlohmann::json::array()}};
   for (int seed = 0; seed < seeds; ++seed) {
@@ -194,14 +198,19 @@ int e2e(int seeds, int epochs, int randoms, int64_t train_steps, double target_f
       if (aware) o.hardware(oneshot::HardwareLossOptions().form("proxyless").device("cpu").target_ms(target).lambda(1.0));
       oneshot::DifferentiableSearch search(space, o, latency);
       const auto t0 = Clock::now();
-      search.run(search_data);
+      search.run(search_data, [&](const oneshot::EpochReport& r) {
+        std::cout << fmt::format("  epoch {}: {:.1f} s, weights {:.3f} / arch {:.3f} accuracy, derived {}", r.epoch,
+                                 r.seconds, r.train_accuracy, r.arch_accuracy, r.derived.str())
+                  << std::endl;
+      });
       const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
       const auto arch = search.select({});
       archs.push_back(arch);
       row[aware ? "aware" : "plain"] = {{"arch", arch.str()}, {"search_s", secs}, {"latency_ms", latency->predict(arch)},
                                          {"expected_latency_ms", search.expected_latency_ms()}};
-      std::cout << fmt::format("seed {} {}: {} in {:.0f} s, {:.4f} ms\n", seed, aware ? "latency-aware" : "plain",
-                               arch.str(), secs, latency->predict(arch));
+      std::cout << fmt::format("seed {} {}: {} in {:.0f} s, {:.4f} ms", seed, aware ? "latency-aware" : "plain",
+                               arch.str(), secs, latency->predict(arch))
+                << std::endl;
     }
     Rng rng(1000 + static_cast<uint64_t>(seed));
     for (int i = 0; i < randoms; ++i) archs.push_back(space->sample(rng));

@@ -7,7 +7,11 @@ build_dir=${HWNAS_BUILD_DIR:-build}
 jobs=$(nproc 2>/dev/null || echo 2)
 
 if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
-  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
+  # Ninja when present: with precompiled headers, Makefiles rebuild every object when a
+  # source file is added (per-source PCH flags share one flags.make); Ninja does not.
+  generator=()
+  if command -v ninja > /dev/null; then generator=(-G Ninja); fi
+  cmake -S . -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
     -DHWNAS_BUILD_TESTS=ON -DHWNAS_BUILD_EXAMPLES=ON -DHWNAS_BUILD_BENCHMARKS=ON
 fi
 if [[ $# -eq 0 ]]; then

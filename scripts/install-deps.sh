@@ -8,7 +8,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config ccache git
+  build-essential cmake ninja-build pkg-config ccache git
   libtorch-dev            # LibTorch 1.13 (CPU)
   libopenblas0-pthread    # fast BLAS behind LibTorch's matrix products (reference BLAS is ~15x slower)
   libeigen3-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcli11-dev catch2

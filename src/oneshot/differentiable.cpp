@@ -16,7 +16,7 @@
 #include "hwnas/core/search_space.h"
 #include "hwnas/cost/latency_table.h"
 #include "hwnas/nn/mixed.h"
-#include "oneshot/checkpoint.h"
+#include "oneshot/detail.h"
 
 namespace hwnas::oneshot {
 namespace {
@@ -40,13 +40,6 @@ torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& la
 
 double accuracy(const torch::Tensor& logits, const torch::Tensor& labels) {
   return logits.argmax(1).eq(labels).to(torch::kFloat64).mean().item<double>();
-}
-
-uint64_t mix_seed(uint64_t seed, uint64_t salt) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (salt + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
 }
 
 std::vector<double> to_vector(const torch::Tensor& t) {
@@ -485,7 +478,7 @@ DifferentiableSearch::DifferentiableSearch(std::shared_ptr<const SearchSpace> sp
                 " supernet has no nodes with competing inputs (nb201 and mobilenet keep every edge)");
   const bool normalise = en == "on" || (en == "auto" && m.method == Method::kPcDarts && !groups.empty());
   m.weights = m.net->parameters();
-  m.gen.set_current_seed(mix_seed(o.seed(), 0));
+  m.gen.set_current_seed(detail::mix_seed(o.seed(), 0));
   const auto allowed = m.net->allowed();
   for (size_t c = 0; c < allowed.size(); ++c) {
     std::vector<int> ok;
@@ -567,8 +560,8 @@ std::vector<EpochReport> DifferentiableSearch::run(const data::Dataset& train,
                                    (1 + std::cos(M_PI * static_cast<double>(e) / static_cast<double>(o.epochs())));
     for (auto& group : m.wopt->param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(m.lr);
     m.tau = o.tau_max() * std::pow(o.tau_min() / o.tau_max(), progress);
-    m.gen.set_current_seed(mix_seed(o.seed(), static_cast<uint64_t>(e) + 1));
-    Rng rng(mix_seed(o.seed(), 1000003ULL + static_cast<uint64_t>(e)));
+    m.gen.set_current_seed(detail::mix_seed(o.seed(), static_cast<uint64_t>(e) + 1));
+    Rng rng(detail::mix_seed(o.seed(), 1000003ULL + static_cast<uint64_t>(e)));
     auto wb = data::batches(wdata, o.batch_size(), &rng);
     auto ab = data::batches(adata, o.batch_size(), &rng);
     const int64_t steps = o.steps_per_epoch() > 0 ? o.steps_per_epoch() : static_cast<int64_t>(wb.size());
@@ -640,9 +633,9 @@ Arch DifferentiableSearch::select(const data::Dataset& valid) {
   };
   std::vector<size_t> order(m.alphas.size());
   std::iota(order.begin(), order.end(), 0);
-  Rng rng(mix_seed(m.o.seed(), 77));
+  Rng rng(detail::mix_seed(m.o.seed(), 77));
   for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<size_t>(rng.uniform_int(static_cast<int64_t>(i)))]);
-  Rng tune_rng(mix_seed(m.o.seed(), 78));
+  Rng tune_rng(detail::mix_seed(m.o.seed(), 78));
   for (size_t c : order) {
     if (m.allowed[c].size() == 1) {
       fixed[c] = m.allowed[c].front();
@@ -691,9 +684,7 @@ void DifferentiableSearch::save(const std::string& path) const {
   for (size_t c = 0; c < m.arch_params.size(); ++c) archive.write("arch" + std::to_string(c), m.arch_params[c].detach());
   nlohmann::json reports = nlohmann::json::array();
   for (const auto& r : m.reports) reports.push_back(r.to_json());
-  detail::save_checkpoint(path, archive,
-                          {{"space", m.space->name()}, {"space_config", m.space->config()}, {"options", m.o.to_json()},
-                           {"epoch", m.epoch}, {"reports", reports}},
+  detail::save_checkpoint(path, archive, detail::run_meta(*m.space, m.o.to_json(), m.epoch, reports),
                           kCheckpointFormat, kCheckpointVersion);
 }
 

@@ -13,20 +13,13 @@
 #include "hwnas/core/search_space.h"
 #include "hwnas/cost/analytic.h"
 #include "hwnas/nn/supernet.h"
-#include "oneshot/checkpoint.h"
+#include "oneshot/detail.h"
 
 namespace hwnas::oneshot {
 namespace {
 
 const char* const kFormat = "hwnas-supernet-checkpoint";
 constexpr int kVersion = 1;
-
-uint64_t mix_seed(uint64_t seed, uint64_t salt) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (salt + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 // Progressive shrinking: which OFA choices are elastic in a phase (by name prefix).
 bool elastic(const std::string& choice, int phase) {
@@ -109,25 +102,17 @@ struct SupernetTrainer::Impl {
     return 1 + static_cast<int>(3 * e / std::max<int64_t>(o.epochs(), 1));
   }
 
-  // The smallest arch whose non-elastic choices are the largest's.
-  Arch smallest_in(int phase) const {
-    if (phase == 0 || phase >= 3) return smallest;
-    auto genes = smallest.genes();
+  // `arch` with the choices not elastic in `phase` set to the largest arch's.
+  Arch in_phase(const Arch& arch, int phase) const {
+    if (phase == 0 || phase >= 3) return arch;
+    auto genes = arch.genes();
     const auto& choices = space->choices();
     for (size_t c = 0; c < choices.size(); ++c)
       if (!elastic(choices[c].name, phase)) genes[c] = largest.genes()[c];
     return space->make(genes);
   }
 
-  Arch draw(Rng& rng, int phase) const {
-    auto a = space->sample(rng);
-    if (phase == 0 || phase >= 3) return a;
-    auto genes = a.genes();
-    const auto& choices = space->choices();
-    for (size_t c = 0; c < choices.size(); ++c)
-      if (!elastic(choices[c].name, phase)) genes[c] = largest.genes()[c];
-    return space->make(genes);
-  }
+  Arch draw(Rng& rng, int phase) const { return in_phase(space->sample(rng), phase); }
 };
 
 SupernetTrainer::SupernetTrainer(std::shared_ptr<const SearchSpace> space, SupernetTrainOptions options)
@@ -144,7 +129,7 @@ SupernetTrainer::SupernetTrainer(std::shared_ptr<const SearchSpace> space, Super
   m.opt = std::make_unique<torch::optim::SGD>(
       m.net->parameters(),
       torch::optim::SGDOptions(m.o.lr()).momentum(m.o.momentum()).nesterov(m.o.momentum() > 0).weight_decay(m.o.weight_decay()));
-  Rng rng(mix_seed(m.o.seed(), 5));
+  Rng rng(detail::mix_seed(m.o.seed(), 5));
   const auto ref = m.space->sample(rng).genes();
   m.largest = m.extreme(ref, true);
   m.smallest = m.extreme(ref, false);
@@ -171,8 +156,8 @@ std::vector<SupernetEpoch> SupernetTrainer::run(const data::Dataset& train,
   while (m.epoch < o.epochs()) {
     const auto start = std::chrono::steady_clock::now();
     const int64_t e = m.epoch;
-    Rng data_rng(mix_seed(o.seed(), 1000 + static_cast<uint64_t>(e)));
-    Rng arch_rng(mix_seed(o.seed(), 2000000 + static_cast<uint64_t>(e)));
+    Rng data_rng(detail::mix_seed(o.seed(), 1000 + static_cast<uint64_t>(e)));
+    Rng arch_rng(detail::mix_seed(o.seed(), 2000000 + static_cast<uint64_t>(e)));
     const auto batches = data::batches(train, o.batch_size(), &data_rng);
     SupernetEpoch r;
     r.epoch = e + 1;
@@ -186,7 +171,7 @@ std::vector<SupernetEpoch> SupernetTrainer::run(const data::Dataset& train,
       for (auto& p : m.net->parameters()) p.mutable_grad().reset();
       std::vector<Arch> archs;
       if (o.rule() == "sandwich") {
-        archs = {m.largest, m.smallest_in(r.phase)};
+        archs = {m.largest, m.in_phase(m.smallest, r.phase)};
         for (int64_t i = 0; i < o.random_subnets(); ++i) archs.push_back(m.draw(arch_rng, r.phase));
       } else {
         archs = {m.draw(arch_rng, r.phase)};
@@ -249,9 +234,7 @@ void SupernetTrainer::save(const std::string& path) const {
   archive.write("optimizer", opt);
   nlohmann::json reports = nlohmann::json::array();
   for (const auto& r : m.reports) reports.push_back(r.to_json());
-  detail::save_checkpoint(path, archive,
-                          {{"space", m.space->name()}, {"space_config", m.space->config()}, {"options", m.o.to_json()},
-                           {"epoch", m.epoch}, {"reports", reports}},
+  detail::save_checkpoint(path, archive, detail::run_meta(*m.space, m.o.to_json(), m.epoch, reports),
                           kFormat, kVersion);
 }
 

@@ -1,11 +1,26 @@
-#include "oneshot/checkpoint.h"
+#include "oneshot/detail.h"
 
 #include <filesystem>
 
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "hwnas/core/search_space.h"
+
 namespace hwnas::oneshot::detail {
+
+uint64_t mix_seed(uint64_t seed, uint64_t salt) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (salt + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+nlohmann::json run_meta(const SearchSpace& space, const nlohmann::json& options, int64_t epoch,
+                        const nlohmann::json& reports) {
+  return {{"space", space.name()}, {"space_config", space.config()}, {"options", options}, {"epoch", epoch},
+          {"reports", reports}};
+}
 
 DataError unusable_checkpoint(const std::string& path, const std::string& why) {
   return DataError(fmt::format("The checkpoint '{}' cannot be used: {}. It is kept as it is; start again without "

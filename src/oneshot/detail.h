@@ -1,6 +1,7 @@
 #pragma once
-// Checkpoints of the one-shot trainers: a LibTorch archive with a JSON "meta" entry
-// (format, version, space, options, progress), written atomically.
+// Internals shared by the one-shot trainers: checkpoints (a LibTorch archive with a JSON
+// "meta" entry: format, version, space, options, progress; written atomically) and seeds.
+#include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -8,7 +9,18 @@
 
 #include "hwnas/core/error.h"
 
+namespace hwnas {
+class SearchSpace;
+}
+
 namespace hwnas::oneshot::detail {
+
+/// A seed for stream `salt` of a run seeded with `seed` (SplitMix64 finaliser).
+uint64_t mix_seed(uint64_t seed, uint64_t salt);
+
+/// The meta entry of a checkpoint after `epoch` epochs.
+nlohmann::json run_meta(const SearchSpace& space, const nlohmann::json& options, int64_t epoch,
+                        const nlohmann::json& reports);
 
 /// The error for a checkpoint that cannot be used; it is left as it is.
 DataError unusable_checkpoint(const std::string& path, const std::string& why);
