@@ -142,3 +142,61 @@ TEST_CASE("Ctrl-C stops hwnas search after the current batch; --resume finishes 
   REQUIRE(r.code == 0);
   CHECK(test::lines_in(dir + "/run/log.jsonl") == 60);
 }
+
+TEST_CASE("hwnas train-supernet, then hwnas search over its inherited weights; a differentiable search", "[cli][oneshot]") {
+  const auto dir = test::temp_dir("cli_oneshot");
+  const std::string space_config = R"({"channels": 4, "cells_per_stage": 1})";
+  const auto weights = dir + "/supernet.pt";
+  auto r = run_cli({"train-supernet", "-s", "nb201", "--space-config", space_config, "--data", "synthetic",
+                    "--train-size", "128", "--options", R"({"rule": "sandwich", "epochs": 2, "batch_size": 32})",
+                    "-o", weights, "--no-progress"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("epoch 2:") != std::string::npos);
+  CHECK(fs::exists(weights));
+  // Existing weights are not overwritten without --resume.
+  CHECK(run_cli({"train-supernet", "-s", "nb201", "--space-config", space_config, "--data", "synthetic", "-o", weights})
+            .code == 2);
+
+  const nlohmann::json data = {{"name", "synthetic"}, {"train_size", 128}, {"valid_size", 64}};
+  const nlohmann::json space = {{"name", "nb201"}, {"config", nlohmann::json::parse(space_config)}};
+  auto inherited = write_config(
+      dir,
+      {{"space", space},
+       {"strategy", {{"name", "evolution"}, {"population", 4}, {"sample_size", 2}}},
+       {"evaluator", {{"name", "inherited"}, {"supernet", "supernet.pt"}, {"options", {{"bn_batches", 1}}}, {"data", data}}},
+       {"objectives", {{{"metric", "val_accuracy"}, {"goal", "max"}}, {{"metric", "macs"}, {"goal", "min"}}}},
+       {"budget", {{"evaluations", 8}}},
+       {"batch_size", 4},
+       {"output", "inherited"}},
+      "inherited.json");
+  r = run_cli({"search", "-c", inherited, "--no-progress"});
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+  CHECK(r.out.find("8 evaluations") != std::string::npos);
+
+  auto darts = write_config(dir,
+                            {{"space", space},
+                             {"strategy", {{"name", "pcdarts"}, {"epochs", 2}, {"steps_per_epoch", 2}, {"batch_size", 16}}},
+                             {"evaluator", {{"name", "none"}, {"data", data}}},
+                             {"objectives", {{{"metric", "params"}, {"goal", "min"}}}},
+                             {"output", "pcdarts"}},
+                            "pcdarts.json");
+  r = run_cli({"search", "-c", darts, "--no-progress"});
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+  CHECK(fs::exists(fs::path(dir) / "pcdarts" / "epochs.jsonl"));
+  CHECK(fs::exists(fs::path(dir) / "pcdarts" / "best.json"));
+  // An unsupported pairing is refused before anything runs, listing what works.
+  auto ofa = write_config(dir,
+                          {{"space", "ofa"},
+                           {"strategy", "gdas"},
+                           {"evaluator", {{"name", "none"}, {"data", data}}},
+                           {"objectives", {{{"metric", "params"}, {"goal", "min"}}}},
+                           {"output", "ofa"}},
+                          "ofa.json");
+  r = run_cli({"search", "-c", ofa, "--no-progress"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("nb201, darts, mobilenet") != std::string::npos);
+  CHECK_FALSE(fs::exists(fs::path(dir) / "ofa"));
+}
