@@ -175,18 +175,20 @@ TEST_CASE("hwnas train-supernet, then hwnas search over its inherited weights; a
   CHECK(r.code == 0);
   CHECK(r.out.find("8 evaluations") != std::string::npos);
 
-  auto darts = write_config(dir,
-                            {{"space", space},
-                             {"strategy", {{"name", "pcdarts"}, {"epochs", 2}, {"steps_per_epoch", 2}, {"batch_size", 16}}},
-                             {"evaluator", {{"name", "none"}, {"data", data}}},
-                             {"objectives", {{{"metric", "params"}, {"goal", "min"}}}},
-                             {"output", "pcdarts"}},
-                            "pcdarts.json");
-  r = run_cli({"search", "-c", darts, "--no-progress"});
-  INFO(r.out << r.err);
-  CHECK(r.code == 0);
-  CHECK(fs::exists(fs::path(dir) / "pcdarts" / "epochs.jsonl"));
-  CHECK(fs::exists(fs::path(dir) / "pcdarts" / "best.json"));
+  for (const std::string method : {"darts", "pcdarts", "gdas", "fbnet", "proxyless"}) {
+    auto config = write_config(dir,
+                               {{"space", space},
+                                {"strategy", {{"name", method}, {"epochs", 2}, {"steps_per_epoch", 2}, {"batch_size", 16}}},
+                                {"evaluator", {{"name", "none"}, {"data", data}}},
+                                {"objectives", {{{"metric", "params"}, {"goal", "min"}}}},
+                                {"output", method}},
+                               method + ".json");
+    r = run_cli({"search", "-c", config, "--no-progress"});
+    INFO(method << ": " << r.out << r.err);
+    CHECK(r.code == 0);
+    CHECK(test::lines_in(dir + "/" + method + "/epochs.jsonl") == 2);
+    CHECK(fs::exists(fs::path(dir) / method / "best.json"));
+  }
   // An unsupported pairing is refused before anything runs, listing what works.
   auto ofa = write_config(dir,
                           {{"space", "ofa"},
