@@ -6,7 +6,8 @@
 //              alphas on the other half (Adam); first order, or second order with the
 //              unrolled weight step and a finite-difference Hessian-vector product.
 //   pcdarts    PC-DARTS (Xu et al. 2020): DARTS with 1/K of each edge's channels through
-//              the mixed op and a channel shuffle (nb201; partial_channels, default 4).
+//              the mixed op and a channel shuffle (nb201, darts; partial_channels, default
+//              4), and edge normalisation where nodes choose among inputs (darts).
 //   gdas       GDAS (Dong & Yang 2019): one op per decision drawn by hard Gumbel-softmax
 //              (straight-through), temperature annealed from tau_max to tau_min.
 //   fbnet      FBNet (Wu et al. 2019): soft Gumbel-softmax mixture, annealed temperature.
@@ -14,8 +15,9 @@
 //              drawn from softmax(alpha), an arch step two drawn candidates (memory near one
 //              model), and the unsampled alphas keep their share of the probability.
 //
-// Hardware-aware loss from a latency table: E[lat] = sum over decisions and options of
-// p(option) x the option's table latency (exact for tables that add up per layer), and
+// Hardware-aware loss from a latency table (spaces whose mixed decisions are their arch
+// choices: nb201, mobilenet): E[lat] = sum over decisions and options of p(option) x the
+// option's table latency (exact for tables that add up per layer), and
 //   "proxyless"  CE + lambda * (E[lat] - target) / target
 //   "fbnet"      CE * alpha * (log E[lat] / log target)^beta   (latencies in microseconds)
 // Selection of the final arch: argmax of the alphas, or "pt", the perturbation-based
