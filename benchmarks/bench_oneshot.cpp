@@ -6,7 +6,8 @@
 //                                        (C=16, N=5, batch 64, 32x32): hwnas and the plain
 //                                        PyTorch peer benchmarks/peers/darts_step.py run by
 //                                        /usr/bin/python3, in alternating rounds; medians, ratio
-//   bench_oneshot e2e [--seeds 3] [--epochs 10] [--randoms 3] [--train-steps 600] [--json F]
+//   bench_oneshot e2e [--seeds 3] [--epochs 10] [--randoms 3] [--train-steps 600] [--lambda 1]
+//                     [--aware-only 1] [--json F]
 //                                        PC-DARTS on Fashion-MNIST with and without the latency
 //                                        loss (this CPU's table), derived vs random archs
 // Results and machine: docs/benchmarks.md.
@@ -168,7 +169,8 @@ int speed(int threads, int steps, int rounds, const std::string& peer) {
 // ProxylessNAS latency loss (table profiled on this CPU), then the two derived archs and
 // `randoms` random archs of the space trained with the same short budget and tested on the
 // 10,000 test images.
-int e2e(int seeds, int epochs, int randoms, int64_t train_steps, double target_fraction, const std::string& out) {
+int e2e(int seeds, int epochs, int randoms, int64_t train_steps, double target_fraction, double lambda, bool aware_only,
+        const std::string& out) {
   tune_allocator();
   set_threads(2);
   const nlohmann::json config = {{"channels", 8}, {"cells_per_stage", 2}, {"input_channels", 1}, {"input_size", 28}};
@@ -189,13 +191,14 @@ int e2e(int seeds, int epochs, int randoms, int64_t train_steps, double target_f
                            latency->predict(largest), target)
             << std::flush;
   nlohmann::json result = {{"space", config}, {"epochs", epochs}, {"train_steps", train_steps}, {"target_ms", target},
-                           {"seeds", nlohmann::json::array()}};
+                           {"lambda", lambda}, {"seeds", nlohmann::json::array()}};
   for (int seed = 0; seed < seeds; ++seed) {
     nlohmann::json row = {{"seed", seed}};
     std::vector<Arch> archs;
     for (const bool aware : {false, true}) {
+      if (aware_only && !aware) continue;
       auto o = oneshot::DifferentiableOptions().method("pcdarts").epochs(epochs).batch_size(64).seed(static_cast<uint64_t>(seed));
-      if (aware) o.hardware(oneshot::HardwareLossOptions().form("proxyless").device("cpu").target_ms(target).lambda(1.0));
+      if (aware) o.hardware(oneshot::HardwareLossOptions().form("proxyless").device("cpu").target_ms(target).lambda(lambda));
       oneshot::DifferentiableSearch search(space, o, latency);
       const auto t0 = Clock::now();
       search.run(search_data, [&](const oneshot::EpochReport& r) {
@@ -220,16 +223,17 @@ int e2e(int seeds, int epochs, int randoms, int64_t train_steps, double target_f
             .train(train::TrainOptions().steps(train_steps).batch_size(64).lr(0.05).cosine(true).seed(static_cast<uint64_t>(seed)))
             .seed(static_cast<uint64_t>(seed)));
     const auto m = trainer.evaluate(archs);
-    row["plain"]["test_accuracy"] = m[0].at("val_accuracy");
-    row["aware"]["test_accuracy"] = m[1].at("val_accuracy");
+    const size_t searched = aware_only ? 1 : 2;
+    if (!aware_only) row["plain"]["test_accuracy"] = m[0].at("val_accuracy");
+    row["aware"]["test_accuracy"] = m[searched - 1].at("val_accuracy");
     row["random"] = nlohmann::json::array();
-    for (int i = 0; i < randoms; ++i)
-      row["random"].push_back({{"arch", archs[static_cast<size_t>(2 + i)].str()},
-                               {"latency_ms", latency->predict(archs[static_cast<size_t>(2 + i)])},
-                               {"test_accuracy", m[static_cast<size_t>(2 + i)].at("val_accuracy")}});
-    std::cout << fmt::format("seed {}: test accuracy plain {:.4f}, latency-aware {:.4f}, random", seed,
-                             m[0].at("val_accuracy"), m[1].at("val_accuracy"));
-    for (int i = 0; i < randoms; ++i) std::cout << fmt::format(" {:.4f}", m[static_cast<size_t>(2 + i)].at("val_accuracy"));
+    for (size_t i = searched; i < archs.size(); ++i)
+      row["random"].push_back({{"arch", archs[i].str()}, {"latency_ms", latency->predict(archs[i])},
+                               {"test_accuracy", m[i].at("val_accuracy")}});
+    std::cout << fmt::format("seed {}: test accuracy{} latency-aware {:.4f}, random", seed,
+                             aware_only ? "" : fmt::format(" plain {:.4f},", m[0].at("val_accuracy")),
+                             m[searched - 1].at("val_accuracy"));
+    for (size_t i = searched; i < archs.size(); ++i) std::cout << fmt::format(" {:.4f}", m[i].at("val_accuracy"));
     std::cout << std::endl;
     result["seeds"].push_back(row);
     if (!out.empty()) std::ofstream(out) << result.dump(2) << "\n";
@@ -243,11 +247,13 @@ int e2e(int seeds, int epochs, int randoms, int64_t train_steps, double target_f
   };
   std::vector<double> plain_acc, aware_acc, random_acc, plain_lat, aware_lat, random_lat, search_s;
   for (const auto& r : result["seeds"]) {
-    plain_acc.push_back(r["plain"]["test_accuracy"]);
+    if (!aware_only) {
+      plain_acc.push_back(r["plain"]["test_accuracy"]);
+      plain_lat.push_back(r["plain"]["latency_ms"]);
+      search_s.push_back(r["plain"]["search_s"]);
+    }
     aware_acc.push_back(r["aware"]["test_accuracy"]);
-    plain_lat.push_back(r["plain"]["latency_ms"]);
     aware_lat.push_back(r["aware"]["latency_ms"]);
-    search_s.push_back(r["plain"]["search_s"]);
     search_s.push_back(r["aware"]["search_s"]);
     for (const auto& x : r["random"]) {
       random_acc.push_back(x["test_accuracy"]);
@@ -261,7 +267,7 @@ int e2e(int seeds, int epochs, int randoms, int64_t train_steps, double target_f
                              what, am, as, lm, ls, acc.size());
   };
   std::cout << "summary (mean +- sample std):\n";
-  line("PC-DARTS", plain_acc, plain_lat);
+  if (!aware_only) line("PC-DARTS", plain_acc, plain_lat);
   line("latency-aware", aware_acc, aware_lat);
   line("random", random_acc, random_lat);
   const auto [sm, ss] = stat(search_s);
@@ -280,7 +286,8 @@ int main(int argc, char** argv) {
     if (mode == "e2e") {
       int seeds = 3, epochs = 10, randoms = 3;
       int64_t steps = 600;
-      double fraction = 0.3;
+      double fraction = 0.3, lambda = 1.0;
+      bool aware_only = false;
       std::string out;
       for (int i = 2; i + 1 < argc; i += 2) {
         const std::string k = argv[i];
@@ -289,9 +296,11 @@ int main(int argc, char** argv) {
         else if (k == "--randoms") randoms = std::stoi(argv[i + 1]);
         else if (k == "--train-steps") steps = std::stoll(argv[i + 1]);
         else if (k == "--target-fraction") fraction = std::stod(argv[i + 1]);
+        else if (k == "--lambda") lambda = std::stod(argv[i + 1]);
+        else if (k == "--aware-only") aware_only = std::string(argv[i + 1]) == "1";
         else if (k == "--json") out = argv[i + 1];
       }
-      return e2e(seeds, epochs, randoms, steps, fraction, out);
+      return e2e(seeds, epochs, randoms, steps, fraction, lambda, aware_only, out);
     }
     if (mode == "speed") {
       int threads = 1, steps = 5, rounds = 3;
@@ -310,6 +319,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cerr << "usage: bench_oneshot memory | speed [--threads T] [--steps N] [--rounds R] [--peer darts_step.py]"
-               " | e2e [--seeds S] [--epochs E] [--randoms R] [--train-steps N] [--target-fraction F] [--json FILE]\n";
+               " | e2e [--seeds S] [--epochs E] [--randoms R] [--train-steps N] [--target-fraction F] [--lambda L]"
+               " [--aware-only 1] [--json FILE]\n";
   return 2;
 }

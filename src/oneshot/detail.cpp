@@ -22,6 +22,11 @@ nlohmann::json run_meta(const SearchSpace& space, const nlohmann::json& options,
           {"reports", reports}};
 }
 
+std::string last_checkpoint(const std::string& path, int64_t epochs) {
+  if (path.empty() || epochs == 0) return "No checkpoint was written before it.";
+  return fmt::format("The last good checkpoint is '{}' (after epoch {}).", path, epochs);
+}
+
 DataError unusable_checkpoint(const std::string& path, const std::string& why) {
   return DataError(fmt::format("The checkpoint '{}' cannot be used: {}. It is kept as it is; start again without "
                                "resuming (or with another output)",

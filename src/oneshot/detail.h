@@ -22,6 +22,9 @@ uint64_t mix_seed(uint64_t seed, uint64_t salt);
 nlohmann::json run_meta(const SearchSpace& space, const nlohmann::json& options, int64_t epoch,
                         const nlohmann::json& reports);
 
+/// For a divergence message: where the last good checkpoint is (after `epochs` epochs).
+std::string last_checkpoint(const std::string& path, int64_t epochs);
+
 /// The error for a checkpoint that cannot be used; it is left as it is.
 DataError unusable_checkpoint(const std::string& path, const std::string& why);
 

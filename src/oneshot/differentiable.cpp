@@ -251,10 +251,7 @@ struct DifferentiableSearch::Impl {
     throw Error(fmt::format(
         "The search diverged: the {} loss is {} at epoch {} step {}. {} Lower weight_lr (now {}) or arch_lr (now {}), "
         "or raise grad_clip",
-        what, loss, epoch + 1, step,
-        o.checkpoint().empty() || epoch == 0
-            ? std::string("No checkpoint was written before it.")
-            : fmt::format("The last good checkpoint is '{}' (after epoch {}).", o.checkpoint(), epoch),
+        what, loss, epoch + 1, step, detail::last_checkpoint(o.checkpoint(), epoch),
         o.weight_lr(), o.arch_lr()));
   }
 

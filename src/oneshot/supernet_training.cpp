@@ -192,9 +192,7 @@ std::vector<SupernetEpoch> SupernetTrainer::run(const data::Dataset& train,
           throw Error(fmt::format(
               "Supernet training diverged: the loss is {} at epoch {} step {} (arch {}). {} Lower lr (now {})", l, e + 1,
               s + 1, archs[i].str(),
-              o.checkpoint().empty() || m.epoch == 0
-                  ? std::string("No checkpoint was written before it.")
-                  : fmt::format("The last good checkpoint is '{}' (after epoch {}).", o.checkpoint(), m.epoch),
+              detail::last_checkpoint(o.checkpoint(), m.epoch),
               o.lr()));
         loss.backward();
         if (i == 0) {
