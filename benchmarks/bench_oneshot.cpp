@@ -26,6 +26,7 @@
 #include <torch/torch.h>
 
 #include "hwnas/core/search_space.h"
+#include "hwnas/core/stats.h"
 #include "hwnas/core/threads.h"
 #include "hwnas/cost/latency_table.h"
 #include "hwnas/cost/profiler.h"
@@ -239,12 +240,7 @@ int e2e(int seeds, int epochs, int randoms, int64_t train_steps, double target_f
     if (!out.empty()) std::ofstream(out) << result.dump(2) << "\n";
   }
   // Summary: mean and sample standard deviation over seeds (random: over all random archs).
-  auto stat = [](const std::vector<double>& v) {
-    double m = 0, s = 0;
-    for (double x : v) m += x / static_cast<double>(v.size());
-    for (double x : v) s += (x - m) * (x - m);
-    return std::pair{m, v.size() > 1 ? std::sqrt(s / static_cast<double>(v.size() - 1)) : 0.0};
-  };
+  auto stat = [](const std::vector<double>& v) { return std::pair{stats::mean(v), stats::stddev(v)}; };
   std::vector<double> plain_acc, aware_acc, random_acc, plain_lat, aware_lat, random_lat, search_s;
   for (const auto& r : result["seeds"]) {
     if (!aware_only) {
