@@ -7,7 +7,7 @@
 //                                        PyTorch peer benchmarks/peers/darts_step.py run by
 //                                        /usr/bin/python3, in alternating rounds; medians, ratio
 //   bench_oneshot e2e [--seeds 3] [--epochs 10] [--randoms 3] [--train-steps 600] [--lambda 1]
-//                     [--aware-only 1] [--json F]
+//                     [--form proxyless|hinge|fbnet] [--aware-only 1] [--json F]
 //                                        PC-DARTS on Fashion-MNIST with and without the latency
 //                                        loss (this CPU's table), derived vs random archs
 // Results and machine: docs/benchmarks.md.
@@ -50,6 +50,12 @@ double resident_mib() {
   long pages = 0, resident = 0;
   statm >> pages >> resident;
   return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
+long minor_faults() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
 }
 
 double peak_mib() {
@@ -141,37 +147,55 @@ int speed(int threads, int steps, int rounds, const std::string& peer) {
   std::shared_ptr<SearchSpace> space(make_space("nb201", kNb201));
   const auto data = images(2 * 64 * 4, 32);
   auto options = oneshot::DifferentiableOptions().method("darts").batch_size(64).train_portion(0.5);
-  std::vector<double> ours, theirs;
+  std::vector<double> ours, theirs, our_faults, their_faults;
   std::string version;
   for (int r = 0; r < rounds; ++r) {
     // Two epochs of `steps` steps on one supernet: the first warms up (allocations, caches),
     // the second is timed (its report's seconds), as the peer times warm steps.
     oneshot::DifferentiableSearch search(space, oneshot::DifferentiableOptions(options).epochs(2).steps_per_epoch(steps));
-    search.run(data);
+    long faults = 0;  // after the run: the faults of the second (timed) epoch
+    search.run(data, [&](const oneshot::EpochReport&) { faults = minor_faults() - faults; });
     ours.push_back(search.reports().back().seconds / steps);
-    const auto j = run_child("OPENBLAS_NUM_THREADS=1 MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 "
+    our_faults.push_back(static_cast<double>(faults) / static_cast<double>(steps));
+    const auto j = run_child("OPENBLAS_NUM_THREADS=1 MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1099511627776 "
                              "/usr/bin/python3",
                              fmt::format("{} --threads {} --steps {}", peer, threads, steps));
     theirs.push_back(j["seconds_per_step"].get<double>());
+    their_faults.push_back(j["page_faults_per_step"].get<double>());
     version = j["torch"].get<std::string>();
-    std::cout << fmt::format("round {}: hwnas {:.3f} s, PyTorch {:.3f} s\n", r + 1, ours.back(), theirs.back());
+    std::cout << fmt::format("round {}: hwnas {:.3f} s ({:.0f} page faults/step), PyTorch {:.3f} s ({:.0f})\n", r + 1,
+                             ours.back(), our_faults.back(), theirs.back(), their_faults.back());
   }
   const double a = median(ours), b = median(theirs);
   std::cout << fmt::format("DARTS step, nb201 supernet C=16 N=5, batch 64, 32x32, {} thread(s), median of {} rounds "
                            "of {} steps:\n  hwnas {:.3f} s, PyTorch {} (Python) {:.3f} s, ratio PyTorch / hwnas {:.2f}\n",
                            threads, rounds, steps, a, version, b, b / a);
   std::cout << nlohmann::json{{"threads", threads}, {"steps", steps}, {"rounds", rounds}, {"hwnas_s", ours},
-                              {"pytorch_s", theirs}, {"hwnas_median_s", a}, {"pytorch_median_s", b}, {"ratio", b / a}}.dump()
+                              {"pytorch_s", theirs}, {"hwnas_faults_per_step", our_faults},
+                              {"pytorch_faults_per_step", their_faults}, {"hwnas_median_s", a}, {"pytorch_median_s", b}, {"ratio", b / a}}.dump()
             << "\n";
   return 0;
 }
 
-// End to end on Fashion-MNIST: per seed, a PC-DARTS search without and with the
-// ProxylessNAS latency loss (table profiled on this CPU), then the two derived archs and
+// End to end on Fashion-MNIST: per seed, a PC-DARTS search without and with a latency
+// loss (--form; table profiled on this CPU), then the two derived archs and
 // `randoms` random archs of the space trained with the same short budget and tested on the
 // 10,000 test images.
-int e2e(int seeds, int epochs, int randoms, int64_t train_steps, double target_fraction, double lambda, bool aware_only,
-        const std::string& out) {
+struct E2eArgs {
+  int seeds = 3, epochs = 10, randoms = 3;
+  int64_t train_steps = 600;
+  double target_fraction = 0.3, lambda = 1.0;
+  std::string form = "proxyless";  // the hardware loss of the latency-aware search
+  bool aware_only = false;
+  std::string out;
+};
+
+int e2e(const E2eArgs& a) {
+  const int seeds = a.seeds, epochs = a.epochs, randoms = a.randoms;
+  const int64_t train_steps = a.train_steps;
+  const double target_fraction = a.target_fraction, lambda = a.lambda;
+  const bool aware_only = a.aware_only;
+  const std::string& out = a.out;
   tune_allocator();
   set_threads(2);
   const nlohmann::json config = {{"channels", 8}, {"cells_per_stage", 2}, {"input_channels", 1}, {"input_size", 28}};
@@ -192,14 +216,14 @@ int e2e(int seeds, int epochs, int randoms, int64_t train_steps, double target_f
                            latency->predict(largest), target)
             << std::flush;
   nlohmann::json result = {{"space", config}, {"epochs", epochs}, {"train_steps", train_steps}, {"target_ms", target},
-                           {"lambda", lambda}, {"seeds", nlohmann::json::array()}};
+                           {"lambda", lambda}, {"form", a.form}, {"seeds", nlohmann::json::array()}};
   for (int seed = 0; seed < seeds; ++seed) {
     nlohmann::json row = {{"seed", seed}};
     std::vector<Arch> archs;
     for (const bool aware : {false, true}) {
       if (aware_only && !aware) continue;
       auto o = oneshot::DifferentiableOptions().method("pcdarts").epochs(epochs).batch_size(64).seed(static_cast<uint64_t>(seed));
-      if (aware) o.hardware(oneshot::HardwareLossOptions().form("proxyless").device("cpu").target_ms(target).lambda(lambda));
+      if (aware) o.hardware(oneshot::HardwareLossOptions().form(a.form).device("cpu").target_ms(target).lambda(lambda));
       oneshot::DifferentiableSearch search(space, o, latency);
       const auto t0 = Clock::now();
       search.run(search_data, [&](const oneshot::EpochReport& r) {
@@ -280,23 +304,20 @@ int main(int argc, char** argv) {
     if (mode == "memory-one" && argc == 4) return memory_one(argv[2], std::stoi(argv[3]));
     if (mode == "memory") return memory(argv[0]);
     if (mode == "e2e") {
-      int seeds = 3, epochs = 10, randoms = 3;
-      int64_t steps = 600;
-      double fraction = 0.3, lambda = 1.0;
-      bool aware_only = false;
-      std::string out;
+      E2eArgs a;
       for (int i = 2; i + 1 < argc; i += 2) {
         const std::string k = argv[i];
-        if (k == "--seeds") seeds = std::stoi(argv[i + 1]);
-        else if (k == "--epochs") epochs = std::stoi(argv[i + 1]);
-        else if (k == "--randoms") randoms = std::stoi(argv[i + 1]);
-        else if (k == "--train-steps") steps = std::stoll(argv[i + 1]);
-        else if (k == "--target-fraction") fraction = std::stod(argv[i + 1]);
-        else if (k == "--lambda") lambda = std::stod(argv[i + 1]);
-        else if (k == "--aware-only") aware_only = std::string(argv[i + 1]) == "1";
-        else if (k == "--json") out = argv[i + 1];
+        if (k == "--seeds") a.seeds = std::stoi(argv[i + 1]);
+        else if (k == "--epochs") a.epochs = std::stoi(argv[i + 1]);
+        else if (k == "--randoms") a.randoms = std::stoi(argv[i + 1]);
+        else if (k == "--train-steps") a.train_steps = std::stoll(argv[i + 1]);
+        else if (k == "--target-fraction") a.target_fraction = std::stod(argv[i + 1]);
+        else if (k == "--lambda") a.lambda = std::stod(argv[i + 1]);
+        else if (k == "--form") a.form = argv[i + 1];
+        else if (k == "--aware-only") a.aware_only = std::string(argv[i + 1]) == "1";
+        else if (k == "--json") a.out = argv[i + 1];
       }
-      return e2e(seeds, epochs, randoms, steps, fraction, lambda, aware_only, out);
+      return e2e(a);
     }
     if (mode == "speed") {
       int threads = 1, steps = 5, rounds = 3;
@@ -316,6 +337,6 @@ int main(int argc, char** argv) {
   }
   std::cerr << "usage: bench_oneshot memory | speed [--threads T] [--steps N] [--rounds R] [--peer darts_step.py]"
                " | e2e [--seeds S] [--epochs E] [--randoms R] [--train-steps N] [--target-fraction F] [--lambda L]"
-               " [--aware-only 1] [--json FILE]\n";
+               " [--form proxyless|hinge|fbnet] [--aware-only 1] [--json FILE]\n";
   return 2;
 }

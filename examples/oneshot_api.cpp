@@ -32,7 +32,7 @@ int main(int argc, char** argv) try {
   auto latency = std::make_shared<cost::LatencyModel>(table, space);
 
   // Target 3 "ms": above the fastest arch (every edge "none": 1.46), below the uniform mixture (2.93).
-  auto hw = oneshot::HardwareLossOptions().form("proxyless").target_ms(3.0).lambda(0.5);
+  auto hw = oneshot::HardwareLossOptions().form("hinge").target_ms(3.0).lambda(1.0);
   oneshot::DifferentiableSearch search(
       space, oneshot::DifferentiableOptions().method("gdas").epochs(3).batch_size(32).arch_lr(0.01).hardware(hw),
       latency);

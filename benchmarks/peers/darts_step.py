@@ -11,10 +11,11 @@ the validation loss (autograd.grad on the alphas only) and an Adam step, then a 
 (SGD momentum, weight decay, gradient-norm clip 5) with the alphas detached.
 
 Run with Debian's interpreter: /usr/bin/python3 darts_step.py --threads 1 --steps 20
-Prints one JSON line: {"seconds_per_step": ..., "steps": ..., "threads": ...}.
+Prints one JSON line: {"seconds_per_step": ..., "page_faults_per_step": ..., "steps": ..., ...}.
 """
 import argparse
 import json
+import resource
 import time
 
 import torch
@@ -134,12 +135,14 @@ def main():
 
     for i in range(2):
         step(i)
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     t0 = time.perf_counter()
     for i in range(a.steps):
         step(i)
     dt = (time.perf_counter() - t0) / a.steps
-    print(json.dumps({"seconds_per_step": dt, "steps": a.steps, "threads": a.threads,
-                      "torch": torch.__version__}))
+    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / a.steps
+    print(json.dumps({"seconds_per_step": dt, "page_faults_per_step": faults, "steps": a.steps,
+                      "threads": a.threads, "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

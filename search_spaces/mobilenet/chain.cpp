@@ -227,10 +227,6 @@ class MixedChainSupernet : public nn::MixedSupernet {
     for (const auto& b : mixed_.fixed) h = body_.block(h, b);
     for (size_t i = 0; i < path.size(); ++i) {
       const auto& options = mixed_.options[i];
-      for (int k : path[i].active)
-        HWNAS_CHECK_T(InvalidArchError, mixed_.allowed[i][static_cast<size_t>(k)], "Decision ",
-                      space_->choices()[i].name, " cannot take option '", space_->choices()[i].options[static_cast<size_t>(k)],
-                      "' (it would change the block's shape)");
       h = nn::mix(path[i], [&](int k) { return options[static_cast<size_t>(k)] ? body_.block(h, *options[static_cast<size_t>(k)]) : h; });
     }
     return body_.head(h, is_training());

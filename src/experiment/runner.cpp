@@ -159,6 +159,7 @@ struct Experiment::Impl {
   std::vector<Constraint> constraints;
   std::vector<std::string> metric_names;
   bool one_shot = false;       // a differentiable strategy (hwnas/oneshot/differentiable.h)
+  std::unique_ptr<oneshot::DifferentiableSearch> search;  // built (and checked) with the experiment
   data::Dataset train, valid;  // the evaluator's data, which one-shot search trains on
 
   // Run state.
@@ -185,6 +186,12 @@ struct Experiment::Impl {
     throw ConfigError(fmt::format("The {} hardware loss names device '{}', but the experiment's \"latency_tables\" "
                                   "have: {}; set strategy \"hardware\": {{\"device\": ...}} to one of them",
                                   hw.form(), hw.device(), devices.empty() ? std::string("none") : fmt::format("{}", fmt::join(devices, ", "))));
+  }
+
+  // The one-shot search of config `c`, checkpointing into its output directory.
+  std::unique_ptr<oneshot::DifferentiableSearch> make_search(const ExperimentConfig& c) const {
+    const auto o = one_shot_options(c, (fs::path(c.output()) / "search.pt").string());
+    return std::make_unique<oneshot::DifferentiableSearch>(space, o, latency_for(o));
   }
 
   Record make_record(const Arch& arch, estimate::Metrics metrics, int64_t batch, double t,
@@ -259,11 +266,10 @@ Experiment::Experiment(ExperimentConfig config) : config_(std::move(config)), im
   m.valid = setup.valid;
   m.one_shot = oneshot::is_differentiable(config_.strategy());
   if (m.one_shot) {
-    const auto o = one_shot_options(config_, "");
     HWNAS_CHECK_T(ConfigError, m.train.size() > 0, "The ", config_.strategy(),
                   " strategy trains a supernet: give the evaluator \"data\", e.g. {\"name\": \"fashion-mnist\", "
                   "\"train_size\": 5000, \"valid_size\": 1000}");
-    oneshot::DifferentiableSearch check(m.space, o, m.latency_for(o));  // refuses bad pairings now
+    m.search = m.make_search(config_);  // refuses bad pairings now, before any output
     return;
   }
   m.strategy = strategy::make_strategy(config_.strategy(), config_.strategy_config());
@@ -511,8 +517,9 @@ RunResult Experiment::run_one_shot(const RunOptions& options) {
   const auto& objs = config_.objectives();
   const fs::path out(config_.output());
   const auto ckpt = (out / "search.pt").string();
-  const auto o = one_shot_options(config_, ckpt);
-  oneshot::DifferentiableSearch search(m.space, o, m.latency_for(o));
+  auto owned = m.search ? std::move(m.search) : m.make_search(config_);  // a second run() starts afresh
+  auto& search = *owned;
+  const auto& o = search.options();
   const bool resumed = options.resume() && fs::exists(ckpt);
   if (resumed) search.load(ckpt);
   write_file_atomic((out / "config.json").string(), config_.to_json().dump(2) + "\n");

@@ -48,13 +48,18 @@ torch::Tensor MixedSupernet::forward_mixed(const torch::Tensor& x, const std::ve
   HWNAS_CHECK_T(ConfigError, partial_channels >= 1, "partial_channels must be >= 1, got ", partial_channels);
   HWNAS_CHECK_T(ConfigError, partial_channels == 1 || supports_partial_channels(), "The ", space().name(),
                 " supernet does not support partial channels (PC-DARTS); use partial_channels 1");
+  const auto ok = allowed();
   for (size_t c = 0; c < path.size(); ++c) {
     const auto n = static_cast<int>(choices[c].options.size());
     HWNAS_CHECK_T(ConfigError, !path[c].active.empty(), "Decision ", choices[c].name, " has no active option");
     std::set<int> seen;
-    for (int k : path[c].active)
+    for (int k : path[c].active) {
       HWNAS_CHECK_T(ConfigError, k >= 0 && k < n && seen.insert(k).second, "Decision ", choices[c].name,
                     ": active option ", k, " is out of range [0, ", n, ") or repeated");
+      HWNAS_CHECK_T(InvalidArchError, ok[c][static_cast<size_t>(k)], "Decision ", choices[c].name,
+                    " cannot take option '", choices[c].options[static_cast<size_t>(k)], "' in the ", space().name(),
+                    " supernet (e.g. it would change a block's shape)");
+    }
     HWNAS_CHECK_T(ConfigError, !path[c].weights.defined() || path[c].weights.numel() == n, "Decision ",
                   choices[c].name, ": expected ", n, " weights, got ", path[c].weights.numel());
   }

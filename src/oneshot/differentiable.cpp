@@ -64,8 +64,7 @@ bool is_differentiable(const std::string& name) {
 DifferentiableOptions DifferentiableOptions::from_json(const nlohmann::json& j) {
   ConfigReader r(j, "differentiable strategy");
   DifferentiableOptions o;
-  o.method(r.get_string("name", r.get_string("method", o.method(), differentiable_methods()),
-                        differentiable_methods()));
+  o.method(r.get_string("name", o.method(), differentiable_methods()));
   o.order(static_cast<int>(r.get_int("order", o.order(), 1, 2)));
   o.epochs(r.get_int("epochs", o.epochs(), 1, 100000));
   o.warmup_epochs(r.get_int("warmup_epochs", o.warmup_epochs(), 0, 100000));
@@ -92,12 +91,13 @@ DifferentiableOptions DifferentiableOptions::from_json(const nlohmann::json& j) 
   r.finish();
   ConfigReader h(hw, "differentiable strategy \"hardware\"");
   HardwareLossOptions l;
-  l.form(h.get_string("form", l.form(), {"none", "proxyless", "fbnet"}));
+  l.form(h.get_string("form", l.form(), {"none", "proxyless", "hinge", "fbnet"}));
   l.device(h.get_string("device", l.device()));
   l.target_ms(h.get_double("target_ms", l.target_ms(), 0, 1e9));
   l.lambda(h.get_double("lambda", l.lambda(), 0, 1e6));
   l.alpha(h.get_double("alpha", l.alpha(), 1e-9, 1e6));
   l.beta(h.get_double("beta", l.beta(), 0, 100));
+  l.within_target(h.get_bool("within_target", l.within_target()));
   h.finish();
   o.hardware(l);
   return o;
@@ -105,7 +105,7 @@ DifferentiableOptions DifferentiableOptions::from_json(const nlohmann::json& j) 
 
 nlohmann::json DifferentiableOptions::to_json() const {
   const auto& l = hardware_;
-  return {{"method", method_}, {"order", order_}, {"epochs", epochs_}, {"warmup_epochs", warmup_epochs_},
+  return {{"name", method_}, {"order", order_}, {"epochs", epochs_}, {"warmup_epochs", warmup_epochs_},
           {"batch_size", batch_size_}, {"steps_per_epoch", steps_per_epoch_}, {"train_portion", train_portion_},
           {"weight_lr", weight_lr_}, {"weight_lr_min", weight_lr_min_}, {"momentum", momentum_},
           {"weight_decay", weight_decay_}, {"grad_clip", grad_clip_}, {"arch_lr", arch_lr_},
@@ -113,7 +113,8 @@ nlohmann::json DifferentiableOptions::to_json() const {
           {"tau_min", tau_min_}, {"edge_normalization", edge_normalization_}, {"selection", selection_}, {"pt_batches", pt_batches_},
           {"pt_tune_steps", pt_tune_steps_}, {"seed", seed_}, {"checkpoint", checkpoint_},
           {"hardware", {{"form", l.form()}, {"device", l.device()}, {"target_ms", l.target_ms()},
-                        {"lambda", l.lambda()}, {"alpha", l.alpha()}, {"beta", l.beta()}}}};
+                        {"lambda", l.lambda()}, {"alpha", l.alpha()}, {"beta", l.beta()},
+                        {"within_target", l.within_target()}}}};
 }
 
 nlohmann::json EpochReport::to_json() const {
@@ -181,6 +182,7 @@ struct DifferentiableSearch::Impl {
     const double target = hw.target_ms();
     auto e = expected_latency();
     if (hw.form() == "proxyless") return ce + hw.lambda() * (e - target) / target;
+    if (hw.form() == "hinge") return ce + hw.lambda() * torch::relu(e - target) / target;
     // FBNet / ProxylessNAS "mul#log", in microseconds so that the logarithms are positive.
     return ce * hw.alpha() * torch::pow(torch::log(e * 1000.0) / std::log(target * 1000.0), hw.beta());
   }
@@ -385,7 +387,44 @@ struct DifferentiableSearch::Impl {
     return out;
   }
 
-  Arch argmax() const { return net->derive(probabilities(), edge_weights()); }
+  Arch argmax() const { return within_target(net->derive(probabilities(), edge_weights())); }
+
+  // With a hardware loss, the derived arch must meet the target, which the loss asks of
+  // E[lat] only: while the arch is slower than the target, move the decision whose switch
+  // to a faster option gives up the least log-probability per ms saved. The fastest arch
+  // meets the target (checked at the start), so this ends within it.
+  Arch within_target(Arch arch) const {
+    const auto& hw = o.hardware();
+    if (hw.form() == "none" || !hw.within_target() || !net->decisions_are_choices()) return arch;
+    const auto p = probabilities();
+    auto genes = arch.genes();
+    double ms = latency->predict(arch);
+    while (ms > hw.target_ms()) {
+      double best_rate = std::numeric_limits<double>::infinity(), best_ms = ms;
+      size_t best_c = 0;
+      int best_k = -1;
+      for (size_t c = 0; c < allowed.size(); ++c)
+        for (int k : allowed[c]) {
+          if (k == genes[c]) continue;
+          auto g = genes;
+          g[c] = k;
+          const double t = latency->predict(space->make(g));
+          if (t >= ms) continue;
+          const auto at = [&](int option) { return std::log(std::max(p[c][static_cast<size_t>(option)], 1e-30)); };
+          const double rate = (at(genes[c]) - at(k)) / (ms - t);
+          if (rate < best_rate) {
+            best_rate = rate;
+            best_c = c;
+            best_k = k;
+            best_ms = t;
+          }
+        }
+      if (best_k < 0) break;  // no single switch is faster (a table that does not add up per layer)
+      genes[best_c] = best_k;
+      ms = best_ms;
+    }
+    return space->make(genes);
+  }
 
   double table_latency(const Arch& arch) const { return latency ? latency->predict(arch) : 0.0; }
 
@@ -666,7 +705,7 @@ Arch DifferentiableSearch::select(const data::Dataset& valid) {
   for (size_t c = 0; c < probs.size(); ++c)
     for (size_t k = 0; k < probs[c].size(); ++k)
       if (static_cast<int>(k) != fixed[c]) probs[c][k] = 0;
-  return m.net->derive(probs, m.edge_weights());
+  return m.within_target(m.net->derive(probs, m.edge_weights()));
 }
 
 void DifferentiableSearch::save(const std::string& path) const {

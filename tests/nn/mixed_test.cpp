@@ -145,4 +145,17 @@ TEST_CASE("partial channel edges: shapes and channel shuffle", "[nn][mixed]") {
   // A wrong path is refused with the decision named.
   mpath.pop_back();
   REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, mnet->forward_mixed(input(*mobile, 2), mpath), "one entry per decision");
+  // An option the supernet does not allow (a skip where the block changes shape).
+  mpath.push_back(MixedChoice{{0}, {}});
+  const auto allowed = mnet->allowed();
+  bool found = false;
+  for (size_t c = 0; c < allowed.size() && !found; ++c)
+    for (size_t k = 0; k < allowed[c].size() && !found; ++k)
+      if (!allowed[c][k]) {
+        found = true;
+        mpath[c].active = {static_cast<int>(k)};
+        REQUIRE_THROWS_WITH_ALL(hwnas::InvalidArchError, mnet->forward_mixed(input(*mobile, 2), mpath),
+                                mobile->choices()[c].name, "cannot take option", mobile->choices()[c].options[k]);
+      }
+  CHECK(found);
 }

@@ -166,7 +166,7 @@ TEST_CASE("the expected latency is the table latency for one-hot distributions",
 TEST_CASE("the hardware loss lowers the expected latency", "[oneshot]") {
   auto space = space_of("nb201");
   auto model = mac_table(space);
-  for (const std::string form : {"proxyless", "fbnet"}) {
+  for (const std::string form : {"proxyless", "hinge", "fbnet"}) {
     DYNAMIC_SECTION(form) {
       auto hw = oneshot::HardwareLossOptions().form(form).device("sim").target_ms(0.6).lambda(2.0).alpha(1.0).beta(2.0);
       auto with = quick("darts").arch_lr(0.05).hardware(hw);
@@ -177,8 +177,43 @@ TEST_CASE("the hardware loss lowers the expected latency", "[oneshot]") {
       CHECK(aware.expected_latency_ms() < start);
       CHECK(aware.expected_latency_ms() < plain.expected_latency_ms());
       CHECK(aware.reports().back().derived_latency_ms == Approx(model->predict(aware.reports().back().derived)));
+      CHECK(aware.reports().back().derived_latency_ms <= 0.6);
     }
   }
+}
+
+TEST_CASE("the derived arch meets the latency target", "[oneshot]") {
+  auto space = space_of("nb201");
+  auto model = mac_table(space);
+  DifferentiableSearch plain(space, quick("darts").arch_lr(0.05), model);
+  plain.run(tiny_data());
+  const auto free = plain.derive();
+  const double target = plain.fastest_latency_ms() + 0.25 * (model->predict(free) - plain.fastest_latency_ms());
+  REQUIRE(model->predict(free) > target);
+  // lambda 0: the same alphas as the plain search, only the derivation differs.
+  auto hw = oneshot::HardwareLossOptions().form("hinge").device("sim").target_ms(target).lambda(0);
+  DifferentiableSearch held(space, quick("darts").arch_lr(0.05).hardware(hw), model),
+      loose(space, quick("darts").arch_lr(0.05).hardware(hw.within_target(false)), model);
+  held.run(tiny_data());
+  loose.run(tiny_data());
+  REQUIRE(held.probabilities() == plain.probabilities());
+  CHECK(loose.derive() == free);
+  const auto arch = held.derive();
+  CHECK(model->predict(arch) <= target);
+  CHECK(held.reports().back().derived == arch);
+}
+
+TEST_CASE("the hinge loss leaves a search that is below its target alone", "[oneshot]") {
+  auto space = space_of("nb201");
+  auto model = mac_table(space);
+  DifferentiableSearch plain(space, quick("darts").arch_lr(0.05), model);
+  const double above_all = 1e6;  // ms: above every arch of the space
+  auto hw = oneshot::HardwareLossOptions().form("hinge").device("sim").target_ms(above_all).lambda(2.0);
+  DifferentiableSearch aware(space, quick("darts").arch_lr(0.05).hardware(hw), model);
+  plain.run(tiny_data());
+  aware.run(tiny_data());
+  REQUIRE(aware.expected_latency_ms() < above_all);
+  CHECK(aware.probabilities() == plain.probabilities());
 }
 
 TEST_CASE("DARTS-PT selection gives a valid arch, the same each time", "[oneshot]") {
