@@ -6,7 +6,7 @@
 //                                        (C=16, N=5, batch 64, 32x32): hwnas and the plain
 //                                        PyTorch peer benchmarks/peers/darts_step.py run by
 //                                        /usr/bin/python3, in alternating rounds; medians, ratio
-//   bench_oneshot e2e [--seeds 3] [--epochs 10] [--randoms 3] [--train-steps 600] [--lambda 1]
+//   bench_oneshot e2e [--seeds 3] [--first-seed 0] [--epochs 10] [--randoms 3] [--train-steps 600] [--lambda 1]
 //                     [--form proxyless|hinge|fbnet] [--aware-only 1] [--json F]
 //                                        PC-DARTS on Fashion-MNIST with and without the latency
 //                                        loss (this CPU's table), derived vs random archs
@@ -182,7 +182,7 @@ int speed(int threads, int steps, int rounds, const std::string& peer) {
 // `randoms` random archs of the space trained with the same short budget and tested on the
 // 10,000 test images.
 struct E2eArgs {
-  int seeds = 3, epochs = 10, randoms = 3;
+  int seeds = 3, first_seed = 0, epochs = 10, randoms = 3;
   int64_t train_steps = 600;
   double target_fraction = 0.3, lambda = 1.0;
   std::string form = "proxyless";  // the hardware loss of the latency-aware search
@@ -217,7 +217,7 @@ int e2e(const E2eArgs& a) {
             << std::flush;
   nlohmann::json result = {{"space", config}, {"epochs", epochs}, {"train_steps", train_steps}, {"target_ms", target},
                            {"lambda", lambda}, {"form", a.form}, {"seeds", nlohmann::json::array()}};
-  for (int seed = 0; seed < seeds; ++seed) {
+  for (int seed = a.first_seed; seed < a.first_seed + seeds; ++seed) {
     nlohmann::json row = {{"seed", seed}};
     std::vector<Arch> archs;
     for (const bool aware : {false, true}) {
@@ -308,6 +308,7 @@ int main(int argc, char** argv) {
       for (int i = 2; i + 1 < argc; i += 2) {
         const std::string k = argv[i];
         if (k == "--seeds") a.seeds = std::stoi(argv[i + 1]);
+        else if (k == "--first-seed") a.first_seed = std::stoi(argv[i + 1]);
         else if (k == "--epochs") a.epochs = std::stoi(argv[i + 1]);
         else if (k == "--randoms") a.randoms = std::stoi(argv[i + 1]);
         else if (k == "--train-steps") a.train_steps = std::stoll(argv[i + 1]);
@@ -336,7 +337,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cerr << "usage: bench_oneshot memory | speed [--threads T] [--steps N] [--rounds R] [--peer darts_step.py]"
-               " | e2e [--seeds S] [--epochs E] [--randoms R] [--train-steps N] [--target-fraction F] [--lambda L]"
+               " | e2e [--seeds S] [--first-seed F] [--epochs E] [--randoms R] [--train-steps N] [--target-fraction F] [--lambda L]"
                " [--form proxyless|hinge|fbnet] [--aware-only 1] [--json FILE]\n";
   return 2;
 }

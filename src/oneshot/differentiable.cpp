@@ -390,40 +390,61 @@ struct DifferentiableSearch::Impl {
   Arch argmax() const { return within_target(net->derive(probabilities(), edge_weights())); }
 
   // With a hardware loss, the derived arch must meet the target, which the loss asks of
-  // E[lat] only: while the arch is slower than the target, move the decision whose switch
-  // to a faster option gives up the least log-probability per ms saved. The fastest arch
-  // meets the target (checked at the start), so this ends within it.
+  // E[lat] only: while the arch is slower than the target, switch the decision whose move
+  // to a faster option gives up the least log-probability per ms saved, skipping moves that
+  // leave a network whose output ignores its input (e.g. an nb201 cell whose output node
+  // gets "none" from every edge) unless no other is left. The fastest arch meets the target
+  // (checked at the start), so this ends within it.
   Arch within_target(Arch arch) const {
     const auto& hw = o.hardware();
     if (hw.form() == "none" || !hw.within_target() || !net->decisions_are_choices()) return arch;
     const auto p = probabilities();
+    const auto logp = [&](size_t c, int k) { return std::log(std::max(p[c][static_cast<size_t>(k)], 1e-30)); };
     auto genes = arch.genes();
     double ms = latency->predict(arch);
     while (ms > hw.target_ms()) {
-      double best_rate = std::numeric_limits<double>::infinity(), best_ms = ms;
-      size_t best_c = 0;
-      int best_k = -1;
+      struct Move {
+        double rate, ms;
+        size_t c;
+        int k;
+      };
+      std::vector<Move> moves;
       for (size_t c = 0; c < allowed.size(); ++c)
         for (int k : allowed[c]) {
           if (k == genes[c]) continue;
           auto g = genes;
           g[c] = k;
           const double t = latency->predict(space->make(g));
-          if (t >= ms) continue;
-          const auto at = [&](int option) { return std::log(std::max(p[c][static_cast<size_t>(option)], 1e-30)); };
-          const double rate = (at(genes[c]) - at(k)) / (ms - t);
-          if (rate < best_rate) {
-            best_rate = rate;
-            best_c = c;
-            best_k = k;
-            best_ms = t;
-          }
+          if (t < ms) moves.push_back({(logp(c, genes[c]) - logp(c, k)) / (ms - t), t, c, k});
         }
-      if (best_k < 0) break;  // no single switch is faster (a table that does not add up per layer)
-      genes[best_c] = best_k;
-      ms = best_ms;
+      std::stable_sort(moves.begin(), moves.end(), [](const Move& a, const Move& b) { return a.rate < b.rate; });
+      const auto next = std::find_if(moves.begin(), moves.end(), [&](const Move& m) {
+        auto g = genes;
+        g[m.c] = m.k;
+        return carries_signal(space->make(g));
+      });
+      if (moves.empty()) break;  // no single switch is faster (a table that does not add up per layer)
+      // The target comes first: if every faster switch loses the signal, take the best one.
+      const auto& move = next != moves.end() ? *next : moves.front();
+      genes[move.c] = move.k;
+      ms = move.ms;
     }
     return space->make(genes);
+  }
+
+  // Whether the network of `arch` (fresh weights, eval mode) gives different logits for two
+  // random inputs. The global random state is left as it was.
+  bool carries_signal(const Arch& arch) const {
+    at::Generator global = at::detail::getDefaultCPUGenerator();
+    const auto state = global.get_state();
+    auto local = at::detail::createCPUGenerator(17);
+    torch::NoGradGuard no_grad;
+    auto network = space->build(arch);
+    network->eval();
+    const auto s = space->input_shape_of(arch);
+    const auto y = network->forward(torch::randn({2, s.c, s.h, s.w}, local));
+    global.set_state(state);
+    return (y[0] - y[1]).abs().max().item<double>() > 1e-6;
   }
 
   double table_latency(const Arch& arch) const { return latency ? latency->predict(arch) : 0.0; }

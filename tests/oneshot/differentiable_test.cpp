@@ -201,6 +201,14 @@ TEST_CASE("the derived arch meets the latency target", "[oneshot]") {
   const auto arch = held.derive();
   CHECK(model->predict(arch) <= target);
   CHECK(held.reports().back().derived == arch);
+  // It still computes something of its input (the derivation skips switches that would cut
+  // every path, e.g. "none" on all edges into a node).
+  auto net = space->build(arch);
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const auto s = space->input_shape_of(arch);
+  const auto y = net->forward(torch::randn({2, s.c, s.h, s.w}));
+  CHECK((y[0] - y[1]).abs().max().item<double>() > 1e-6);
 }
 
 TEST_CASE("the hinge loss leaves a search that is below its target alone", "[oneshot]") {
