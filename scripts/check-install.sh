@@ -17,4 +17,6 @@ cmake --build "$consumer" -j "$(nproc 2>/dev/null || echo 2)"
 (cd "$consumer" && ./custom_predictor)
 "$consumer/search_api" "${HWNAS_SHARED_DIR:-../shared}/data/ofa"
 "$consumer/oneshot_api"
+"$consumer/export_model" "$consumer/model.pt"
+"$consumer/run_exported" "$consumer/model.pt"
 echo "check-install: examples built and ran against the installed package in $prefix"
