@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/csrc/jit/frontend/tracer.h>
 #include <torch/csrc/jit/passes/fixup_trace_scope_blocks.h>
 #include <torch/csrc/jit/passes/normalize_ops.h>
@@ -30,9 +31,10 @@ std::string attribute_name(const std::string& path, std::set<std::string>& taken
   return unique;
 }
 
+// Random inputs from their own generator: exporting leaves the global random state alone.
 torch::Tensor example(const Shape& s, int64_t batch, uint64_t seed) {
-  torch::manual_seed(seed);
-  return torch::randn({batch, s.c, s.h, s.w});
+  auto generator = at::detail::createCPUGenerator(seed);
+  return torch::randn({batch, s.c, s.h, s.w}, generator);
 }
 
 }  // namespace

@@ -417,13 +417,13 @@ struct DifferentiableSearch::Impl {
           const double t = latency->predict(space->make(g));
           if (t < ms) moves.push_back({(logp(c, genes[c]) - logp(c, k)) / (ms - t), t, c, k});
         }
+      if (moves.empty()) break;  // no single switch is faster (a table that does not add up per layer)
       std::stable_sort(moves.begin(), moves.end(), [](const Move& a, const Move& b) { return a.rate < b.rate; });
       const auto next = std::find_if(moves.begin(), moves.end(), [&](const Move& m) {
         auto g = genes;
         g[m.c] = m.k;
         return carries_signal(space->make(g));
       });
-      if (moves.empty()) break;  // no single switch is faster (a table that does not add up per layer)
       // The target comes first: if every faster switch loses the signal, take the best one.
       const auto& move = next != moves.end() ? *next : moves.front();
       genes[move.c] = move.k;
