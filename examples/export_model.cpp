@@ -18,7 +18,7 @@ int main(int argc, char** argv) try {
   const auto test = data::load_fashion_mnist(data::FashionMnistOptions().train(false).limit(1000));
   std::cout << "test accuracy " << train::evaluate(*net, test).accuracy << " (60 steps)\n";
   const auto report = exporting::save_torchscript(*net, space->input_shape_of(arch), out);
-  std::cout << "wrote " << report.path << ": " << report.parameters << " tensors, max |difference| after reload "
+  std::cout << "wrote " << report.path << ": " << report.tensors << " tensors, max |difference| after reload "
             << report.max_abs_diff << "\n";
   return 0;
 } catch (const std::exception& e) {

@@ -54,11 +54,11 @@ ExportReport save_torchscript(nn::Network& net, const Shape& input, const std::s
   report.path = path;
   for (const auto& p : net.named_parameters()) {
     module.register_parameter(attribute_name(p.key(), taken), p.value(), /*is_buffer=*/false);
-    ++report.parameters;
+    ++report.tensors;
   }
   for (const auto& b : net.named_buffers()) {
     module.register_buffer(attribute_name(b.key(), taken), b.value());
-    ++report.parameters;
+    ++report.tensors;
   }
   const auto x = example(input, options.trace_batch(), options.seed());
   auto forward = [&](torch::jit::Stack in) -> torch::jit::Stack { return {net.forward(in.at(0).toTensor())}; };

@@ -505,6 +505,9 @@ DifferentiableSearch::DifferentiableSearch(std::shared_ptr<const SearchSpace> sp
                 ") must be below epochs (", o.epochs(), ")");
   HWNAS_CHECK_T(ConfigError, o.tau_min() <= o.tau_max(), "tau_min (", o.tau_min(), ") exceeds tau_max (", o.tau_max(), ")");
   const auto& hw = o.hardware();
+  HWNAS_CHECK_T(ConfigError, hw.form() == "none" || hw.form() == "proxyless" || hw.form() == "hinge" ||
+                                 hw.form() == "fbnet",
+                "Unknown hardware loss form '", hw.form(), "'; use none, proxyless, hinge or fbnet");
   if (hw.form() != "none") {
     HWNAS_CHECK_T(ConfigError, m.latency != nullptr, "The ", hw.form(), " hardware loss needs a latency table",
                   hw.device().empty() ? std::string(": set hardware.device to a key of \"latency_tables\"")

@@ -61,7 +61,7 @@ TEST_CASE("TorchScript export of every space equals the network, loaded with pla
       const auto path = dir + "/" + name + std::to_string(i) + ".pt";
       const auto report = save_torchscript(*net, space->input_shape_of(arch), path);
       CHECK(report.max_abs_diff <= 1e-5);
-      CHECK(report.parameters == static_cast<int64_t>(net->parameters().size() + net->buffers().size()));
+      CHECK(report.tensors == static_cast<int64_t>(net->parameters().size() + net->buffers().size()));
       // Loaded on its own (torch::jit::load knows nothing of hwnas), at a batch size not traced.
       auto loaded = torch::jit::load(path);
       const auto s = space->input_shape_of(arch);

@@ -263,6 +263,8 @@ TEST_CASE("differentiable search refuses bad input with the fix", "[oneshot]") {
   REQUIRE_THROWS_WITH_ALL(ConfigError, DifferentiableSearch(nb201, quick("darts").hardware(hw), mac_table(nb201)),
                           "cannot be met", "fastest arch", "Raise target_ms");
   REQUIRE_THROWS_WITH_ALL(ConfigError, DifferentiableSearch(nb201, quick("darts").hardware(hw)), "needs a latency table");
+  REQUIRE_THROWS_WITH_ALL(ConfigError, DifferentiableSearch(nb201, quick("darts").hardware(oneshot::HardwareLossOptions(hw).form("hinj"))),
+                          "Unknown hardware loss form 'hinj'", "hinge");
   REQUIRE_THROWS_WITH_ALL(ConfigError, DifferentiableSearch(nb201, quick("darts")).run(tiny_data(20)),
                           "fewer than a batch");
 

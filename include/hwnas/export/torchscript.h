@@ -36,7 +36,7 @@ struct TorchScriptOptions {
 struct ExportReport {
   std::string path;
   double max_abs_diff = 0;  // over the check batches
-  int64_t parameters = 0;   // tensors stored (parameters and buffers)
+  int64_t tensors = 0;      // parameters and buffers stored
 };
 
 /// Traces `net` (switched to eval mode, left in it) on inputs of `input` shape and writes
