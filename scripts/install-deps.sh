@@ -6,6 +6,7 @@
 #   --with-clients  also install the outside test clients (python3-torch, python3-onnx)
 #                   used by the export tests. The test command passes it.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ninja-build pkg-config ccache git
@@ -15,10 +16,13 @@ packages=(
   zlib1g-dev libyaml-cpp-dev
   libxgboost-dev xgboost  # gradient-boosted tree predictor (C API; XGBoost's CMake package also needs its CLI)
   libbenchmark-dev
+  libonnx-dev             # ONNX export: the ONNX protobuf, checker and shape inference
   dataset-fashion-mnist   # real data: /usr/share/datasets/fashion-mnist/*.gz
 )
 if [[ "${1:-}" == "--with-clients" ]]; then
   packages+=(python3-torch python3-onnx)
+  # Node.js runs ONNX Runtime for the ONNX export tests (Debian's, unless one is on PATH).
+  command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
 missing=()
@@ -28,8 +32,20 @@ for p in "${packages[@]}"; do
   fi
 done
 
+install_onnx_client() {
+  # ONNX Runtime's CPU runtime for the ONNX export tests: npm's onnxruntime-node, pinned by
+  # tests/export/onnx_client/package-lock.json. --ignore-scripts: its install script would
+  # download GPU extras; the CPU runtime ships inside the package.
+  local dir=tests/export/onnx_client
+  if [[ ! -f $dir/node_modules/onnxruntime-node/package.json || $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
+    echo "install-deps: npm ci --ignore-scripts in $dir (onnxruntime-node)"
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  fi
+}
+
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install-deps: all ${#packages[@]} packages present"
+  if [[ "${1:-}" == "--with-clients" ]]; then install_onnx_client; fi
   exit 0
 fi
 
@@ -43,3 +59,5 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 echo "install-deps: done"
+if [[ "${1:-}" == "--with-clients" ]]; then install_onnx_client; fi
+

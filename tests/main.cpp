@@ -7,7 +7,7 @@
 
 namespace hwnas::test {
 std::string temp_dir(const std::string& name) {
-  const auto dir = std::filesystem::path(HWNAS_TEST_TMP) / name;
+  const auto dir = std::filesystem::path(tmp_root()) / name;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();

@@ -27,6 +27,11 @@
   } while (false)
 
 namespace hwnas::test {
+/// Paths of this build (tests/CMakeLists.txt generates them into test_paths.cpp).
+const std::string& shared_dir();       // ../shared beside the source tree
+const std::string& tmp_root();         // the build tree's test tmp dir
+const std::string& source_dir();       // the source tree
+const std::string& hwnas_exe();        // the built hwnas binary
 /// A fresh empty folder under the build tree's test tmp dir.
 std::string temp_dir(const std::string& name);
 /// OFA's tutorial subnet (shared/data/ofa/README.md) as OFA's JSON, with arbitrary

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "hwnas/core/error.h"
+#include "hwnas/nn/drop_path.h"
 #include "hwnas/nn/mixed.h"
 #include "hwnas/nn/network.h"
 #include "hwnas/nn/ops.h"
@@ -115,7 +116,8 @@ class DartsCell : public torch::nn::Module {
  public:
   using Edges = std::vector<std::array<int, 3>>;  // (node, input, op)
   DartsCell(const Edges& edges, int64_t c_pp, int64_t c_p, int64_t c, bool reduction, bool reduction_prev,
-            const BuildOptions& bn) {
+            const BuildOptions& bn)
+      : reduction_(reduction) {
     if (reduction_prev)
       pre0_ = register_module("pre0", std::make_shared<FactorizedReduce>(c_pp, c, bn));
     else
@@ -128,14 +130,24 @@ class DartsCell : public torch::nn::Module {
     }
   }
 
-  // `pairs`: for each node, its two (op, input).
-  torch::Tensor forward(const torch::Tensor& s0, const torch::Tensor& s1, const std::vector<std::array<int, 4>>& pairs) {
+  // `pairs`: for each node, its two (op, input). In training mode with drop_path > 0, each
+  // op's output but an identity's is zeroed per sample with that probability (kept ones
+  // scaled by 1 / (1 - p)), as DARTS trains its final networks.
+  torch::Tensor forward(const torch::Tensor& s0, const torch::Tensor& s1, const std::vector<std::array<int, 4>>& pairs,
+                        double drop_path = 0) {
     std::vector<torch::Tensor> states{pre0_->forward(s0), pre1_->forward(s1)};
+    auto edge = [&](int node, int op, int input) {
+      auto h = ops_.at(edge_name(node, input, op))->forward(states[static_cast<size_t>(input)]);
+      const bool identity = op == kSkip && !(reduction_ && input < 2);
+      if (drop_path > 0 && is_training() && !identity) {
+        const auto keep = torch::empty({h.size(0), 1, 1, 1}, h.options()).bernoulli_(1 - drop_path);
+        h = h / (1 - drop_path) * keep;
+      }
+      return h;
+    };
     for (int node = 0; node < DartsSpace::kNodes; ++node) {
       const auto& p = pairs[static_cast<size_t>(node)];
-      auto a = ops_.at(edge_name(node, p[1], p[0]))->forward(states[static_cast<size_t>(p[1])]);
-      auto b = ops_.at(edge_name(node, p[3], p[2]))->forward(states[static_cast<size_t>(p[3])]);
-      states.push_back(a + b);
+      states.push_back(edge(node, p[0], p[1]) + edge(node, p[2], p[3]));
     }
     return torch::cat({states[2], states[3], states[4], states[5]}, 1);
   }
@@ -184,6 +196,7 @@ class DartsCell : public torch::nn::Module {
   static int edge_offset(int node) { return node * (node + 3) / 2; }  // 0, 2, 5, 9
 
  private:
+  bool reduction_;
   std::shared_ptr<nn::Op> pre0_, pre1_;
   std::map<std::string, std::shared_ptr<nn::Op>> ops_;
 };
@@ -259,11 +272,12 @@ class DartsBody {
 
   static constexpr int kEdges = 14;  // (node, input) edges per cell
 
-  torch::Tensor forward(const torch::Tensor& x, const std::vector<int>& genes, bool training, torch::Tensor* aux) {
+  torch::Tensor forward(const torch::Tensor& x, const std::vector<int>& genes, bool training, torch::Tensor* aux,
+                        double drop_path = 0) {
     const auto normal = cell_pairs(genes, 0), reduce = cell_pairs(genes, 1);
     auto s0 = stem_->forward(x), s1 = s0;
     for (size_t i = 0; i < cells_.size(); ++i) {
-      auto next = cells_[i].first->forward(s0, s1, cells_[i].second ? reduce : normal);
+      auto next = cells_[i].first->forward(s0, s1, cells_[i].second ? reduce : normal, drop_path);
       s0 = s1;
       s1 = next;
       if (aux && aux_ && training && static_cast<int64_t>(i) == 2 * layers_ / 3) *aux = aux_->forward(s1);
@@ -299,18 +313,24 @@ std::array<DartsCell::Edges, 2> all_edges() {
   return {e, e};
 }
 
-class DartsNetwork : public nn::Network {
+class DartsNetwork : public nn::Network, public nn::DropPath {
  public:
   DartsNetwork(const std::vector<int>& genes, const DartsOptions& o, const BuildOptions& bn)
       : genes_(genes), body_(*this, chosen_edges(genes), o, bn) {}
   torch::Tensor forward(const torch::Tensor& x) override {
     aux_ = torch::Tensor();
-    return body_.forward(x, genes_, is_training(), &aux_);
+    return body_.forward(x, genes_, is_training(), &aux_, drop_path_);
   }
   torch::Tensor auxiliary_logits() const override { return aux_; }
+  void set_drop_path(double probability) override {
+    HWNAS_CHECK_T(ConfigError, probability >= 0 && probability < 1, "drop-path probability must be in [0, 1), got ",
+                  probability);
+    drop_path_ = probability;
+  }
 
  private:
   std::vector<int> genes_;
+  double drop_path_ = 0;
   DartsBody body_;
   torch::Tensor aux_;
 };

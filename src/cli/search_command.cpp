@@ -3,8 +3,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <atomic>
-#include <csignal>
 #include <filesystem>
 #include <limits>
 #include <ostream>
@@ -14,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
+#include "cli/interrupt.h"
 #include "cli/progress.h"
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
@@ -37,25 +36,6 @@ struct SearchArgs {
   int64_t seed = -1;
 };
 
-// Ctrl-C asks the run to stop after its current batch; a second Ctrl-C kills as usual.
-std::atomic<bool> g_stop{false};
-extern "C" void on_sigint(int) {
-  g_stop.store(true);
-  std::signal(SIGINT, SIG_DFL);
-}
-
-class SigintGuard {
- public:
-  SigintGuard() {
-    g_stop.store(false);
-    previous_ = std::signal(SIGINT, on_sigint);
-  }
-  ~SigintGuard() { std::signal(SIGINT, previous_); }
-
- private:
-  void (*previous_)(int);
-};
-
 std::string progress_text(const experiment::Progress& p, const std::vector<strategy::Objective>& objs) {
   std::string s;
   if (p.best) s = fmt::format("  best {} {:.5g}{}", objs[0].name, p.best->objectives[0], p.best->feasible() ? "" : " (infeasible)");
@@ -68,7 +48,7 @@ experiment::RunResult run_one(Context& ctx, const ExperimentConfig& config, cons
   // A bar on a terminal only: logs of non-interactive runs get the summary alone.
   Progress bar(*ctx.err, "search", !progress || ::isatty(2) == 0);
   const auto& objs = config.objectives();
-  auto options = experiment::RunOptions().resume(a.resume).overwrite(a.overwrite).stop(&g_stop);
+  auto options = experiment::RunOptions().resume(a.resume).overwrite(a.overwrite).stop(&stop_requested());
   options.on_batch([&](const experiment::Progress& p) {
     if (p.budget_evaluations > 0)
       bar.update(p.evaluations, p.budget_evaluations, progress_text(p, objs));
@@ -220,7 +200,7 @@ void run_train_supernet(Context& ctx, const SupernetArgs& a) {
     bar.update(r.epoch, options.epochs(), fmt::format("loss {:.4f} acc {:.3f}", r.loss, r.largest_accuracy));
     o << fmt::format("epoch {}{}: loss {:.4f}, train accuracy {:.4f}, {:.1f} s\n", r.epoch,
                      r.phase ? fmt::format(" (phase {})", r.phase) : "", r.loss, r.largest_accuracy, r.seconds);
-  }, &g_stop);
+  }, &stop_requested());
   if (trainer.epoch() < options.epochs()) {
     o << fmt::format("stopped after epoch {}; continue with --resume\n", trainer.epoch());
     ctx.exit_code = 130;

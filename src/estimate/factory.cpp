@@ -52,18 +52,6 @@ std::pair<data::Dataset, data::Dataset> load_data(const nlohmann::json& spec, ui
   return {all.slice(0, train_size), all.slice(train_size, train_size + valid_size)};
 }
 
-// The space, with its input and class count set from the data where the space has those
-// settings and the user did not set them.
-std::shared_ptr<SearchSpace> space_for_data(const std::string& name, nlohmann::json config, const data::Dataset& d) {
-  const auto defaults = make_space(name, config)->config();
-  const auto& shape = d.images.sizes();
-  const std::pair<const char*, int64_t> fits[] = {
-      {"input_channels", shape[1]}, {"input_size", shape[2]}, {"num_classes", d.num_classes}};
-  for (const auto& [key, value] : fits)
-    if (defaults.contains(key) && !config.contains(key)) config[key] = value;
-  return make_space(name, config);
-}
-
 train::TrainOptions train_options(ConfigReader& r, uint64_t seed) {
   train::TrainOptions t;
   t.steps(r.get_int("steps", 200, 0, 100000000));
@@ -76,6 +64,8 @@ train::TrainOptions train_options(ConfigReader& r, uint64_t seed) {
   t.warmup_steps(r.get_int("warmup_steps", 0, 0, 100000000));
   return t.seed(seed);
 }
+
+}  // namespace
 
 std::shared_ptr<nn::Supernet> load_supernet(const SearchSpace& space, const std::string& path) {
   auto net = space.supernet();
@@ -100,7 +90,16 @@ std::shared_ptr<nn::Supernet> load_supernet(const SearchSpace& space, const std:
   return net;
 }
 
-}  // namespace
+std::shared_ptr<SearchSpace> fit_space_to_data(const std::string& name, nlohmann::json config, const data::Dataset& d) {
+  const auto defaults = make_space(name, config)->config();
+  const auto& shape = d.images.sizes();
+  const std::pair<const char*, int64_t> fits[] = {
+      {"input_channels", shape[1]}, {"input_size", shape[2]}, {"num_classes", d.num_classes}};
+  for (const auto& [key, value] : fits)
+    if (defaults.contains(key) && !config.contains(key)) config[key] = value;
+  return make_space(name, config);
+}
+
 
 std::vector<std::string> evaluator_names() {
   return {"short_training", "proxies", "inherited", "tabular", "predictor", "none"};
@@ -120,7 +119,7 @@ EvaluatorSetup make_evaluator(const nlohmann::json& spec, const std::string& spa
       out.space = make_space(space_name, space_config);
     } else {
       std::tie(out.train, out.valid) = load_data(data_spec, seed);
-      out.space = space_for_data(space_name, space_config, out.train);
+      out.space = fit_space_to_data(space_name, space_config, out.train);
     }
     if (name == "tabular") {
       const auto table = r.get_string("table", "");
@@ -143,7 +142,7 @@ EvaluatorSetup make_evaluator(const nlohmann::json& spec, const std::string& spa
   std::tie(out.train, out.valid) = load_data(data_spec, seed);
   const auto& train_data = out.train;
   const auto& valid_data = out.valid;
-  out.space = space_for_data(space_name, space_config, train_data);
+  out.space = fit_space_to_data(space_name, space_config, train_data);
   const auto what = fmt::format("{} evaluator \"options\"", name);
   ConfigReader o(options, what);
   if (name == "short_training") {

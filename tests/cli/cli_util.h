@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hwnas/cli/cli.h"
+#include "test_util.h"
 
 namespace hwnas::test {
 struct Run {
@@ -23,14 +24,15 @@ inline Run run_cli(const std::vector<std::string>& args) {
   return {code, out.str(), err.str()};
 }
 
-/// Starts the real hwnas binary (HWNAS_EXE) with `args` in a child process.
+/// Starts the real hwnas binary with `args` in a child process.
 inline pid_t spawn_hwnas(const std::vector<std::string>& args) {
-  std::vector<char*> argv{const_cast<char*>(HWNAS_EXE)};
+  const std::string& exe = hwnas::test::hwnas_exe();
+  std::vector<char*> argv{const_cast<char*>(exe.c_str())};
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   const pid_t child = fork();
   if (child == 0) {
-    execv(HWNAS_EXE, argv.data());
+    execv(exe.c_str(), argv.data());
     _exit(127);
   }
   return child;

@@ -15,7 +15,7 @@ using hwnas::cost::LatencyOptions;
 using hwnas::cost::LatencyTable;
 
 namespace {
-const std::string kOfaDir = std::string(HWNAS_SHARED_DIR) + "/data/ofa/note10_lut";
+const std::string kOfaDir = hwnas::test::shared_dir() + "/data/ofa/note10_lut";
 
 nlohmann::json tutorial_subnet() {
   return {{"ks", {5, 3, 3, 3, 5, 3, 3, 3, 7, 7, 3, 3, 5, 5, 7, 3, 3, 3, 5, 3}},

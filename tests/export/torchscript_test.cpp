@@ -1,4 +1,3 @@
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -9,55 +8,25 @@
 
 #include "hwnas/core/search_space.h"
 #include "hwnas/export/torchscript.h"
+#include "export_util.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
 using hwnas::exporting::save_torchscript;
 
-namespace {
-// Small configurations of every built-in space.
-const std::vector<std::pair<std::string, nlohmann::json>> kSpaces = {
-    {"nb201", {{"channels", 8}, {"cells_per_stage", 1}, {"input_channels", 1}, {"input_size", 28}}},
-    {"darts", {{"channels", 8}, {"layers", 5}, {"input_channels", 1}, {"input_size", 28}}},
-    {"mobilenet", {{"preset", "proxyless"}, {"input_size", 32}, {"num_classes", 10}}},
-    {"ofa", {{"num_classes", 10}, {"resolutions", {32}}}},
-};
-
-// A trained-looking network: random BatchNorm statistics, so that eval mode differs from
-// the initial identity statistics.
-std::shared_ptr<hwnas::nn::Network> network(const hwnas::SearchSpace& space, const hwnas::Arch& arch) {
-  torch::manual_seed(1);
-  auto net = space.build(arch);
-  torch::NoGradGuard no_grad;
-  for (auto& b : net->named_buffers())
-    if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
-    else if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.5, 0.5);
-  net->eval();
-  return net;
-}
-
-std::string run(const std::string& command) {
-  std::string out;
-  std::FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  REQUIRE(p);
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  const int status = ::pclose(p);
-  INFO(command << "\n" << out);
-  REQUIRE(status == 0);
-  return out;
-}
-}  // namespace
+using hwnas::test::export_spaces;
+using hwnas::test::run_command;
+using hwnas::test::trained_looking;
 
 TEST_CASE("TorchScript export of every space equals the network, loaded with plain LibTorch", "[export]") {
   const auto dir = hwnas::test::temp_dir("torchscript");
-  for (const auto& [name, config] : kSpaces) {
+  for (const auto& [name, config] : export_spaces()) {
     auto space = hwnas::make_space(name, config);
     hwnas::Rng rng(7);
     for (int i = 0; i < 2; ++i) {
       const auto arch = space->sample(rng);
       INFO(name << " " << arch.str());
-      auto net = network(*space, arch);
+      auto net = trained_looking(*space, arch);
       const auto path = dir + "/" + name + std::to_string(i) + ".pt";
       const auto report = save_torchscript(*net, space->input_shape_of(arch), path);
       CHECK(report.max_abs_diff <= 1e-5);
@@ -75,14 +44,14 @@ TEST_CASE("TorchScript export of every space equals the network, loaded with pla
 
 TEST_CASE("TorchScript export runs in Python PyTorch with no hwnas code", "[export][python]") {
   const auto dir = hwnas::test::temp_dir("torchscript_python");
-  const std::string client = std::string(HWNAS_SOURCE_DIR) + "/tests/export/torchscript_client.py";
+  const std::string client = hwnas::test::source_dir() + "/tests/export/torchscript_client.py";
   REQUIRE(fs::exists("/usr/bin/python3"));
-  for (const auto& [name, config] : kSpaces) {
+  for (const auto& [name, config] : export_spaces()) {
     auto space = hwnas::make_space(name, config);
     hwnas::Rng rng(11);
     const auto arch = space->sample(rng);
     INFO(name << " " << arch.str());
-    auto net = network(*space, arch);
+    auto net = trained_looking(*space, arch);
     const auto model = dir + "/" + name + ".pt";
     save_torchscript(*net, space->input_shape_of(arch), model);
     const auto s = space->input_shape_of(arch);
@@ -93,8 +62,8 @@ TEST_CASE("TorchScript export runs in Python PyTorch with no hwnas code", "[expo
       const auto bytes = torch::jit::pickle_save(t);
       std::ofstream(file, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     }
-    const auto out = run("/usr/bin/python3 " + client + " " + model + " " + dir + "/x.pt " + dir + "/y.pt");
-    const auto j = nlohmann::json::parse(out.substr(out.rfind('{')));
+    const auto out = run_command("/usr/bin/python3 " + client + " " + model + " " + dir + "/x.pt " + dir + "/y.pt");
+    const auto j = hwnas::test::last_json(out);
     CHECK(j.at("max_abs_diff").get<double>() <= 1e-5);
   }
 }

@@ -121,7 +121,7 @@ TEST_CASE("Gaussian process: marginal likelihood rises when fitted, uncertainty 
 
 TEST_CASE("Once-for-All's accuracy predictor: the tutorial subnet predicts 0.81713", "[predictors][mlp][golden]") {
   auto space = hwnas::make_space("ofa");
-  auto p = hwnas::predictors::import_ofa_accuracy_predictor(std::string(HWNAS_SHARED_DIR) + "/data/ofa/acc_predictor.json", *space);
+  auto p = hwnas::predictors::import_ofa_accuracy_predictor(hwnas::test::shared_dir() + "/data/ofa/acc_predictor.json", *space);
   REQUIRE(p->config()["hidden"] == nlohmann::json({400, 400, 400}));
   const auto arch = space->from_json(hwnas::test::ofa_tutorial_subnet());
   const double acc = p->predict(*space, {arch}).mean[0];

@@ -57,7 +57,7 @@ TEST_CASE("ofa layer keys are OFA's latency-table keys", "[spaces][ofa]") {
   // OFA's Note10 tables were measured for the width-1.2 network.
   OfaSpace space(OfaOptions().width_mult(1.2));
   auto arch = space.from_json(ofa_tutorial_subnet());
-  auto means = read_means(std::string(HWNAS_SHARED_DIR) + "/data/ofa/note10_lut/192_lookup_table.yaml");
+  auto means = read_means(hwnas::test::shared_dir() + "/data/ofa/note10_lut/192_lookup_table.yaml");
   double total = 0;
   for (const auto& layer : space.layers(arch)) {
     const auto key = OfaSpace::ofa_lut_key(layer);

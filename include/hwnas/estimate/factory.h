@@ -20,6 +20,10 @@
 #include "hwnas/data/dataset.h"
 #include "hwnas/estimate/evaluator.h"
 
+namespace hwnas::nn {
+class Supernet;
+}
+
 namespace hwnas::estimate {
 
 struct EvaluatorSetup {
@@ -29,6 +33,15 @@ struct EvaluatorSetup {
   /// none unless the spec gives "data" (e.g. for a one-shot search's supernet).
   data::Dataset train, valid;
 };
+
+/// The space `name` with `config`, its input and class count set from `data` where the
+/// space has those settings and `config` does not set them (what make_evaluator searches).
+std::shared_ptr<SearchSpace> fit_space_to_data(const std::string& name, nlohmann::json config,
+                                               const data::Dataset& data);
+
+/// A trained supernet of `space` from `path` (`hwnas train-supernet` output); throws
+/// DataError naming the file and the first tensor whose shape differs from the space's.
+std::shared_ptr<nn::Supernet> load_supernet(const SearchSpace& space, const std::string& path);
 
 /// Valid "name"s: short_training, proxies, inherited, tabular, predictor, none (no accuracy
 /// metrics: a search on cost models alone).

@@ -1,0 +1,275 @@
+// hwnas train: final training of one arch (or a search's winner) with the standard recipe;
+// hwnas export: a trained run as TorchScript and ONNX, with the arch, costs and summary.
+#include "cli/deploy.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <limits>
+#include <ostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/interrupt.h"
+#include "cli/progress.h"
+#include "hwnas/core/config.h"
+#include "hwnas/core/error.h"
+#include "hwnas/core/io.h"
+#include "hwnas/cost/analytic.h"
+#include "hwnas/cost/latency_table.h"
+#include "hwnas/data/fashion_mnist.h"
+#include "hwnas/data/synthetic.h"
+#include "hwnas/estimate/factory.h"
+#include "hwnas/export/onnx.h"
+#include "hwnas/export/torchscript.h"
+#include "hwnas/nn/network.h"
+#include "hwnas/nn/supernet.h"
+#include "hwnas/version.h"
+
+namespace hwnas::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+nlohmann::json read_json(const fs::path& path) {
+  const auto text = read_file(path.string(), "run file");
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(fmt::format("'{}' is not valid JSON ({}); was it written by hwnas?", path.string(), e.what()));
+  }
+}
+
+// The arch to train: --space/--arch, or the best arch of a search run.
+struct Target {
+  std::string space;
+  nlohmann::json space_config;
+  std::string arch;
+};
+
+Target target_of(const TrainArgs& a) {
+  if (a.from_search.empty()) {
+    HWNAS_CHECK_T(ConfigError, !a.arch.empty(), "hwnas train needs --arch (with --space) or --from-search RUN_DIR");
+    return {a.space.name, a.space.config.empty() ? nlohmann::json::object() : parse_json_arg(a.space.config, "--space-config"),
+            a.arch};
+  }
+  HWNAS_CHECK_T(ConfigError, a.arch.empty(), "give either --arch or --from-search, not both");
+  const fs::path dir(a.from_search);
+  HWNAS_CHECK_T(NotFoundError, fs::exists(dir / "best.json") && fs::exists(dir / "config.json"), "'", a.from_search,
+                "' is not a finished search run (no best.json and config.json); run `hwnas search -c CONFIG -o ",
+                a.from_search, "` first");
+  const auto config = read_json(dir / "config.json");
+  const auto best = read_json(dir / "best.json");
+  HWNAS_CHECK_T(DataError, config.contains("space") && best.contains("arch"), "'", a.from_search,
+                "' has a config.json without \"space\" or a best.json without \"arch\"");
+  const auto& space = config.at("space");
+  return {space.at("name").get<std::string>(), space.value("config", nlohmann::json::object()),
+          best.at("arch").get<std::string>()};
+}
+
+std::pair<data::Dataset, data::Dataset> load_train_test(const TrainArgs& a) {
+  if (a.data == "synthetic") {
+    HWNAS_CHECK_T(ConfigError, a.train_size > 0 && a.test_size > 0, "synthetic data needs --train-size and --test-size");
+    auto all = data::make_synthetic(data::SyntheticOptions().samples(a.train_size + a.test_size).seed(a.seed));
+    return {all.slice(0, a.train_size), all.slice(a.train_size, a.train_size + a.test_size)};
+  }
+  auto train = data::load_fashion_mnist(data::FashionMnistOptions().root(a.data_dir).limit(a.train_size));
+  auto test = data::load_fashion_mnist(data::FashionMnistOptions().root(a.data_dir).train(false).limit(a.test_size));
+  return {train, test};
+}
+
+nlohmann::json costs_of(const std::shared_ptr<const SearchSpace>& space, const Arch& arch,
+                        const std::vector<std::string>& tables) {
+  const auto cost = cost::network_cost(space->layers(arch));
+  nlohmann::json latency = nlohmann::json::object();
+  for (const auto& path : tables) {
+    const auto table = std::make_shared<const cost::LatencyTable>(cost::LatencyTable::load(path));
+    const cost::LatencyModel model(table, space);
+    latency[table->device.name] = nlohmann::json{{"ms", model.predict(arch)}, {"table", fs::absolute(path).string()}};
+  }
+  return {{"params", cost.params}, {"macs", cost.macs}, {"latency_ms", latency}};
+}
+
+}  // namespace
+
+nlohmann::json run_train(Context& ctx, const TrainArgs& a) {
+  auto& o = *ctx.out;
+  const auto target = target_of(a);
+  const fs::path out(a.out);
+  const auto [train, test] = load_train_test(a);
+  const auto space = estimate::fit_space_to_data(target.space, target.space_config, train);
+  const auto arch = space->parse(target.arch);
+  auto net = space->build(arch);
+  if (!a.supernet.empty()) {
+    // Fine-tune: start from the trained supernet's weights of this arch.
+    net = estimate::load_supernet(*space, a.supernet)->extract(arch);
+  }
+  const nlohmann::json arch_file{{"space", space->name()},
+                                 {"space_config", space->config()},
+                                 {"arch", arch.str()},
+                                 {"arch_json", arch.to_json()},
+                                 {"input_shape", {space->input_shape_of(arch).c, space->input_shape_of(arch).h,
+                                                  space->input_shape_of(arch).w}}};
+  const auto fingerprint = arch_file.dump();
+  const auto options = train::FinalTrainingOptions()
+                           .epochs(a.epochs).batch_size(a.batch_size).steps_per_epoch(a.steps_per_epoch).lr(a.lr)
+                           .warmup_epochs(a.warmup_epochs).weight_decay(a.weight_decay)
+                           .label_smoothing(a.label_smoothing).auxiliary_weight(a.aux_weight).drop_path(a.drop_path)
+                           .augment(!a.no_augment).seed(a.seed).checkpoint_dir((out / "checkpoint").string())
+                           .resume(a.resume).fingerprint(fingerprint + (a.supernet.empty() ? "" : " from " + a.supernet));
+  HWNAS_CHECK_T(ConfigError, a.resume || !fs::exists(out / "weights.pt"), "'", a.out,
+                "' already holds a trained model; choose another --out (nothing was overwritten)");
+  fs::create_directories(out);
+  write_file_atomic((out / "arch.json").string(), arch_file.dump(2) + "\n");
+  o << fmt::format("train: {} {} on {} ({} train / {} test images), {} epochs{}\n", space->name(), arch.str(), a.data,
+                   train.size(), test.size(), a.epochs, a.supernet.empty() ? "" : ", from supernet " + a.supernet);
+  Progress bar(*ctx.err, "train", a.no_progress);
+  SigintGuard guard;
+  auto result = train::train_final(
+      *net, train, &test,
+      train::FinalTrainingOptions(options)
+          .on_progress([&](const train::FinalProgress& p) {
+            bar.update((p.epoch - 1) * p.steps + p.step, p.epochs * p.steps,
+                       fmt::format(" epoch {}/{} loss {:.4f} acc {:.3f}", p.epoch, p.epochs, p.loss, p.accuracy));
+          })
+          .on_epoch([&](const train::EpochRecord& r) {
+            o << fmt::format("epoch {}: train loss {:.4f} acc {:.4f}, test loss {:.4f} acc {:.4f}, lr {:.4g}, {:.1f} s\n",
+                             r.epoch, r.train_loss, r.train_accuracy, r.test_loss, r.test_accuracy, r.lr, r.seconds);
+          })
+          .should_stop([] { return stop_requested().load(); }));
+  if (result.resumed_from > 0) o << fmt::format("resumed after epoch {}\n", result.resumed_from);
+  if (result.stopped) {
+    o << fmt::format("stopped during epoch {}; continue with the same command and --resume\n",
+                     result.history.size() + 1);
+    ctx.exit_code = 130;
+    return nullptr;
+  }
+  train::save_weights(*net, (out / "weights.pt").string());
+  nlohmann::json summary{{"hwnas_version", kVersion},
+                         {"space", space->name()},
+                         {"space_config", space->config()},
+                         {"arch", arch.str()},
+                         {"data", {{"name", a.data}, {"train_size", train.size()}, {"test_size", test.size()}}},
+                         {"recipe", options.to_json()},
+                         {"fine_tuned_from", a.supernet.empty() ? nlohmann::json() : nlohmann::json(a.supernet)},
+                         {"result", result.to_json()},
+                         {"costs", costs_of(space, arch, {})}};
+  write_file_atomic((out / "train.json").string(), summary.dump(2) + "\n");
+  o << fmt::format("test accuracy {:.4f} (loss {:.4f}); weights {}, summary {}\n", result.test_accuracy,
+                   result.test_loss, (out / "weights.pt").string(), (out / "train.json").string());
+  return summary;
+}
+
+nlohmann::json run_export(Context& ctx, const ExportArgs& a) {
+  auto& o = *ctx.out;
+  fs::path run(a.run);
+  HWNAS_CHECK_T(NotFoundError, fs::is_directory(run), "No run directory '", a.run, "'");
+  // A search run whose winner was trained into RUN/train is exported from there.
+  if (!fs::exists(run / "weights.pt") && fs::exists(run / "train" / "weights.pt")) run /= "train";
+  if (!fs::exists(run / "weights.pt")) {
+    if (fs::exists(run / "best.json"))
+      throw NotFoundError(fmt::format("'{}' is a search run without a trained model; train its best arch first: "
+                                      "`hwnas train --from-search {} --out {}/train --epochs 5`, then export again",
+                                      a.run, a.run, a.run));
+    if (fs::exists(run / "checkpoint"))
+      throw NotFoundError(fmt::format("'{}' holds an unfinished training (a checkpoint, no weights.pt); finish it "
+                                      "with the same `hwnas train ... --out {}` command and --resume", a.run, a.run));
+    throw NotFoundError(fmt::format("'{}' holds no trained model (weights.pt from `hwnas train`) and is no search "
+                                    "run (best.json from `hwnas search`)", a.run));
+  }
+  const auto arch_file = read_json(run / "arch.json");
+  const std::shared_ptr<const SearchSpace> space =
+      make_space(arch_file.at("space").get<std::string>(), arch_file.at("space_config"));
+  const auto arch = space->parse(arch_file.at("arch").get<std::string>());
+  auto net = space->build(arch);
+  train::load_weights(*net, (run / "weights.pt").string());
+  const auto input = space->input_shape_of(arch);
+  const fs::path out = a.out.empty() ? run / "export" : fs::path(a.out);
+  fs::create_directories(out);
+
+  nlohmann::json files = nlohmann::json::object();
+  for (const auto& format : a.formats) {
+    if (format == "torchscript") {
+      const auto report = exporting::save_torchscript(*net, input, (out / "model.pt").string());
+      files["torchscript"] = {{"file", "model.pt"}, {"max_abs_diff", report.max_abs_diff}, {"tensors", report.tensors}};
+      o << fmt::format("TorchScript: {} ({} tensors; reloaded output within {:.2g} of the model)\n",
+                       (out / "model.pt").string(), report.tensors, report.max_abs_diff);
+    } else {
+      const auto report = exporting::save_onnx(*net, input, (out / "model.onnx").string(),
+                                               exporting::OnnxOptions().opset(a.opset));
+      files["onnx"] = {{"file", "model.onnx"}, {"opset", report.opset}, {"nodes", report.nodes}, {"ops", report.ops}};
+      o << fmt::format("ONNX: {} (opset {}, {} nodes; passed the ONNX checker and shape inference)\n",
+                       (out / "model.onnx").string(), report.opset, report.nodes);
+    }
+  }
+  nlohmann::json meta{{"hwnas_version", kVersion},
+                      {"space", space->name()},
+                      {"space_config", space->config()},
+                      {"arch", arch.str()},
+                      {"arch_json", arch.to_json()},
+                      {"input", {{"name", "input"}, {"shape", {"batch", input.c, input.h, input.w}}, {"dtype", "float32"}}},
+                      {"output", {{"name", "logits"}}},
+                      {"costs", costs_of(space, arch, a.tables)},
+                      {"training", fs::exists(run / "train.json") ? read_json(run / "train.json") : nlohmann::json()},
+                      {"files", files}};
+  write_file_atomic((out / "model.json").string(), meta.dump(2) + "\n");
+  o << fmt::format("metadata: {} (arch, costs, training summary, hwnas {})\n", (out / "model.json").string(), kVersion);
+  return meta;
+}
+
+void add_deploy_commands(CLI::App& app, Context& ctx) {
+  {
+    auto a = std::make_shared<TrainArgs>();
+    auto* cmd = app.add_subcommand("train", "Train one arch (or a search's best) with the standard recipe; "
+                                            "checkpoints every epoch, --resume");
+    add_space_args(*cmd, a->space);
+    cmd->add_option("--arch,-a", a->arch, "Architecture (canonical string)");
+    cmd->add_option("--from-search", a->from_search, "Train the best arch of this search run directory");
+    cmd->add_option("--data", a->data, "Dataset: fashion-mnist or synthetic")
+        ->check(CLI::IsMember({"fashion-mnist", "synthetic"}))->capture_default_str();
+    cmd->add_option("--data-dir", a->data_dir, "Fashion-MNIST folder (default: /usr/share/datasets/fashion-mnist)");
+    cmd->add_option("--train-size", a->train_size, "Training images (0: all 60,000)")->capture_default_str()
+        ->check(CLI::Range(int64_t{0}, int64_t{60000}));
+    cmd->add_option("--test-size", a->test_size, "Test images (0: all 10,000)")->capture_default_str()
+        ->check(CLI::Range(int64_t{0}, int64_t{10000}));
+    cmd->add_option("--epochs,-e", a->epochs, "Epochs")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100000}));
+    cmd->add_option("--steps-per-epoch", a->steps_per_epoch, "Cap on the steps of an epoch (0: full passes)")
+        ->capture_default_str()->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
+    cmd->add_option("--batch-size", a->batch_size, "Batch size")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{65536}));
+    cmd->add_option("--lr", a->lr, "Peak learning rate (after the warm-up; cosine decay to 0)")->capture_default_str()
+        ->check(CLI::Range(1e-8, 100.0));
+    cmd->add_option("--warmup-epochs", a->warmup_epochs, "Epochs of linear warm-up")->capture_default_str()
+        ->check(CLI::Range(int64_t{0}, int64_t{100000}));
+    cmd->add_option("--weight-decay", a->weight_decay, "Weight decay")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+    cmd->add_option("--label-smoothing", a->label_smoothing, "Label smoothing")->capture_default_str()->check(CLI::Range(0.0, 0.99));
+    cmd->add_option("--drop-path", a->drop_path, "Final drop-path probability (DARTS cells)")->capture_default_str()
+        ->check(CLI::Range(0.0, 0.99));
+    cmd->add_option("--aux-weight", a->aux_weight, "Auxiliary head's loss weight (DARTS with \"auxiliary\": true)")
+        ->capture_default_str()->check(CLI::Range(0.0, 100.0));
+    cmd->add_flag("--no-augment", a->no_augment, "No random shifts and flips");
+    cmd->add_option("--supernet", a->supernet, "Fine-tune: start from this trained supernet's weights "
+                    "(`hwnas train-supernet` output) instead of from scratch");
+    cmd->add_option("--seed", a->seed, "Seed")->capture_default_str();
+    cmd->add_option("--out,-o", a->out, "Run directory: arch.json, checkpoint/, weights.pt, train.json")->required();
+    cmd->add_flag("--resume", a->resume, "Continue the training checkpointed in --out");
+    cmd->add_flag("--no-progress", a->no_progress, "No progress bar");
+    cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_train(ctx, *a); }; });
+  }
+  {
+    auto a = std::make_shared<ExportArgs>();
+    auto* cmd = app.add_subcommand("export", "Export a trained run as TorchScript and ONNX, with its arch, costs and "
+                                             "training summary");
+    cmd->add_option("--run,-r", a->run, "Run directory of `hwnas train` (or a search run whose winner was trained "
+                    "into RUN/train)")->required();
+    cmd->add_option("--format,-f", a->formats, "Formats, comma-separated")->delimiter(',')
+        ->check(CLI::IsMember({"torchscript", "onnx"}))->capture_default_str();
+    cmd->add_option("--opset", a->opset, "ONNX opset")->capture_default_str()->check(CLI::Range(int64_t{13}, int64_t{17}));
+    cmd->add_option("--table,-t", a->tables, "Latency tables whose predictions go into model.json (repeatable)");
+    cmd->add_option("--out,-o", a->out, "Output folder (default: RUN/export)");
+    cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_export(ctx, *a); }; });
+  }
+}
+
+}  // namespace hwnas::cli

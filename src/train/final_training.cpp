@@ -1,0 +1,281 @@
+#include "hwnas/train/final_training.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "hwnas/core/error.h"
+#include "hwnas/core/io.h"
+#include "hwnas/core/random.h"
+#include "hwnas/nn/drop_path.h"
+
+namespace hwnas::train {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+nlohmann::json record_json(const EpochRecord& r) {
+  return {{"epoch", r.epoch},           {"lr", r.lr},
+          {"train_loss", r.train_loss}, {"train_accuracy", r.train_accuracy},
+          {"test_loss", r.test_loss},   {"test_accuracy", r.test_accuracy},
+          {"seconds", r.seconds}};
+}
+
+EpochRecord record_from(const nlohmann::json& j) {
+  EpochRecord r;
+  r.epoch = j.at("epoch").get<int64_t>();
+  r.lr = j.at("lr").get<double>();
+  r.train_loss = j.at("train_loss").get<double>();
+  r.train_accuracy = j.at("train_accuracy").get<double>();
+  r.test_loss = j.at("test_loss").get<double>();
+  r.test_accuracy = j.at("test_accuracy").get<double>();
+  r.seconds = j.at("seconds").get<double>();
+  return r;
+}
+
+// Learning rate at global step t of `total`: linear warm-up over `warmup` steps, then
+// cosine from lr to min_lr.
+double lr_at(const FinalTrainingOptions& o, int64_t t, int64_t warmup, int64_t total) {
+  if (t < warmup) return o.lr() * static_cast<double>(t + 1) / static_cast<double>(warmup);
+  const double progress = static_cast<double>(t - warmup) / static_cast<double>(std::max<int64_t>(total - warmup, 1));
+  return o.min_lr() + 0.5 * (o.lr() - o.min_lr()) * (1 + std::cos(M_PI * progress));
+}
+
+// Random shifts of up to `pad` pixels (zero-filled, as a shift of the raw image: the
+// fill is the batch minimum, the background of normalised images) and horizontal flips.
+torch::Tensor augment(const torch::Tensor& images, Rng& rng) {
+  const int64_t n = images.size(0), h = images.size(2), w = images.size(3);
+  const int64_t pad = std::max<int64_t>(1, std::min(h, w) / 14);
+  const double fill = images.min().item<double>();
+  auto padded = torch::constant_pad_nd(images, {pad, pad, pad, pad}, fill);
+  std::vector<torch::Tensor> out;
+  out.reserve(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t dy = rng.uniform_int(0, 2 * pad), dx = rng.uniform_int(0, 2 * pad);
+    auto x = padded[i].narrow(1, dy, h).narrow(2, dx, w);
+    if (rng.bernoulli(0.5)) x = x.flip({2});
+    out.push_back(x);
+  }
+  return torch::stack(out);
+}
+
+uint64_t epoch_seed(uint64_t seed, int64_t epoch) {
+  Rng mix(seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(epoch));
+  return mix.next();
+}
+
+void check_options(const FinalTrainingOptions& o, const data::Dataset& train) {
+  HWNAS_CHECK_T(ConfigError, train.size() > 0, "Cannot train on the empty dataset '", train.name, "'");
+  HWNAS_CHECK_T(ConfigError, o.epochs() >= 1, "epochs must be >= 1, got ", o.epochs());
+  HWNAS_CHECK_T(ConfigError, o.batch_size() >= 1, "batch_size must be >= 1, got ", o.batch_size());
+  HWNAS_CHECK_T(ConfigError, o.steps_per_epoch() >= 0, "steps_per_epoch must be >= 0 (0: full epochs)");
+  HWNAS_CHECK_T(ConfigError, o.lr() > 0 && std::isfinite(o.lr()), "lr must be positive, got ", o.lr());
+  HWNAS_CHECK_T(ConfigError, o.min_lr() >= 0 && o.min_lr() <= o.lr(), "min_lr must be in [0, lr], got ", o.min_lr());
+  HWNAS_CHECK_T(ConfigError, o.warmup_epochs() >= 0 && o.warmup_epochs() < o.epochs(),
+                "warmup_epochs must be in [0, epochs), got ", o.warmup_epochs(), " of ", o.epochs());
+  HWNAS_CHECK_T(ConfigError, o.label_smoothing() >= 0 && o.label_smoothing() < 1,
+                "label_smoothing must be in [0, 1), got ", o.label_smoothing());
+  HWNAS_CHECK_T(ConfigError, o.drop_path() >= 0 && o.drop_path() < 1, "drop_path must be in [0, 1), got ",
+                o.drop_path());
+  HWNAS_CHECK_T(ConfigError, o.auxiliary_weight() >= 0, "auxiliary_weight must be >= 0");
+  HWNAS_CHECK_T(ConfigError, o.weight_decay() >= 0 && o.momentum() >= 0 && o.grad_clip() >= 0,
+                "weight_decay, momentum and grad_clip must be >= 0");
+}
+
+}  // namespace
+
+nlohmann::json FinalTrainingOptions::to_json() const {
+  return {{"epochs", epochs()},
+          {"batch_size", batch_size()},
+          {"steps_per_epoch", steps_per_epoch()},
+          {"lr", lr()},
+          {"min_lr", min_lr()},
+          {"warmup_epochs", warmup_epochs()},
+          {"momentum", momentum()},
+          {"nesterov", nesterov()},
+          {"weight_decay", weight_decay()},
+          {"label_smoothing", label_smoothing()},
+          {"auxiliary_weight", auxiliary_weight()},
+          {"drop_path", drop_path()},
+          {"augment", augment()},
+          {"grad_clip", grad_clip()},
+          {"seed", seed()}};
+}
+
+nlohmann::json FinalTrainingResult::to_json() const {
+  auto h = nlohmann::json::array();
+  for (const auto& r : history) h.push_back(record_json(r));
+  return {{"epochs", history.size()}, {"resumed_from", resumed_from}, {"stopped", stopped},
+          {"test_loss", test_loss},   {"test_accuracy", test_accuracy}, {"seconds", seconds},
+          {"history", h}};
+}
+
+std::string checkpoint_path(const std::string& dir) { return (fs::path(dir) / "checkpoint.pt").string(); }
+
+void save_weights(nn::Network& net, const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  net.save(archive);
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_file_atomic(path, bytes.str());
+}
+
+void load_weights(nn::Network& net, const std::string& path) {
+  HWNAS_CHECK_T(DataError, fs::exists(path), "No weights file '", path, "'");
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    throw DataError(fmt::format("Cannot read the weights file '{}': {}", path, e.what_without_backtrace()));
+  }
+  torch::NoGradGuard no_grad;
+  auto load = [&](const std::string& name, torch::Tensor& t, bool buffer) {
+    torch::Tensor stored;
+    const bool found = archive.try_read(name, stored, buffer);
+    HWNAS_CHECK_T(DataError, found, "The weights file '", path, "' has no '", name,
+                  "': it was saved for another architecture or space configuration");
+    HWNAS_CHECK_T(DataError, stored.sizes() == t.sizes(), "The weights file '", path, "' stores '", name,
+                  "' with shape ", stored.sizes(), " but the network's is ", t.sizes(),
+                  ": it was saved for another architecture or space configuration");
+    t.copy_(stored);
+  };
+  for (auto& p : net.named_parameters()) load(p.key(), p.value(), false);
+  for (auto& b : net.named_buffers()) load(b.key(), b.value(), true);
+}
+
+FinalTrainingResult train_final(nn::Network& net, const data::Dataset& train, const data::Dataset* test,
+                                const FinalTrainingOptions& o) {
+  check_options(o, train);
+  auto* drop_path = dynamic_cast<nn::DropPath*>(&net);
+  HWNAS_CHECK_T(ConfigError, o.drop_path() == 0 || drop_path, "drop_path ", o.drop_path(),
+                " was asked for, but this network has no cells to drop paths in (DARTS networks do); set it to 0");
+  const int64_t full = (train.size() + o.batch_size() - 1) / o.batch_size();
+  const int64_t steps = o.steps_per_epoch() > 0 ? std::min(o.steps_per_epoch(), full) : full;
+  const int64_t total = steps * o.epochs(), warmup = steps * o.warmup_epochs();
+
+  torch::optim::SGD sgd(net.parameters(), torch::optim::SGDOptions(o.lr())
+                                              .momentum(o.momentum())
+                                              .nesterov(o.nesterov() && o.momentum() > 0)
+                                              .weight_decay(o.weight_decay()));
+  FinalTrainingResult result;
+  const std::string ckpt = o.checkpoint_dir().empty() ? std::string() : checkpoint_path(o.checkpoint_dir());
+  const auto settings = o.to_json();
+  if (!ckpt.empty() && fs::exists(ckpt)) {
+    HWNAS_CHECK_T(ConfigError, o.resume(), "'", o.checkpoint_dir(), "' already holds a training checkpoint; pass "
+                  "resume (--resume) to continue it, or choose another output folder (nothing was overwritten)");
+    torch::serialize::InputArchive archive;
+    try {
+      archive.load_from(ckpt);
+    } catch (const c10::Error& e) {
+      throw DataError(fmt::format("Cannot read the checkpoint '{}': {}; delete it to start over",
+                                  ckpt, e.what_without_backtrace()));
+    }
+    c10::IValue state_text;
+    HWNAS_CHECK_T(DataError, archive.try_read("state", state_text) && state_text.isString(), "The checkpoint '", ckpt,
+                  "' has no training state; it was not written by hwnas train");
+    const auto state = nlohmann::json::parse(state_text.toStringRef());
+    HWNAS_CHECK_T(DataError, state.at("fingerprint").get<std::string>() == o.fingerprint(), "The checkpoint '",
+                  ckpt, "' was written for ", state.at("fingerprint").get<std::string>(), ", not for ",
+                  o.fingerprint(), "; choose another output folder");
+    HWNAS_CHECK_T(DataError, state.at("settings") == settings, "The checkpoint '", ckpt,
+                  "' was written with the recipe ", state.at("settings").dump(), ", not ", settings.dump(),
+                  "; resume with the same settings or choose another output folder");
+    torch::serialize::InputArchive model, optimizer;
+    archive.read("model", model);
+    archive.read("optimizer", optimizer);
+    net.load(model);
+    sgd.load(optimizer);
+    for (const auto& r : state.at("history")) result.history.push_back(record_from(r));
+    result.resumed_from = static_cast<int64_t>(result.history.size());
+  }
+
+  const auto start = Clock::now();
+  int64_t steps_done_here = 0;
+  for (int64_t epoch = result.resumed_from + 1; epoch <= o.epochs() && !result.stopped; ++epoch) {
+    const auto epoch_start = Clock::now();
+    const uint64_t seed = epoch_seed(o.seed(), epoch);
+    torch::manual_seed(seed);
+    Rng order(seed), aug(seed + 1);
+    if (drop_path)
+      drop_path->set_drop_path(o.drop_path() * static_cast<double>(epoch - 1) / static_cast<double>(o.epochs()));
+    net.train();
+    double loss_sum = 0, correct = 0, seen = 0, lr = o.lr();
+    int64_t step = 0;
+    for (auto& batch : data::batches(train, o.batch_size(), &order)) {
+      if (step >= steps) break;
+      lr = lr_at(o, (epoch - 1) * steps + step, warmup, total);
+      for (auto& group : sgd.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+      const auto images = o.augment() ? augment(batch.images, aug) : batch.images;
+      sgd.zero_grad();
+      const auto logits = net.forward(images);
+      const auto ce = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing());
+      auto loss = torch::nn::functional::cross_entropy(logits, batch.labels, ce);
+      if (const auto aux = net.auxiliary_logits(); aux.defined() && o.auxiliary_weight() > 0)
+        loss = loss + o.auxiliary_weight() * torch::nn::functional::cross_entropy(aux, batch.labels, ce);
+      const double l = loss.item<double>();
+      HWNAS_CHECK(std::isfinite(l), "Training diverged: the loss is ", l, " at epoch ", epoch, " step ", step + 1,
+                  "; lower the learning rate (now ", o.lr(), ")");
+      loss.backward();
+      if (o.grad_clip() > 0) torch::nn::utils::clip_grad_norm_(net.parameters(), o.grad_clip());
+      sgd.step();
+      ++step;
+      ++steps_done_here;
+      const auto n = static_cast<double>(batch.labels.size(0));
+      loss_sum += l * n;
+      correct += logits.argmax(1).eq(batch.labels).sum().item<double>();
+      seen += n;
+      if (o.on_progress()) {
+        FinalProgress p{epoch, o.epochs(), step, steps, loss_sum / seen, correct / seen, lr};
+        p.elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+        const int64_t left = total - ((epoch - 1) * steps + step);
+        p.eta = p.elapsed / static_cast<double>(steps_done_here) * static_cast<double>(left);
+        o.on_progress()(p);
+      }
+      if (o.should_stop() && o.should_stop()()) {
+        result.stopped = true;
+        break;
+      }
+    }
+    if (result.stopped) break;
+    EpochRecord r{epoch, lr, loss_sum / seen, correct / seen};
+    if (test) {
+      const auto e = evaluate(net, *test, o.eval_batch_size());
+      r.test_loss = e.loss;
+      r.test_accuracy = e.accuracy;
+    }
+    r.seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+    result.history.push_back(r);
+    if (!ckpt.empty()) {
+      fs::create_directories(o.checkpoint_dir());
+      torch::serialize::OutputArchive archive, model, optimizer;
+      net.save(model);
+      sgd.save(optimizer);
+      archive.write("model", model);
+      archive.write("optimizer", optimizer);
+      auto history = nlohmann::json::array();
+      for (const auto& h : result.history) history.push_back(record_json(h));
+      const nlohmann::json state{{"fingerprint", o.fingerprint()}, {"settings", settings}, {"history", history}};
+      archive.write("state", c10::IValue(state.dump()));
+      std::ostringstream bytes;
+      archive.save_to(bytes);
+      write_file_atomic(ckpt, bytes.str());
+    }
+    if (o.on_epoch()) o.on_epoch()(r);
+  }
+  if (drop_path) drop_path->set_drop_path(0);
+  net.eval();
+  if (!result.history.empty()) {
+    result.test_loss = result.history.back().test_loss;
+    result.test_accuracy = result.history.back().test_accuracy;
+  }
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return result;
+}
+
+}  // namespace hwnas::train
