@@ -77,8 +77,7 @@ void check_options(const FinalTrainingOptions& o, const data::Dataset& train) {
   HWNAS_CHECK_T(ConfigError, o.steps_per_epoch() >= 0, "steps_per_epoch must be >= 0 (0: full epochs)");
   HWNAS_CHECK_T(ConfigError, o.lr() > 0 && std::isfinite(o.lr()), "lr must be positive, got ", o.lr());
   HWNAS_CHECK_T(ConfigError, o.min_lr() >= 0 && o.min_lr() <= o.lr(), "min_lr must be in [0, lr], got ", o.min_lr());
-  HWNAS_CHECK_T(ConfigError, o.warmup_epochs() >= 0 && o.warmup_epochs() < o.epochs(),
-                "warmup_epochs must be in [0, epochs), got ", o.warmup_epochs(), " of ", o.epochs());
+  HWNAS_CHECK_T(ConfigError, o.warmup_epochs() >= 0, "warmup_epochs must be >= 0, got ", o.warmup_epochs());
   HWNAS_CHECK_T(ConfigError, o.label_smoothing() >= 0 && o.label_smoothing() < 1,
                 "label_smoothing must be in [0, 1), got ", o.label_smoothing());
   HWNAS_CHECK_T(ConfigError, o.drop_path() >= 0 && o.drop_path() < 1, "drop_path must be in [0, 1), got ",
@@ -119,8 +118,10 @@ nlohmann::json FinalTrainingResult::to_json() const {
 std::string checkpoint_path(const std::string& dir) { return (fs::path(dir) / "checkpoint.pt").string(); }
 
 void save_weights(nn::Network& net, const std::string& path) {
+  // Flat: one entry per dotted parameter or buffer name, as load_weights reads them.
   torch::serialize::OutputArchive archive;
-  net.save(archive);
+  for (const auto& p : net.named_parameters()) archive.write(p.key(), p.value(), /*is_buffer=*/false);
+  for (const auto& b : net.named_buffers()) archive.write(b.key(), b.value(), /*is_buffer=*/true);
   std::ostringstream bytes;
   archive.save_to(bytes);
   write_file_atomic(path, bytes.str());
@@ -157,7 +158,7 @@ FinalTrainingResult train_final(nn::Network& net, const data::Dataset& train, co
                 " was asked for, but this network has no cells to drop paths in (DARTS networks do); set it to 0");
   const int64_t full = (train.size() + o.batch_size() - 1) / o.batch_size();
   const int64_t steps = o.steps_per_epoch() > 0 ? std::min(o.steps_per_epoch(), full) : full;
-  const int64_t total = steps * o.epochs(), warmup = steps * o.warmup_epochs();
+  const int64_t total = steps * o.epochs(), warmup = steps * std::min(o.warmup_epochs(), o.epochs() - 1);
 
   torch::optim::SGD sgd(net.parameters(), torch::optim::SGDOptions(o.lr())
                                               .momentum(o.momentum())

@@ -54,6 +54,7 @@ struct FinalTrainingOptions {
   /// Peak learning rate, reached after the warm-up, then cosine decay to `min_lr`.
   HWNAS_ARG(double, lr) = 0.05;
   HWNAS_ARG(double, min_lr) = 0;
+  /// Epochs of linear warm-up (at most epochs - 1: the last epoch always decays).
   HWNAS_ARG(int64_t, warmup_epochs) = 1;
   HWNAS_ARG(double, momentum) = 0.9;
   HWNAS_ARG(bool, nesterov) = true;

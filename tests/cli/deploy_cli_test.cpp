@@ -1,0 +1,89 @@
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <torch/script.h>
+
+#include "cli_util.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+using hwnas::test::run_cli;
+
+namespace {
+const std::string kArch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
+nlohmann::json load(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+std::vector<std::string> train_args(const std::string& out) {
+  return {"train", "--space", "nb201", "--arch", kArch, "--space-config", R"({"channels": 4, "cells_per_stage": 1})",
+          "--train-size", "256", "--test-size", "128", "--epochs", "2", "--batch-size", "64", "--no-progress",
+          "--out", out};
+}
+}  // namespace
+
+TEST_CASE("hwnas train then hwnas export on Fashion-MNIST", "[cli][deploy]") {
+  const auto dir = hwnas::test::temp_dir("deploy_cli");
+  const auto run = dir + "/run";
+  auto r = run_cli(train_args(run));
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("epoch 2: train loss") != std::string::npos);
+  for (const char* f : {"arch.json", "weights.pt", "train.json", "checkpoint/checkpoint.pt"}) CHECK(fs::exists(run + "/" + f));
+  const auto summary = load(run + "/train.json");
+  CHECK(summary.at("arch") == kArch);
+  CHECK(summary.at("data").at("train_size") == 256);
+  CHECK(summary.at("recipe").at("label_smoothing") == 0.1);
+  CHECK(summary.at("result").at("history").size() == 2);
+  CHECK(summary.at("costs").at("params").get<int64_t>() > 0);
+
+  // A second train into the same folder loses nothing; --resume of a finished run only reports.
+  auto again = run_cli(train_args(run));
+  CHECK(again.code == 2);
+  CHECK(again.err.find("already holds a trained model") != std::string::npos);
+
+  auto e = run_cli({"export", "--run", run});
+  INFO(e.out << e.err);
+  REQUIRE(e.code == 0);
+  const auto meta = load(run + "/export/model.json");
+  CHECK(meta.at("arch") == kArch);
+  CHECK(meta.at("files").at("onnx").at("opset") == 13);
+  CHECK(meta.at("files").at("torchscript").at("max_abs_diff").get<double>() <= 1e-5);
+  CHECK(meta.at("training").at("result").at("test_accuracy") == summary.at("result").at("test_accuracy"));
+  CHECK(meta.at("costs").at("macs") == summary.at("costs").at("macs"));
+  CHECK(fs::exists(run + "/export/model.onnx"));
+  // The exported TorchScript runs on its own.
+  auto module = torch::jit::load(run + "/export/model.pt");
+  CHECK(module.forward({torch::randn({2, 1, 28, 28})}).toTensor().sizes() == std::vector<int64_t>{2, 10});
+
+  auto only_onnx = run_cli({"export", "--run", run, "--format", "onnx", "--opset", "17", "--out", dir + "/onnx17"});
+  CHECK(only_onnx.code == 0);
+  CHECK(fs::exists(dir + "/onnx17/model.onnx"));
+  CHECK_FALSE(fs::exists(dir + "/onnx17/model.pt"));
+}
+
+TEST_CASE("hwnas export and train say which step is missing", "[cli][deploy]") {
+  const auto dir = hwnas::test::temp_dir("deploy_cli_bad");
+  // A search run without a trained winner.
+  fs::create_directories(dir + "/search");
+  std::ofstream(dir + "/search/best.json") << R"({"arch": "x"})";
+  auto r = run_cli({"export", "--run", dir + "/search"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("hwnas train --from-search") != std::string::npos);
+  auto none = run_cli({"export", "--run", dir});
+  CHECK(none.code == 2);
+  CHECK(none.err.find("holds no trained model") != std::string::npos);
+  // Training data missing: says how to get it.
+  auto nodata = run_cli({"train", "--arch", kArch, "--data-dir", dir + "/nowhere", "--out", dir + "/t"});
+  CHECK(nodata.code == 2);
+  CHECK(nodata.err.find("apt-get install dataset-fashion-mnist") != std::string::npos);
+  auto noarch = run_cli({"train", "--out", dir + "/t"});
+  CHECK(noarch.code == 2);
+  CHECK(noarch.err.find("--arch") != std::string::npos);
+  // Train the best arch of a search run: its config must exist.
+  auto nosearch = run_cli({"train", "--from-search", dir + "/search", "--out", dir + "/t"});
+  CHECK(nosearch.code == 2);
+  CHECK(nosearch.err.find("not a finished search run") != std::string::npos);
+}
