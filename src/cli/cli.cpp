@@ -48,6 +48,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   add_search_command(app, ctx);
   add_train_supernet_command(app, ctx);
   add_deploy_commands(app, ctx);
+  add_quickstart_command(app, ctx);
   add_demo_command(app, ctx);
 
   // An unknown command gets a message naming the valid ones (CLI11 would only say that

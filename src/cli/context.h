@@ -38,5 +38,6 @@ void add_estimate_commands(CLI::App& app, Context& ctx);
 void add_search_command(CLI::App& app, Context& ctx);
 void add_train_supernet_command(CLI::App& app, Context& ctx);
 void add_deploy_commands(CLI::App& app, Context& ctx);
+void add_quickstart_command(CLI::App& app, Context& ctx);
 
 }  // namespace hwnas::cli

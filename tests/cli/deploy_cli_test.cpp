@@ -87,3 +87,32 @@ TEST_CASE("hwnas export and train say which step is missing", "[cli][deploy]") {
   CHECK(nosearch.code == 2);
   CHECK(nosearch.err.find("not a finished search run") != std::string::npos);
 }
+
+TEST_CASE("hwnas quickstart runs every step into one run directory, and reuses them", "[cli][quickstart]") {
+  const auto dir = hwnas::test::temp_dir("quickstart") + "/run";
+  const std::vector<std::string> args{"quickstart", "--out", dir, "-n", "2", "--search-steps", "5", "--epochs", "1",
+                                      "--train-size", "256", "--no-progress"};
+  auto r = run_cli(args);
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  for (const char* f : {"cpu_table.json", "search.json", "search/best.json", "winner/weights.pt", "winner/train.json",
+                        "winner/export/model.pt", "winner/export/model.onnx", "winner/export/model.json",
+                        "baseline/train.json", "summary.txt", "summary.json"})
+    CHECK(fs::exists(dir + "/" + f));
+  const auto summary = load(dir + "/summary.json");
+  REQUIRE(summary.at("models").size() == 2);
+  for (const auto& m : summary.at("models")) {
+    CHECK(m.at("latency_measured_ms").get<double>() > 0);
+    CHECK(m.at("latency_predicted_ms").get<double>() > 0);
+    CHECK(m.at("macs").get<int64_t>() > 0);
+  }
+  // The winner meets the budget by the table's prediction.
+  CHECK(summary.at("models").at(0).at("latency_predicted_ms").get<double>() <= summary.at("budget_ms").get<double>());
+  CHECK(load(dir + "/winner/export/model.json").at("costs").at("latency_ms").contains("cpu"));
+  // A second run reuses the table, the search and the trainings.
+  auto again = run_cli(args);
+  INFO(again.out << again.err);
+  REQUIRE(again.code == 0);
+  CHECK(again.out.find("reusing") != std::string::npos);
+  CHECK(again.out.find("resumed after epoch 1") != std::string::npos);
+}

@@ -1,0 +1,208 @@
+// hwnas quickstart: the whole path in one command, each step the hwnas command a user
+// would type (printed as it runs), every output in one run directory:
+//   1. latency table of this CPU (profiled, or reused from the run directory)
+//   2. latency budget: a fraction of the largest arch's predicted latency
+//   3. search: regularized evolution, accuracy from short training, under the budget
+//   4. final training of the winner, and of the hand-designed cell of similar latency
+//   5. export of the winner: TorchScript and ONNX with model.json
+//   6. measured latency of both on this CPU, and the final table
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <ostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/deploy.h"
+#include "hwnas/cli/cli.h"
+#include "hwnas/core/error.h"
+#include "hwnas/core/io.h"
+#include "hwnas/cost/analytic.h"
+#include "hwnas/cost/latency_table.h"
+#include "hwnas/cost/profiler.h"
+
+namespace hwnas::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct QuickstartArgs {
+  std::string out = "runs/quickstart", data_dir;
+  int64_t evaluations = 24, search_steps = 200, epochs = 5, train_size = 0;
+  double budget = 0.5;
+  uint64_t seed = 1;
+  bool no_progress = false;
+};
+
+// The space: NAS-Bench-201's cell on Fashion-MNIST, small enough for a 2-core CPU.
+const nlohmann::json kSpaceConfig = {
+    {"channels", 8}, {"cells_per_stage", 1}, {"input_channels", 1}, {"input_size", 28}, {"num_classes", 10}};
+const char* const kLargest = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|";
+
+// Hand-designed cells (NAS-Bench-201's ResNet cell and plain variants); the baseline is the
+// one whose predicted latency is nearest the winner's.
+const std::vector<std::pair<std::string, std::string>> kHandDesigned = {
+    {"ResNet cell", "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|none~2|"},
+    {"ResNet cell, 1x1 first", "|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|none~2|"},
+    {"plain 3x3 chain", "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|none~0|none~1|nor_conv_3x3~2|"},
+    {"single 3x3 conv", "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|"},
+    {"1x1 chain with skip", "|nor_conv_1x1~0|+|none~0|nor_conv_1x1~1|+|skip_connect~0|none~1|nor_conv_1x1~2|"},
+};
+
+std::string quote(const std::string& s) { return s.find_first_of(" |{}\"'") == std::string::npos ? s : "'" + s + "'"; }
+
+// Runs one hwnas command in this process, echoing it; throws with its message on failure.
+void step(Context& ctx, const std::vector<std::string>& args) {
+  std::string line = "$ hwnas";
+  for (const auto& a : args) line += " " + quote(a);
+  *ctx.out << line << "\n" << std::flush;
+  std::ostringstream err;
+  const int code = run(args, *ctx.out, err);
+  HWNAS_CHECK(code == 0, "quickstart: `", line.substr(2), "` failed (exit ", code, "): ", err.str());
+}
+
+void run_quickstart(Context& ctx, const QuickstartArgs& a) {
+  auto& o = *ctx.out;
+  const fs::path out(a.out);
+  fs::create_directories(out);
+  const auto space_config = kSpaceConfig.dump();
+  const std::shared_ptr<const SearchSpace> space = make_space("nb201", kSpaceConfig);
+  std::vector<std::string> data;
+  if (!a.data_dir.empty()) data = {"--data-dir", a.data_dir};
+  auto with_data = [&](std::vector<std::string> args) {
+    args.insert(args.end(), data.begin(), data.end());
+    if (a.no_progress) args.push_back("--no-progress");
+    return args;
+  };
+
+  o << fmt::format("hwnas quickstart: hardware-aware search on Fashion-MNIST for this CPU; everything goes to {}\n\n",
+                   out.string());
+  // 1. Latency table.
+  const auto table_path = (out / "cpu_table.json").string();
+  o << "[1/6] latency table of this CPU (1 thread, batch 1)\n";
+  if (fs::exists(table_path)) {
+    o << fmt::format("reusing {} (delete it to profile again)\n", table_path);
+  } else {
+    step(ctx, {"profile", "--space", "nb201", "--space-config", space_config, "--threads", "1", "--out", table_path});
+  }
+  const auto table = std::make_shared<const cost::LatencyTable>(cost::LatencyTable::load(table_path));
+  const cost::LatencyModel latency(table, space);
+
+  // 2. Budget.
+  const double largest = latency.predict(space->parse(kLargest));
+  const double budget = a.budget * largest;
+  o << fmt::format("\n[2/6] latency budget: {:.3f} ms = {} x the all-3x3-conv cell's predicted {:.3f} ms\n", budget,
+                   a.budget, largest);
+
+  // 3. Search.
+  const auto search_dir = (out / "search").string();
+  nlohmann::json experiment{
+      {"space", {{"name", "nb201"}, {"config", kSpaceConfig}}},
+      {"strategy", {{"name", "evolution"}}},
+      {"evaluator",
+       {{"name", "short_training"},
+        {"options", {{"steps", a.search_steps}, {"batch_size", 64}, {"lr", 0.05}, {"cosine", true}}},
+        {"data", {{"train_size", 5000}, {"valid_size", 1000}}}}},
+      {"latency_tables", {{"cpu", fs::absolute(table_path).string()}}},
+      {"objectives", {{{"metric", "val_accuracy"}, {"goal", "max"}}}},
+      {"constraints", {fmt::format("latency@cpu <= {:.4f} ms", budget)}},
+      {"budget", {{"evaluations", a.evaluations}}},
+      {"batch_size", 1},
+      {"seed", a.seed},
+      {"output", fs::absolute(search_dir).string()}};
+  if (!data.empty()) experiment["evaluator"]["data"]["dir"] = a.data_dir;
+  const auto experiment_path = (out / "search.json").string();
+  write_file_atomic(experiment_path, experiment.dump(2) + "\n");
+  o << fmt::format("\n[3/6] search: regularized evolution, {} archs each trained {} steps on 5,000 images and "
+                   "validated on 1,000, latency <= {:.3f} ms\n", a.evaluations, a.search_steps, budget);
+  step(ctx, {"search", "-c", experiment_path, "--resume", "--no-progress"});
+  nlohmann::json best;
+  std::istringstream(read_file(search_dir + "/best.json", "search result")) >> best;
+  const auto winner = space->parse(best.at("arch").get<std::string>());
+
+  // 4. Final training: the winner and the hand-designed cell of nearest latency.
+  const double winner_ms = latency.predict(winner);
+  auto baseline = kHandDesigned.front();
+  for (const auto& h : kHandDesigned)
+    if (std::abs(latency.predict(space->parse(h.second)) - winner_ms) <
+        std::abs(latency.predict(space->parse(baseline.second)) - winner_ms))
+      baseline = h;
+  const auto recipe = std::vector<std::string>{"--train-size", std::to_string(a.train_size), "--epochs",
+                                               std::to_string(a.epochs), "--seed", std::to_string(a.seed), "--resume"};
+  o << fmt::format("\n[4/6] final training ({} epochs on {} images, tested on all 10,000): the winner, then the "
+                   "hand-designed baseline of nearest latency ({})\n", a.epochs,
+                   a.train_size > 0 ? std::to_string(a.train_size) : std::string("all 60,000"), baseline.first);
+  auto train_args = [&](std::vector<std::string> args) {
+    args.insert(args.end(), recipe.begin(), recipe.end());
+    return with_data(args);
+  };
+  step(ctx, train_args({"train", "--from-search", search_dir, "--out", (out / "winner").string()}));
+  step(ctx, train_args({"train", "--space", "nb201", "--space-config", space_config, "--arch", baseline.second,
+                        "--out", (out / "baseline").string()}));
+
+  // 5. Export.
+  o << "\n[5/6] export of the winner\n";
+  step(ctx, {"export", "--run", (out / "winner").string(), "--format", "torchscript,onnx", "--table", table_path});
+
+  // 6. Measure and compare.
+  o << "\n[6/6] whole networks timed on this CPU (1 thread, batch 1)\n";
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& [label, dir, arch] : {std::tuple{std::string("winner (searched)"), out / "winner", winner},
+                                         std::tuple{"baseline: " + baseline.first, out / "baseline",
+                                                    space->parse(baseline.second)}}) {
+    nlohmann::json summary;
+    std::istringstream(read_file((dir / "train.json").string(), "training summary")) >> summary;
+    const auto measured = cost::measure_network(*space, arch, cost::ProfileOptions().threads(1));
+    const auto cost = cost::network_cost(space->layers(arch));
+    rows.push_back({{"model", label},
+                    {"arch", arch.str()},
+                    {"test_accuracy", summary.at("result").at("test_accuracy")},
+                    {"latency_measured_ms", measured.median_ms},
+                    {"latency_predicted_ms", latency.predict(arch)},
+                    {"macs", cost.macs},
+                    {"params", cost.params}});
+  }
+  std::string text = fmt::format("{:<36} {:>9} {:>13} {:>14} {:>10} {:>8}\n", "model", "test acc", "measured ms",
+                                 "predicted ms", "MACs", "params");
+  for (const auto& r : rows)
+    text += fmt::format("{:<36} {:>9.4f} {:>13.3f} {:>14.3f} {:>10} {:>8}\n", r.at("model").get<std::string>(),
+                        r.at("test_accuracy").get<double>(), r.at("latency_measured_ms").get<double>(),
+                        r.at("latency_predicted_ms").get<double>(), r.at("macs").get<int64_t>(),
+                        r.at("params").get<int64_t>());
+  text += fmt::format("budget {:.3f} ms (predicted); winner {}\n", budget, winner.str());
+  text += "predicted: the table's sum of per-layer latencies, without the whole network's overhead "
+          "(`hwnas calibrate --fit` fits it); measured: median of whole-network runs\n";
+  write_file_atomic((out / "summary.txt").string(), text);
+  write_file_atomic((out / "summary.json").string(),
+                    nlohmann::json{{"budget_ms", budget}, {"models", rows}}.dump(2) + "\n");
+  o << "\n" << text;
+  o << fmt::format("\nrun directory {}: cpu_table.json, search.json, search/, winner/ (export/model.pt, "
+                   "export/model.onnx, export/model.json), baseline/, summary.txt, summary.json\n", out.string());
+}
+
+}  // namespace
+
+void add_quickstart_command(CLI::App& app, Context& ctx) {
+  auto a = std::make_shared<QuickstartArgs>();
+  auto* cmd = app.add_subcommand("quickstart", "The whole path on Fashion-MNIST for this CPU: latency table, search "
+                                               "under a latency budget, final training, export, comparison");
+  cmd->add_option("--out,-o", a->out, "Run directory (a second run reuses what is finished)")->capture_default_str();
+  cmd->add_option("--data-dir", a->data_dir, "Fashion-MNIST folder (default: /usr/share/datasets/fashion-mnist)");
+  cmd->add_option("--evaluations,-n", a->evaluations, "Archs the search trains")->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  cmd->add_option("--search-steps", a->search_steps, "Training steps per searched arch")->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  cmd->add_option("--epochs", a->epochs, "Final-training epochs")->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1000}));
+  cmd->add_option("--train-size", a->train_size, "Final-training images (0: all 60,000)")->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{60000}));
+  cmd->add_option("--budget", a->budget, "Latency budget as a fraction of the all-3x3-conv cell's")
+      ->capture_default_str()->check(CLI::Range(0.01, 1.0));
+  cmd->add_option("--seed", a->seed, "Seed")->capture_default_str();
+  cmd->add_flag("--no-progress", a->no_progress, "No progress bars");
+  cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_quickstart(ctx, *a); }; });
+}
+
+}  // namespace hwnas::cli
