@@ -101,11 +101,8 @@ nlohmann::json run_train(Context& ctx, const TrainArgs& a) {
   const auto [train, test] = load_train_test(a);
   const auto space = estimate::fit_space_to_data(target.space, target.space_config, train);
   const auto arch = space->parse(target.arch);
-  auto net = space->build(arch);
-  if (!a.supernet.empty()) {
-    // Fine-tune: start from the trained supernet's weights of this arch.
-    net = estimate::load_supernet(*space, a.supernet)->extract(arch);
-  }
+  // From scratch, or (fine-tune) from the trained supernet's weights of this arch.
+  auto net = a.supernet.empty() ? space->build(arch) : estimate::load_supernet(*space, a.supernet)->extract(arch);
   const nlohmann::json arch_file{{"space", space->name()},
                                  {"space_config", space->config()},
                                  {"arch", arch.str()},
@@ -140,6 +137,11 @@ nlohmann::json run_train(Context& ctx, const TrainArgs& a) {
           })
           .should_stop([] { return stop_requested().load(); }));
   if (result.resumed_from > 0) o << fmt::format("resumed after epoch {}\n", result.resumed_from);
+  if (result.resumed_from == a.epochs && fs::exists(out / "weights.pt") && fs::exists(out / "train.json")) {
+    o << fmt::format("already trained: {} (test accuracy {:.4f}); nothing to do\n", (out / "train.json").string(),
+                     result.test_accuracy);
+    return read_json(out / "train.json");
+  }
   if (result.stopped) {
     o << fmt::format("stopped during epoch {}; continue with the same command and --resume\n",
                      result.history.size() + 1);

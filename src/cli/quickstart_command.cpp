@@ -172,8 +172,8 @@ void run_quickstart(Context& ctx, const QuickstartArgs& a) {
                         r.at("latency_predicted_ms").get<double>(), r.at("macs").get<int64_t>(),
                         r.at("params").get<int64_t>());
   text += fmt::format("budget {:.3f} ms (predicted); winner {}\n", budget, winner.str());
-  text += "predicted: the table's sum of per-layer latencies, without the whole network's overhead "
-          "(`hwnas calibrate --fit` fits it); measured: median of whole-network runs\n";
+  text += "predicted: the table's sum of per-layer timings, which need not add up to a whole network's "
+          "(`hwnas calibrate --fit` fits the difference); measured: median of whole-network runs\n";
   write_file_atomic((out / "summary.txt").string(), text);
   write_file_atomic((out / "summary.json").string(),
                     nlohmann::json{{"budget_ms", budget}, {"models", rows}}.dump(2) + "\n");

@@ -207,6 +207,15 @@ void slice(Converter& c, const Node* n, int64_t dim, int64_t start, int64_t end,
   c.add("Slice", {c.in(n->input(0)), c.int64s({start}), c.int64s({end}), c.int64s({dim}), c.int64s({step})},
         {c.out(n->output())});
 }
+// avg_pool2d / max_pool2d(x, kernel, stride (empty: the kernel), padding, ...).
+onnx::NodeProto& pool(Converter& c, const Node* n, const std::string& op) {
+  const auto kernel = pair(c.ints(n, 1));
+  auto& node = c.add(op, {c.in(n->input(0))}, {c.out(n->output())});
+  attr(node, "kernel_shape", kernel);
+  attr(node, "strides", c.ints(n, 2).empty() ? kernel : pair(c.ints(n, 2)));
+  attr(node, "pads", symmetric_pads(pair(c.ints(n, 3))));
+  return node;
+}
 void clip(Converter& c, const Node* n, float lo, float hi) {
   c.add("Clip", {c.in(n->input(0)), c.initializer(torch::tensor(lo)), c.initializer(torch::tensor(hi))},
         {c.out(n->output())});
@@ -280,23 +289,13 @@ const std::unordered_map<std::string, Converter::Rule>& Converter::rules() {
       {"aten::avg_pool2d",
        [](Converter& c, const Node* n) {
          c.require(c.is_none(n, 6), n, "divisor_override");
-         const auto kernel = pair(c.ints(n, 1));
-         const auto stride = c.ints(n, 2).empty() ? kernel : pair(c.ints(n, 2));
-         auto& node = c.add("AveragePool", {c.in(n->input(0))}, {c.out(n->output())});
-         attr(node, "kernel_shape", kernel);
-         attr(node, "strides", stride);
-         attr(node, "pads", symmetric_pads(pair(c.ints(n, 3))));
+         auto& node = pool(c, n, "AveragePool");
          attr(node, "ceil_mode", static_cast<int64_t>(c.constant(n, 4).toBool()));
          attr(node, "count_include_pad", static_cast<int64_t>(c.constant(n, 5).toBool()));
        }},
       {"aten::max_pool2d",
        [](Converter& c, const Node* n) {
-         const auto kernel = pair(c.ints(n, 1));
-         const auto stride = c.ints(n, 2).empty() ? kernel : pair(c.ints(n, 2));
-         auto& node = c.add("MaxPool", {c.in(n->input(0))}, {c.out(n->output())});
-         attr(node, "kernel_shape", kernel);
-         attr(node, "strides", stride);
-         attr(node, "pads", symmetric_pads(pair(c.ints(n, 3))));
+         auto& node = pool(c, n, "MaxPool");
          attr(node, "dilations", pair(c.ints(n, 4)));
          attr(node, "ceil_mode", static_cast<int64_t>(c.constant(n, 5).toBool()));
        }},

@@ -6,6 +6,11 @@
 #include <torch/script.h>
 
 #include "cli_util.h"
+#include "hwnas/core/search_space.h"
+#include "hwnas/estimate/factory.h"
+#include "hwnas/nn/network.h"
+#include "hwnas/nn/supernet.h"
+#include "hwnas/train/final_training.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -115,4 +120,40 @@ TEST_CASE("hwnas quickstart runs every step into one run directory, and reuses t
   REQUIRE(again.code == 0);
   CHECK(again.out.find("reusing") != std::string::npos);
   CHECK(again.out.find("resumed after epoch 1") != std::string::npos);
+}
+
+TEST_CASE("hwnas train --supernet starts from the trained supernet's weights of the arch", "[cli][deploy]") {
+  const auto dir = hwnas::test::temp_dir("deploy_finetune");
+  const std::string config = R"({"channels": 4, "cells_per_stage": 1})";
+  auto s = run_cli({"train-supernet", "--space", "nb201", "--space-config", config, "--train-size", "256", "--options",
+                    R"({"epochs": 1})", "--no-progress", "--out", dir + "/supernet.pt"});
+  INFO(s.out << s.err);
+  REQUIRE(s.code == 0);
+  // One step at a negligible learning rate: the trained weights are the starting ones.
+  auto r = run_cli({"train", "--space", "nb201", "--space-config", config, "--arch", kArch, "--supernet",
+                    dir + "/supernet.pt", "--train-size", "64", "--test-size", "64", "--epochs", "1",
+                    "--steps-per-epoch", "1", "--lr", "1e-8", "--no-progress", "--out", dir + "/run"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(load(dir + "/run/train.json").at("fine_tuned_from") == dir + "/supernet.pt");
+  const auto arch_file = load(dir + "/run/arch.json");
+  auto space = hwnas::make_space("nb201", arch_file.at("space_config"));
+  const auto arch = space->parse(kArch);
+  auto trained = space->build(arch);
+  hwnas::train::load_weights(*trained, dir + "/run/weights.pt");
+  auto inherited = hwnas::estimate::load_supernet(*space, dir + "/supernet.pt")->extract(arch);
+  auto scratch = space->build(arch);
+  double from_supernet = 0, from_scratch = 0;
+  auto a = trained->named_parameters(), b = inherited->named_parameters(), c = scratch->named_parameters();
+  for (const auto& p : a) {
+    from_supernet = std::max(from_supernet, (p.value() - b[p.key()]).abs().max().item<double>());
+    from_scratch = std::max(from_scratch, (p.value() - c[p.key()]).abs().max().item<double>());
+  }
+  CHECK(from_supernet < 1e-5);
+  CHECK(from_scratch > 1e-2);
+  // A supernet of another configuration is refused, naming the file.
+  auto bad = run_cli({"train", "--space", "nb201", "--arch", kArch, "--supernet", dir + "/supernet.pt", "--train-size",
+                      "64", "--test-size", "64", "--epochs", "1", "--out", dir + "/bad"});
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("supernet.pt") != std::string::npos);
 }
