@@ -1,6 +1,6 @@
 // hwnas quickstart: the whole path in one command, each step the hwnas command a user
 // would type (printed as it runs), every output in one run directory:
-//   1. latency table of this CPU (profiled, or reused from the run directory)
+//   1. latency table of this CPU (profiled, or reused/completed from the run directory)
 //   2. latency budget: a fraction of the largest arch's predicted latency
 //   3. search: regularized evolution, accuracy from short training, under the budget
 //   4. final training of the winner, and of the hand-designed cell of similar latency
@@ -53,17 +53,21 @@ const std::vector<std::pair<std::string, std::string>> kHandDesigned = {
 
 std::string quote(const std::string& s) { return s.find_first_of(" |{}\"'") == std::string::npos ? s : "'" + s + "'"; }
 
-// Runs one hwnas command in this process, echoing it; throws with its message on failure.
+struct Interrupted {};
+
+// Runs one hwnas command in this process, echoing it; throws with its message on failure,
+// and Interrupted when Ctrl-C stopped it (its checkpoint stays for the next run).
 void step(Context& ctx, const std::vector<std::string>& args) {
   std::string line = "$ hwnas";
   for (const auto& a : args) line += " " + quote(a);
   *ctx.out << line << "\n" << std::flush;
   std::ostringstream err;
   const int code = run(args, *ctx.out, err);
+  if (code == 130) throw Interrupted{};
   HWNAS_CHECK(code == 0, "quickstart: `", line.substr(2), "` failed (exit ", code, "): ", err.str());
 }
 
-void run_quickstart(Context& ctx, const QuickstartArgs& a) {
+void run_steps(Context& ctx, const QuickstartArgs& a) {
   auto& o = *ctx.out;
   const fs::path out(a.out);
   fs::create_directories(out);
@@ -82,11 +86,10 @@ void run_quickstart(Context& ctx, const QuickstartArgs& a) {
   // 1. Latency table.
   const auto table_path = (out / "cpu_table.json").string();
   o << "[1/6] latency table of this CPU (1 thread, batch 1)\n";
-  if (fs::exists(table_path)) {
-    o << fmt::format("reusing {} (delete it to profile again)\n", table_path);
-  } else {
-    step(ctx, {"profile", "--space", "nb201", "--space-config", space_config, "--threads", "1", "--out", table_path});
-  }
+  // --resume: an interrupted table is completed, a finished one reused as it is.
+  if (fs::exists(table_path)) o << fmt::format("reusing {} (delete it to profile again)\n", table_path);
+  step(ctx, {"profile", "--space", "nb201", "--space-config", space_config, "--threads", "1", "--out", table_path,
+             "--resume"});
   const auto table = std::make_shared<const cost::LatencyTable>(cost::LatencyTable::load(table_path));
   const cost::LatencyModel latency(table, space);
 
@@ -180,6 +183,15 @@ void run_quickstart(Context& ctx, const QuickstartArgs& a) {
   o << "\n" << text;
   o << fmt::format("\nrun directory {}: cpu_table.json, search.json, search/, winner/ (export/model.pt, "
                    "export/model.onnx, export/model.json), baseline/, summary.txt, summary.json\n", out.string());
+}
+
+void run_quickstart(Context& ctx, const QuickstartArgs& a) {
+  try {
+    run_steps(ctx, a);
+  } catch (const Interrupted&) {
+    *ctx.out << "\nstopped by Ctrl-C; the same command continues where it stopped\n";
+    ctx.exit_code = 130;
+  }
 }
 
 }  // namespace
