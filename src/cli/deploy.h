@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
-#include "hwnas/train/final_training.h"
 
 namespace hwnas::cli {
 

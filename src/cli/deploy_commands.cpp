@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <limits>
 #include <ostream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +25,7 @@
 #include "hwnas/export/torchscript.h"
 #include "hwnas/nn/network.h"
 #include "hwnas/nn/supernet.h"
+#include "hwnas/train/final_training.h"
 #include "hwnas/version.h"
 
 namespace hwnas::cli {

@@ -9,6 +9,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <ostream>
 #include <sstream>
@@ -127,11 +129,9 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
 
   // 4. Final training: the winner and the hand-designed cell of nearest latency.
   const double winner_ms = latency.predict(winner);
-  auto baseline = kHandDesigned.front();
-  for (const auto& h : kHandDesigned)
-    if (std::abs(latency.predict(space->parse(h.second)) - winner_ms) <
-        std::abs(latency.predict(space->parse(baseline.second)) - winner_ms))
-      baseline = h;
+  auto gap = [&](const auto& h) { return std::abs(latency.predict(space->parse(h.second)) - winner_ms); };
+  const auto& baseline = *std::min_element(kHandDesigned.begin(), kHandDesigned.end(),
+                                           [&](const auto& x, const auto& y) { return gap(x) < gap(y); });
   const auto recipe = std::vector<std::string>{"--train-size", std::to_string(a.train_size), "--epochs",
                                                std::to_string(a.epochs), "--seed", std::to_string(a.seed), "--resume"};
   o << fmt::format("\n[4/6] final training ({} epochs on {} images, tested on all 10,000): the winner, then the "

@@ -425,7 +425,6 @@ OnnxReport save_onnx(nn::Network& net, const Shape& input, const std::string& pa
                 options.opset(), " is not supported; choose ", kMinOpset, " to ", kMaxOpset);
   auto traced = detail::trace_network(net, input, options.trace_batch(), options.seed());
   torch::NoGradGuard no_grad;
-  const auto expected = net.forward(detail::example_input(input, options.trace_batch(), options.seed()));
   auto graph = traced.module.get_method("forward").graph();
   HWNAS_CHECK_T(Error, graph->inputs().size() == 2 && graph->outputs().size() == 1,
                 "ONNX export: the traced forward has ", graph->inputs().size() - 1, " inputs and ",
@@ -451,7 +450,8 @@ OnnxReport save_onnx(nn::Network& net, const Shape& input, const std::string& pa
   for (const auto* n : graph->nodes()) converter.fold(traced.module, n);
   for (const auto* n : graph->nodes()) converter.convert(n);
   if (converter.in(y) != "logits") converter.add("Identity", {converter.in(y)}, {"logits"});
-  set_float_tensor_type(*g->add_output(), "logits", expected.sizes().vec());
+  // The output shape the trace recorded (its batch dimension becomes symbolic).
+  set_float_tensor_type(*g->add_output(), "logits", converter.sizes(y));
 
   try {
     onnx::checker::check_model(model);
