@@ -5,7 +5,7 @@
 // All's own finder computed for the same archs (its output JSON, --peer), and the
 // predictor's batched FLOP rate next to this machine's matrix-multiply FLOP rate.
 //
-//   bench_ofa_search --ofa ../shared/data/ofa --peer ofa_finder.json [--threads 1] [--json out.json]
+//   bench_ofa_search --ofa data/ofa --peer ofa_finder.json [--threads 1] [--json out.json]
 // docs/benchmarks.md has the peer's script (kept outside the project) and the results.
 #include <torch/torch.h>
 
@@ -75,7 +75,7 @@ double loop_rate(const std::string& name, const nlohmann::json& config, std::sha
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string ofa = "../shared/data/ofa", peer, json_out;
+  std::string ofa = "data/ofa", peer, json_out;
   int threads = 1;
   int64_t candidates = 50100;
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -59,7 +59,7 @@ double stdev(const std::vector<double>& v) {
 
 int main(int argc, char** argv) try {
   std::string truth, proxies, space_config = R"({"channels": 8, "cells_per_stage": 1, "input_channels": 1, "input_size": 28})",
-                                  ofa_predictor = "../shared/data/ofa/acc_predictor.json", json_out;
+                                  ofa_predictor = "data/ofa/acc_predictor.json", json_out;
   int splits = 10;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--truth")) truth = argv[i + 1];

@@ -10,7 +10,7 @@
 
 int main(int argc, char** argv) {
   using namespace hwnas;
-  const std::string ofa = argc > 1 ? argv[1] : "../shared/data/ofa";
+  const std::string ofa = argc > 1 ? argv[1] : "data/ofa";
   std::shared_ptr<const SearchSpace> space =
       make_space("ofa", {{"width_mult", 1.2}, {"resolutions", {160, 176, 192, 208, 224}}});
   auto table = std::make_shared<cost::LatencyTable>(cost::LatencyTable::from_ofa_yaml(ofa + "/note10_lut", "note10"));

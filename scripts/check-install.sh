@@ -15,7 +15,7 @@ cmake --build "$consumer" -j "$(nproc 2>/dev/null || echo 2)"
 "$consumer/custom_space" info --space tiny --arch w16k3-w32k5-w8k3
 "$consumer/latency_tour"
 (cd "$consumer" && ./custom_predictor)
-"$consumer/search_api" "${HWNAS_SHARED_DIR:-../shared}/data/ofa"
+"$consumer/search_api" "$PWD/data/ofa"
 "$consumer/oneshot_api"
 "$consumer/export_model" "$consumer/model.pt"
 "$consumer/run_exported" "$consumer/model.pt"

@@ -28,7 +28,7 @@
 
 namespace hwnas::test {
 /// Paths of this build (tests/CMakeLists.txt generates them into test_paths.cpp).
-const std::string& shared_dir();       // ../shared beside the source tree
+const std::string& data_dir();         // data/ in the source tree (OFA reference data)
 const std::string& tmp_root();         // the build tree's test tmp dir
 const std::string& source_dir();       // the source tree
 const std::string& hwnas_exe();        // the built hwnas binary

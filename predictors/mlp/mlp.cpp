@@ -9,6 +9,7 @@
 #include "estimate/predictor_util.h"
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
+#include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
 #include "hwnas/core/random.h"
 #include "hwnas/core/search_space.h"
@@ -262,12 +263,7 @@ std::unique_ptr<MlpPredictor> import_ofa_accuracy_predictor(const std::string& p
   HWNAS_CHECK_T(ConfigError, ofa_space.name() == "ofa" && ofa_space.encoding_size() == 128,
                 "Once-for-All's accuracy predictor works on the 'ofa' space's 128-value encoding, "
                 "not on space '", ofa_space.name(), "'");
-  nlohmann::json sd;
-  try {
-    sd = nlohmann::json::parse(read_file(path, "OFA accuracy predictor"));
-  } catch (const nlohmann::json::parse_error& e) {
-    throw DataError(fmt::format("OFA accuracy predictor {} is not valid JSON: {}", path, e.what()));
-  }
+  const auto sd = read_json_file(path, "OFA accuracy predictor");
   auto p = MlpPredictor::from_state_dict(sd, estimate::EncodingInfo::of(ofa_space), "OFA accuracy predictor " + path);
   p->set_target("imagenet_top1");
   return p;

@@ -65,7 +65,7 @@ class MlpPredictor : public estimate::Predictor {
 };
 
 /// Once-for-All's accuracy predictor (the JSON conversion of its acc_predictor.pth, an MLP
-/// 128-400-400-400-1, see ../shared/data/ofa/README.md) on the encoding of `ofa_space`.
+/// 128-400-400-400-1, see data/ofa/README.md) on the encoding of `ofa_space`.
 std::unique_ptr<MlpPredictor> import_ofa_accuracy_predictor(const std::string& path,
                                                             const SearchSpace& ofa_space);
 

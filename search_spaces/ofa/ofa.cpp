@@ -6,6 +6,7 @@
 
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
+#include "hwnas/core/json.h"
 
 namespace hwnas::spaces {
 
@@ -133,10 +134,10 @@ std::string OfaSpace::genes_to_string(const std::vector<int>& genes) const {
 std::vector<int> OfaSpace::parse_genes(const std::string& text) const {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ParseError(detail::concat("Invalid ofa arch '", text,
-                                    "': not JSON; expected {\"ks\": [20 kernels], \"e\": [20 expands], \"d\": [5 "
+    j = parse_json(text, "the ofa arch");
+  } catch (const ParseError& e) {
+    throw ParseError(detail::concat("Invalid ofa arch '", text.substr(0, 200),
+                                    "': expected {\"ks\": [20 kernels], \"e\": [20 expands], \"d\": [5 "
                                     "depths], \"r\": [resolution]} (",
                                     e.what(), ")"));
   }

@@ -4,7 +4,14 @@
 #include <c10/util/Exception.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <new>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <iostream>
+
+#include <fmt/format.h>
 
 #include "cli/context.h"
 #include "hwnas/core/config.h"
@@ -25,6 +32,38 @@ void add_space_args(CLI::App& cmd, SpaceArgs& args) {
       ->capture_default_str();
   cmd.add_option("--space-config", args.config,
                  "Space configuration as JSON, or @file.json (e.g. '{\"num_classes\": 100}')");
+}
+
+void add_seed_option(CLI::App& cmd, uint64_t& seed, const std::string& help) {
+  cmd.add_option("--seed", seed, help)
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            errno = 0;
+            char* end = nullptr;
+            const bool digits = !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+            std::strtoull(s.c_str(), &end, 10);
+            if (!digits || errno == ERANGE || *end != '\0')
+              return "the seed must be a whole number from 0 to 18446744073709551615, got '" + s + "'";
+            return "";
+          },
+          "UINT64"));
+}
+
+void add_overwrite_flag(CLI::App& cmd, bool& overwrite) {
+  cmd.add_flag("--overwrite", overwrite, "Replace existing outputs (without it an existing output is refused and kept)");
+}
+
+CLI::Validator finite_range(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& s) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(s.c_str(), &end);
+        if (s.empty() || *end != '\0' || !std::isfinite(v)) return "'" + s + "' is not a finite number";
+        if (v < lo || v > hi) return fmt::format("{} is not in [{}, {}]", s, lo, hi);
+        return "";
+      },
+      fmt::format("FLOAT in [{} - {}]", lo, hi));
 }
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -104,6 +143,15 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     return 3;
   } catch (const Error& e) {
     err << "hwnas: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A folder that cannot be created or written (read-only, /proc, a file in the way).
+    std::string what = e.what();  // "filesystem error: cannot create directories: Permission denied [/proc/x]"
+    if (what.rfind("filesystem error: ", 0) == 0) what.erase(0, 18);
+    err << "hwnas: error: " << what << "; check the path (a writable folder, not an existing file)\n";
+    return 2;
+  } catch (const std::bad_alloc&) {
+    err << "hwnas: error: out of memory; lower the sizes asked for (batch size, dataset size, network width)\n";
     return 2;
   } catch (const c10::Error& e) {
     err << "hwnas: internal error from LibTorch (please report it with the command you ran): "

@@ -1,5 +1,6 @@
 #pragma once
 // State shared by the subcommands of one CLI invocation.
+#include <cstdint>
 #include <functional>
 #include <iosfwd>
 #include <memory>
@@ -9,6 +10,7 @@
 
 namespace CLI {
 class App;
+class Validator;
 }
 
 namespace hwnas::cli {
@@ -29,6 +31,18 @@ struct SpaceArgs {
   std::unique_ptr<SearchSpace> make() const;
 };
 void add_space_args(CLI::App& cmd, SpaceArgs& args);
+
+/// --seed: a whole number from 0 to 2^64-1 (a negative or overflowing value is refused,
+/// not wrapped around).
+void add_seed_option(CLI::App& cmd, uint64_t& seed, const std::string& help);
+
+/// --overwrite: replace existing outputs. Without it every command refuses an existing
+/// output and leaves it as it is (hwnas::check_output_free).
+void add_overwrite_flag(CLI::App& cmd, bool& overwrite);
+
+/// A check for a floating-point option: a finite number (not nan or inf) in [lo, hi].
+/// CLI11's own Range lets nan through.
+CLI::Validator finite_range(double lo, double hi);
 
 // Registration of the subcommands (one function per source file).
 void add_space_commands(CLI::App& app, Context& ctx);

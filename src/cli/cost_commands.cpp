@@ -42,7 +42,7 @@ void add_timing_args(CLI::App& cmd, TimingArgs& a) {
   cmd.add_option("--batch", a.batch, "Batch size")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{4096}));
   cmd.add_option("--warmup", a.warmup, "Warm-up runs")->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1000}));
   cmd.add_option("--runs", a.runs, "Minimum timed runs")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100000}));
-  cmd.add_option("--min-time", a.min_time, "Minimum seconds of timed runs per item")->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+  cmd.add_option("--min-time", a.min_time, "Minimum seconds of timed runs per item")->capture_default_str()->check(finite_range(0.0, 3600.0));
 }
 
 std::shared_ptr<const SearchSpace> shared_space(const SpaceArgs& a) { return std::shared_ptr<const SearchSpace>(a.make()); }
@@ -86,12 +86,15 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
     add_timing_args(*cmd, *timing);
     cmd->add_option("--out,-o", *out, "Table file to write (JSON)")->required();
     cmd->add_flag("--resume", *resume, "Continue an interrupted table at --out");
+    auto overwrite = std::make_shared<bool>(false);
+    add_overwrite_flag(*cmd, *overwrite);
     cmd->add_option("--limit", *limit, "Stop after this many new layers (0: all); resume later")->check(CLI::Range(int64_t{0}, int64_t{100000000}));
-    cmd->callback([&ctx, space, timing, out, resume, limit] {
-      ctx.action = [&ctx, space, timing, out, resume, limit] {
+    cmd->callback([&ctx, space, timing, out, resume, limit, overwrite] {
+      ctx.action = [&ctx, space, timing, out, resume, limit, overwrite] {
+        const auto lock = OutputLock::file(*out);
         auto s = space->make();
         Progress bar(*ctx.err, "profile " + s->name());
-        auto opts = timing->options().out(*out).resume(*resume).max_new_entries(*limit).on_progress(
+        auto opts = timing->options().out(*out).resume(*resume).overwrite(*overwrite).max_new_entries(*limit).on_progress(
             [&bar](int64_t done, int64_t total, const std::string&) { bar.update(done, total); });
         const auto universe = s->layer_universe().size();
         auto table = cost::profile_space(*s, opts);
@@ -152,11 +155,14 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
     auto dir = std::make_shared<std::string>();
     auto device = std::make_shared<std::string>("note10");
     auto out = std::make_shared<std::string>();
+    auto overwrite = std::make_shared<bool>(false);
     imp->add_option("--dir", *dir, "Folder with <resolution>_lookup_table.yaml files")->required();
     imp->add_option("--device-name", *device, "Device name for the table")->capture_default_str();
     imp->add_option("--out,-o", *out, "Table file to write")->required();
-    imp->callback([&ctx, dir, device, out] {
-      ctx.action = [&ctx, dir, device, out] {
+    add_overwrite_flag(*imp, *overwrite);
+    imp->callback([&ctx, dir, device, out, overwrite] {
+      ctx.action = [&ctx, dir, device, out, overwrite] {
+        check_output_free(*out, *overwrite, "latency table");
         auto t = cost::LatencyTable::from_ofa_yaml(*dir, *device);
         t.save(*out);
         *ctx.out << fmt::format("{} entries in {} resolution sections written to {} (use with --space ofa "
@@ -177,11 +183,12 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
     auto save = std::make_shared<std::string>();
     auto json = std::make_shared<std::string>();
     auto learned = std::make_shared<LearnedArgs>();
+    auto overwrite = std::make_shared<bool>(false);
     add_space_args(*cmd, *space);
     add_timing_args(*cmd, *timing);
     cmd->add_option("--table,-t", *table, "Latency table (JSON)")->required();
     cmd->add_option("-n,--num", *n, "Random archs to measure")->capture_default_str()->check(CLI::Range(int64_t{2}, int64_t{100000}));
-    cmd->add_option("--seed", *seed, "Seed of the sampled archs")->capture_default_str();
+    add_seed_option(*cmd, *seed, "Seed of the sampled archs");
     cmd->add_option("--measurements", *csv, "Use these whole-network measurements (CSV: arch,latency_ms) instead of measuring here");
     cmd->add_flag("--fit", *fit, "Fit a correction on half the archs and report on the other half");
     cmd->add_option("--save", *save, "With --fit: write the calibrated table here");
@@ -191,8 +198,13 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
                     "reported on the other half")->check(CLI::IsMember(estimate::predictor_registry().names()));
     cmd->add_option("--learned-config", learned->config, "Options of the --learned predictor (JSON or @file)");
     cmd->add_option("--save-learned", learned->save, "Write the fitted --learned predictor here");
-    cmd->callback([&ctx, space, timing, table, n, seed, csv, fit, save, json, learned] {
-      ctx.action = [&ctx, space, timing, table, n, seed, csv, fit, save, json, learned] {
+    add_overwrite_flag(*cmd, *overwrite);
+    cmd->callback([&ctx, space, timing, table, n, seed, csv, fit, save, json, learned, overwrite] {
+      ctx.action = [&ctx, space, timing, table, n, seed, csv, fit, save, json, learned, overwrite] {
+        for (const auto& [path, what] : {std::pair{*save, "calibrated table (--save)"},
+                                         std::pair{learned->save, "learned predictor (--save-learned)"},
+                                         std::pair{*json, "report (--json)"}})
+          if (!path.empty()) check_output_free(path, *overwrite, what);
         HWNAS_CHECK_T(ConfigError, save->empty() || *fit, "--save needs --fit");
         HWNAS_CHECK_T(ConfigError, learned->save.empty() || !learned->predictor.empty(), "--save-learned needs --learned");
         auto s = shared_space(*space);

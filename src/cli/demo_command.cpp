@@ -62,8 +62,7 @@ void run_demo(Context& ctx, const DemoArgs& a) {
   for (int64_t i = 0; i < a.num; ++i) {
     archs.push_back(space->sample(rng));
     const auto cost = cost::network_cost(space->layers(archs.back()));
-    torch::manual_seed(a.seed + static_cast<uint64_t>(i));
-    nets.push_back(space->build(archs.back()));
+    nets.push_back(space->build(archs.back(), BuildOptions().seed(a.seed + static_cast<uint64_t>(i))));
     const int64_t built = nn::count_parameters(*nets.back());
     HWNAS_INTERNAL_ASSERT(built == cost.params, "counted ", cost.params, " params but built ", built,
                           " for ", archs.back().str());
@@ -116,7 +115,7 @@ void add_demo_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--batch", a->batch, "Batch size")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_option("--bn-batches", a->bn_batches, "Training batches to re-estimate BatchNorm statistics on before evaluating (0: none)")->capture_default_str()->check(CLI::Range(0, 1000));
   cmd->add_option("--eval", a->eval, "Test images to evaluate on")->capture_default_str()->check(CLI::Range(1, 10000));
-  cmd->add_option("--seed", a->seed, "Random seed")->capture_default_str();
+  add_seed_option(*cmd, a->seed, "Random seed");
   cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_demo(ctx, *a); }; });
 }
 

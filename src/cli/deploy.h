@@ -28,6 +28,7 @@ struct ExportArgs {
   std::vector<std::string> formats{"torchscript", "onnx"};
   int64_t opset = 13;
   std::vector<std::string> tables;
+  bool overwrite = false;
 };
 
 /// Trains and writes OUT/{arch.json, checkpoint/, weights.pt, train.json}; returns the

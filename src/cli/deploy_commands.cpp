@@ -15,6 +15,7 @@
 #include "cli/progress.h"
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
+#include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
 #include "hwnas/cost/analytic.h"
 #include "hwnas/cost/latency_table.h"
@@ -34,12 +35,7 @@ namespace {
 namespace fs = std::filesystem;
 
 nlohmann::json read_json(const fs::path& path) {
-  const auto text = read_file(path.string(), "run file");
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw DataError(fmt::format("'{}' is not valid JSON ({}); was it written by hwnas?", path.string(), e.what()));
-  }
+  return read_json_file(path.string(), "run file");
 }
 
 // The arch to train: --space/--arch, or the best arch of a search run.
@@ -102,7 +98,7 @@ nlohmann::json run_train(Context& ctx, const TrainArgs& a) {
   const auto space = estimate::fit_space_to_data(target.space, target.space_config, train);
   const auto arch = space->parse(target.arch);
   // From scratch, or (fine-tune) from the trained supernet's weights of this arch.
-  auto net = a.supernet.empty() ? space->build(arch) : estimate::load_supernet(*space, a.supernet)->extract(arch);
+  auto net = a.supernet.empty() ? space->build(arch, BuildOptions().seed(a.seed)) : estimate::load_supernet(*space, a.supernet)->extract(arch);
   const nlohmann::json arch_file{{"space", space->name()},
                                  {"space_config", space->config()},
                                  {"arch", arch.str()},
@@ -116,6 +112,7 @@ nlohmann::json run_train(Context& ctx, const TrainArgs& a) {
                            .label_smoothing(a.label_smoothing).auxiliary_weight(a.aux_weight).drop_path(a.drop_path)
                            .augment(!a.no_augment).seed(a.seed).checkpoint_dir((out / "checkpoint").string())
                            .resume(a.resume).fingerprint(fingerprint + (a.supernet.empty() ? "" : " from " + a.supernet));
+  const auto lock = OutputLock::directory(a.out);
   HWNAS_CHECK_T(ConfigError, a.resume || !fs::exists(out / "weights.pt"), "'", a.out,
                 "' already holds a trained model; choose another --out (nothing was overwritten)");
   fs::create_directories(out);
@@ -181,15 +178,20 @@ nlohmann::json run_export(Context& ctx, const ExportArgs& a) {
     throw NotFoundError(fmt::format("'{}' holds no trained model (weights.pt from `hwnas train`) and is no search "
                                     "run (best.json from `hwnas search`)", a.run));
   }
+  const fs::path final_out = a.out.empty() ? run / "export" : fs::path(a.out);
+  // Every file goes to a staging folder that replaces the output only when all are
+  // written and checked: a failed export leaves no half output and the old one intact.
+  StagedDirectory staged(final_out.string(), a.overwrite);
+  const fs::path out(staged.path());
   const auto arch_file = read_json(run / "arch.json");
+  HWNAS_CHECK_T(DataError, arch_file.is_object() && arch_file.contains("space") && arch_file.contains("arch"), "'",
+                (run / "arch.json").string(), "' has no \"space\" and \"arch\"; was it written by hwnas train?");
   const std::shared_ptr<const SearchSpace> space =
-      make_space(arch_file.at("space").get<std::string>(), arch_file.at("space_config"));
+      make_space(arch_file.at("space").get<std::string>(), arch_file.value("space_config", nlohmann::json::object()));
   const auto arch = space->parse(arch_file.at("arch").get<std::string>());
   auto net = space->build(arch);
   train::load_weights(*net, (run / "weights.pt").string());
   const auto input = space->input_shape_of(arch);
-  const fs::path out = a.out.empty() ? run / "export" : fs::path(a.out);
-  fs::create_directories(out);
 
   nlohmann::json files = nlohmann::json::object();
   for (const auto& format : a.formats) {
@@ -197,13 +199,13 @@ nlohmann::json run_export(Context& ctx, const ExportArgs& a) {
       const auto report = exporting::save_torchscript(*net, input, (out / "model.pt").string());
       files["torchscript"] = {{"file", "model.pt"}, {"max_abs_diff", report.max_abs_diff}, {"tensors", report.tensors}};
       o << fmt::format("TorchScript: {} ({} tensors; reloaded output within {:.2g} of the model)\n",
-                       (out / "model.pt").string(), report.tensors, report.max_abs_diff);
+                       (final_out / "model.pt").string(), report.tensors, report.max_abs_diff);
     } else {
       const auto report = exporting::save_onnx(*net, input, (out / "model.onnx").string(),
                                                exporting::OnnxOptions().opset(a.opset));
       files["onnx"] = {{"file", "model.onnx"}, {"opset", report.opset}, {"nodes", report.nodes}, {"ops", report.ops}};
       o << fmt::format("ONNX: {} (opset {}, {} nodes; passed the ONNX checker and shape inference)\n",
-                       (out / "model.onnx").string(), report.opset, report.nodes);
+                       (final_out / "model.onnx").string(), report.opset, report.nodes);
     }
   }
   nlohmann::json meta{{"hwnas_version", kVersion},
@@ -217,7 +219,9 @@ nlohmann::json run_export(Context& ctx, const ExportArgs& a) {
                       {"training", fs::exists(run / "train.json") ? read_json(run / "train.json") : nlohmann::json()},
                       {"files", files}};
   write_file_atomic((out / "model.json").string(), meta.dump(2) + "\n");
-  o << fmt::format("metadata: {} (arch, costs, training summary, hwnas {})\n", (out / "model.json").string(), kVersion);
+  staged.commit();
+  o << fmt::format("metadata: {} (arch, costs, training summary, hwnas {})\n", (final_out / "model.json").string(),
+                   kVersion);
   return meta;
 }
 
@@ -241,19 +245,19 @@ void add_deploy_commands(CLI::App& app, Context& ctx) {
         ->capture_default_str()->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
     cmd->add_option("--batch-size", a->batch_size, "Batch size")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{65536}));
     cmd->add_option("--lr", a->lr, "Peak learning rate (after the warm-up; cosine decay to 0)")->capture_default_str()
-        ->check(CLI::Range(1e-8, 100.0));
+        ->check(finite_range(1e-8, 100.0));
     cmd->add_option("--warmup-epochs", a->warmup_epochs, "Epochs of linear warm-up")->capture_default_str()
         ->check(CLI::Range(int64_t{0}, int64_t{100000}));
-    cmd->add_option("--weight-decay", a->weight_decay, "Weight decay")->capture_default_str()->check(CLI::Range(0.0, 1.0));
-    cmd->add_option("--label-smoothing", a->label_smoothing, "Label smoothing")->capture_default_str()->check(CLI::Range(0.0, 0.99));
+    cmd->add_option("--weight-decay", a->weight_decay, "Weight decay")->capture_default_str()->check(finite_range(0.0, 1.0));
+    cmd->add_option("--label-smoothing", a->label_smoothing, "Label smoothing")->capture_default_str()->check(finite_range(0.0, 0.99));
     cmd->add_option("--drop-path", a->drop_path, "Final drop-path probability (DARTS cells)")->capture_default_str()
-        ->check(CLI::Range(0.0, 0.99));
+        ->check(finite_range(0.0, 0.99));
     cmd->add_option("--aux-weight", a->aux_weight, "Auxiliary head's loss weight (DARTS with \"auxiliary\": true)")
-        ->capture_default_str()->check(CLI::Range(0.0, 100.0));
+        ->capture_default_str()->check(finite_range(0.0, 100.0));
     cmd->add_flag("--no-augment", a->no_augment, "No random shifts and flips");
     cmd->add_option("--supernet", a->supernet, "Fine-tune: start from this trained supernet's weights "
                     "(`hwnas train-supernet` output) instead of from scratch");
-    cmd->add_option("--seed", a->seed, "Seed")->capture_default_str();
+    add_seed_option(*cmd, a->seed, "Seed");
     cmd->add_option("--out,-o", a->out, "Run directory: arch.json, checkpoint/, weights.pt, train.json")->required();
     cmd->add_flag("--resume", a->resume, "Continue the training checkpointed in --out");
     cmd->add_flag("--no-progress", a->no_progress, "No progress bar");
@@ -269,7 +273,8 @@ void add_deploy_commands(CLI::App& app, Context& ctx) {
         ->check(CLI::IsMember({"torchscript", "onnx"}))->capture_default_str();
     cmd->add_option("--opset", a->opset, "ONNX opset")->capture_default_str()->check(CLI::Range(int64_t{13}, int64_t{17}));
     cmd->add_option("--table,-t", a->tables, "Latency tables whose predictions go into model.json (repeatable)");
-    cmd->add_option("--out,-o", a->out, "Output folder (default: RUN/export)");
+    cmd->add_option("--out,-o", a->out, "Output folder (default: RUN/export); written whole or not at all");
+    add_overwrite_flag(*cmd, a->overwrite);
     cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_export(ctx, *a); }; });
   }
 }

@@ -6,7 +6,9 @@
 #include <fstream>
 #include <memory>
 #include <ostream>
+#include <map>
 #include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +17,7 @@
 #include "hwnas/core/arch_table.h"
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
+#include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
 #include "hwnas/core/stats.h"
 #include "hwnas/estimate/evaluator.h"
@@ -56,9 +59,9 @@ std::vector<Arch> archs_to_evaluate(const SearchSpace& space, const std::string&
   if (!file.empty()) {
     const auto ext = fs::path(file).extension().string();
     if (ext == ".csv" || ext == ".json" || ext == ".jsonl") return read_arch_table(file, space).archs;
-    std::ifstream in(file);
-    HWNAS_CHECK_T(DataError, in.good(), "Cannot read the arch list '", file, "'");
+    std::istringstream in(read_file(file, "arch list"));
     std::string line;
+    std::map<std::string, int64_t> first_row;
     for (int64_t row = 1; std::getline(in, line); ++row) {
       if (line.find_first_not_of(" \t\r") == std::string::npos || line[0] == '#') continue;
       try {
@@ -66,6 +69,9 @@ std::vector<Arch> archs_to_evaluate(const SearchSpace& space, const std::string&
       } catch (const Error& e) {
         throw DataError(fmt::format("{} line {}: {}", file, row, e.what()));
       }
+      const auto [it, fresh] = first_row.emplace(archs.back().str(), row);
+      HWNAS_CHECK_T(DataError, fresh, file, " line ", row, ": the arch repeats line ", it->second,
+                    "; list each arch once");
     }
     HWNAS_CHECK_T(DataError, !archs.empty(), "The arch list '", file, "' has no archs");
     return archs;
@@ -130,6 +136,7 @@ std::shared_ptr<estimate::Evaluator> make_evaluator(const EvaluateArgs& a, std::
 
 void run_evaluate(Context& ctx, const EvaluateArgs& a) {
   check_output(a.out, a.resume, a.overwrite);
+  const auto lock = OutputLock::file(a.out);  // one process appends to the CSV at a time
   std::shared_ptr<SearchSpace> space;
   nlohmann::json recipe;
   auto evaluator = make_evaluator(a, space, recipe);
@@ -145,9 +152,9 @@ void run_evaluate(Context& ctx, const EvaluateArgs& a) {
   recipe["space"] = {{"name", space->name()}, {"config", space->config()}};
   if (a.resume && fs::exists(a.out)) {
     if (fs::exists(recipe_path)) {
-      const auto old = nlohmann::json::parse(read_file(recipe_path, "recipe"));
-      HWNAS_CHECK_T(ConfigError, old == recipe, "--resume: '", a.out, "' was made with a different recipe:\n  then: ",
-                    old.dump(), "\n  now:  ", recipe.dump(), "\nuse another --out or the same options");
+      const auto old = read_json_file(recipe_path, "recipe");
+      HWNAS_CHECK_T(ConfigError, old == recipe, "--resume: '", a.out, "' was made with a different recipe:",
+                    json_differences(old, recipe), "; use another --out or the same options");
     }
     const auto t = read_arch_table(a.out, *space);
     HWNAS_CHECK_T(ConfigError, t.columns == columns, "--resume: '", a.out, "' has columns ",
@@ -192,7 +199,7 @@ void add_evaluate_options(CLI::App* cmd, EvaluateArgs& a, bool choose_evaluator)
                   "proxies: '{\"proxies\": [\"synflow\", \"jacob_cov\"], \"batch_size\": 64}'");
   cmd->add_option("--archs", a.archs_file, "Evaluate these archs (CSV/JSONL/JSON with an arch column, or one per line)");
   cmd->add_option("-n,--num", a.n, "Otherwise: this many distinct random archs")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{10000000}));
-  cmd->add_option("--seed", a.seed, "Seed: arch sampling, weights, batch order")->capture_default_str();
+  add_seed_option(*cmd, a.seed, "Seed: arch sampling, weights, batch order");
   cmd->add_option("--out,-o", a.out, "CSV to write (arch + one column per metric)")->required();
   cmd->add_flag("--resume", a.resume, "Continue an interrupted run: skip archs already in --out");
   cmd->add_flag("--overwrite", a.overwrite, "Replace --out if it exists");
@@ -207,6 +214,7 @@ struct PredictorArgs {
   std::vector<int64_t> train_sizes;
   uint64_t seed = 0;
   int64_t n = 0;
+  bool overwrite = false;
 };
 
 struct Scores {
@@ -233,6 +241,7 @@ std::unique_ptr<estimate::Predictor> new_predictor(const PredictorArgs& a) {
 }
 
 void run_predictor_fit(Context& ctx, const PredictorArgs& a) {
+  check_output_free(a.out, a.overwrite, "predictor file");
   auto space = a.space.make();
   const auto table = read_arch_table(a.data, *space);
   const auto y = table.column(a.target);
@@ -286,6 +295,7 @@ void run_predictor_eval(Context& ctx, const PredictorArgs& a) {
 
 void run_predictor_predict(Context& ctx, const PredictorArgs& a) {
   auto p = estimate::load_predictor(a.model);
+  if (!a.out.empty()) check_output_free(a.out, a.overwrite, "predictions CSV");
   auto space = a.space.make();
   std::vector<Arch> archs;
   if (!a.arch.empty()) archs.push_back(space->parse(a.arch));
@@ -310,7 +320,8 @@ void run_predictor_predict(Context& ctx, const PredictorArgs& a) {
                             archs[i].str());
 }
 
-void run_import_ofa(Context& ctx, const std::string& in, const std::string& out) {
+void run_import_ofa(Context& ctx, const std::string& in, const std::string& out, bool overwrite) {
+  check_output_free(out, overwrite, "predictor file");
   auto space = make_space("ofa");
   auto p = predictors::import_ofa_accuracy_predictor(in, *space);
   p->save(out);
@@ -345,7 +356,7 @@ void add_estimate_commands(CLI::App& app, Context& ctx) {
       cmd->add_option("--data,-d", a.data, "Rows of (arch, metrics): CSV, JSONL or JSON")->required();
       cmd->add_option("--target,-t", a.target, "The column to predict")->required();
     }
-    cmd->add_option("--seed", a.seed, "Seed")->capture_default_str();
+    add_seed_option(*cmd, a.seed, "Seed");
   };
   {
     auto a = std::make_shared<PredictorArgs>();
@@ -354,6 +365,7 @@ void add_estimate_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--predictor,-p", a->predictor, "Predictor type")->check(CLI::IsMember(predictor_names))->capture_default_str();
     cmd->add_option("--config,-c", a->config, "Predictor options as JSON or @file");
     cmd->add_option("--out,-o", a->out, "Predictor file to write")->required();
+    add_overwrite_flag(*cmd, a->overwrite);
     cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_predictor_fit(ctx, *a); }; });
   }
   {
@@ -363,7 +375,7 @@ void add_estimate_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--predictor,-p", a->predictor, "Predictor type")->check(CLI::IsMember(predictor_names))->capture_default_str();
     cmd->add_option("--config,-c", a->config, "Predictor options as JSON or @file");
     cmd->add_option("--model,-m", a->model, "Evaluate this saved predictor on all rows instead");
-    cmd->add_option("--test-fraction", a->test_fraction, "Share of rows held out")->capture_default_str()->check(CLI::Range(0.01, 0.9));
+    cmd->add_option("--test-fraction", a->test_fraction, "Share of rows held out")->capture_default_str()->check(finite_range(0.01, 0.9));
     cmd->add_option("--train-sizes", a->train_sizes, "Fit on these many of the other rows, one report line each (default: all)")->delimiter(',');
     cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_predictor_eval(ctx, *a); }; });
   }
@@ -376,14 +388,19 @@ void add_estimate_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--archs", a->archs_file, "Archs from a file (CSV/JSONL/JSON or one per line)");
     cmd->add_option("-n,--num", a->n, "Or this many random archs")->check(CLI::Range(int64_t{1}, int64_t{100000000}));
     cmd->add_option("--out,-o", a->out, "Write a CSV instead of printing");
+    add_overwrite_flag(*cmd, a->overwrite);
     cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_predictor_predict(ctx, *a); }; });
   }
   {
     auto in = std::make_shared<std::string>(), out = std::make_shared<std::string>();
+    auto overwrite = std::make_shared<bool>(false);
     auto* cmd = pred->add_subcommand("import-ofa", "Import Once-for-All's accuracy predictor (JSON state dict) for the ofa space");
-    cmd->add_option("--in,-i", *in, "acc_predictor.json (see ../shared/data/ofa/README.md)")->required();
+    cmd->add_option("--in,-i", *in, "acc_predictor.json (see data/ofa/README.md)")->required();
     cmd->add_option("--out,-o", *out, "Predictor file to write")->required();
-    cmd->callback([&ctx, in, out] { ctx.action = [&ctx, in, out] { run_import_ofa(ctx, *in, *out); }; });
+    add_overwrite_flag(*cmd, *overwrite);
+    cmd->callback([&ctx, in, out, overwrite] {
+      ctx.action = [&ctx, in, out, overwrite] { run_import_ofa(ctx, *in, *out, *overwrite); };
+    });
   }
 }
 

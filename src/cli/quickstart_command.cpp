@@ -21,6 +21,7 @@
 #include "hwnas/cli/cli.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/io.h"
+#include "hwnas/core/json.h"
 #include "hwnas/cost/analytic.h"
 #include "hwnas/cost/latency_table.h"
 #include "hwnas/cost/profiler.h"
@@ -72,11 +73,14 @@ void step(Context& ctx, const std::vector<std::string>& args) {
 void run_steps(Context& ctx, const QuickstartArgs& a) {
   auto& o = *ctx.out;
   const fs::path out(a.out);
-  fs::create_directories(out);
+  const auto lock = OutputLock::directory(out.string());  // one quickstart per run directory at a time
   const auto space_config = kSpaceConfig.dump();
   const std::shared_ptr<const SearchSpace> space = make_space("nb201", kSpaceConfig);
   std::vector<std::string> data;
-  if (!a.data_dir.empty()) data = {"--data-dir", a.data_dir};
+  // Absolute: the search config lives in the run folder, and relative paths in a config
+  // are read from the config's folder.
+  const std::string data_dir = a.data_dir.empty() ? std::string() : fs::absolute(a.data_dir).string();
+  if (!data_dir.empty()) data = {"--data-dir", data_dir};
   auto with_data = [&](std::vector<std::string> args) {
     args.insert(args.end(), data.begin(), data.end());
     if (a.no_progress) args.push_back("--no-progress");
@@ -117,14 +121,13 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
       {"batch_size", 1},
       {"seed", a.seed},
       {"output", fs::absolute(search_dir).string()}};
-  if (!data.empty()) experiment["evaluator"]["data"]["dir"] = a.data_dir;
+  if (!data.empty()) experiment["evaluator"]["data"]["dir"] = data_dir;
   const auto experiment_path = (out / "search.json").string();
   write_file_atomic(experiment_path, experiment.dump(2) + "\n");
   o << fmt::format("\n[3/6] search: regularized evolution, {} archs each trained {} steps on 5,000 images and "
                    "validated on 1,000, latency <= {:.3f} ms\n", a.evaluations, a.search_steps, budget);
   step(ctx, {"search", "-c", experiment_path, "--resume", "--no-progress"});
-  nlohmann::json best;
-  std::istringstream(read_file(search_dir + "/best.json", "search result")) >> best;
+  const auto best = read_json_file(search_dir + "/best.json", "search result");
   const auto winner = space->parse(best.at("arch").get<std::string>());
 
   // 4. Final training: the winner and the hand-designed cell of nearest latency.
@@ -147,7 +150,10 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
 
   // 5. Export.
   o << "\n[5/6] export of the winner\n";
-  step(ctx, {"export", "--run", (out / "winner").string(), "--format", "torchscript,onnx", "--table", table_path});
+  if (fs::exists(out / "winner" / "export" / "model.json"))
+    o << fmt::format("reusing {} (delete it to export again)\n", (out / "winner" / "export").string());
+  else
+    step(ctx, {"export", "--run", (out / "winner").string(), "--format", "torchscript,onnx", "--table", table_path});
 
   // 6. Measure and compare.
   o << "\n[6/6] whole networks timed on this CPU (1 thread, batch 1)\n";
@@ -155,8 +161,7 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
   for (const auto& [label, dir, arch] : {std::tuple{std::string("winner (searched)"), out / "winner", winner},
                                          std::tuple{"baseline: " + baseline.first, out / "baseline",
                                                     space->parse(baseline.second)}}) {
-    nlohmann::json summary;
-    std::istringstream(read_file((dir / "train.json").string(), "training summary")) >> summary;
+    const auto summary = read_json_file((dir / "train.json").string(), "training summary");
     const auto measured = cost::measure_network(*space, arch, cost::ProfileOptions().threads(1));
     const auto cost = cost::network_cost(space->layers(arch));
     rows.push_back({{"model", label},
@@ -211,8 +216,8 @@ void add_quickstart_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--train-size", a->train_size, "Final-training images (0: all 60,000)")->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{60000}));
   cmd->add_option("--budget", a->budget, "Latency budget as a fraction of the all-3x3-conv cell's")
-      ->capture_default_str()->check(CLI::Range(0.01, 1.0));
-  cmd->add_option("--seed", a->seed, "Seed")->capture_default_str();
+      ->capture_default_str()->check(finite_range(0.01, 1.0));
+  add_seed_option(*cmd, a->seed, "Seed");
   cmd->add_flag("--no-progress", a->no_progress, "No progress bars");
   cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_quickstart(ctx, *a); }; });
 }

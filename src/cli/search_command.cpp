@@ -187,8 +187,10 @@ void run_train_supernet(Context& ctx, const SupernetArgs& a) {
       a.options.empty() ? nlohmann::json::object() : parse_json_arg(a.options, "--options"));
   const auto ckpt = a.out + ".ckpt";
   options.checkpoint(ckpt);
-  HWNAS_CHECK_T(ConfigError, a.resume || !fs::exists(a.out), "'", a.out,
-                "' exists; pass --resume to continue its training or choose another --out");
+  const auto lock = OutputLock::file(a.out);
+  HWNAS_CHECK_T(ConfigError, a.resume || (!fs::exists(a.out) && !fs::exists(ckpt)), "'",
+                fs::exists(a.out) ? a.out : ckpt, "' exists; pass --resume to continue its training or choose another --out "
+                "(nothing was replaced)");
   oneshot::SupernetTrainer trainer(setup.space, options);
   if (a.resume && fs::exists(ckpt)) trainer.load(ckpt);
   o << fmt::format("train-supernet: {} on {} ({} samples), rule {}, epochs {}; largest {} smallest {}\n",

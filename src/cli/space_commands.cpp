@@ -67,7 +67,7 @@ void add_space_commands(CLI::App& app, Context& ctx) {
     auto json = std::make_shared<bool>(false);
     add_space_args(*cmd, *space);
     cmd->add_option("-n,--num", *n, "How many")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1000000}));
-    cmd->add_option("--seed", *seed, "Random seed")->capture_default_str();
+    add_seed_option(*cmd, *seed, "Random seed");
     cmd->add_flag("--json", *json, "One JSON object per line");
     cmd->callback([&ctx, space, n, seed, json] {
       ctx.action = [&ctx, space, n, seed, json] {

@@ -1,6 +1,8 @@
 #include "hwnas/core/arch_table.h"
 
 #include <cmath>
+#include <filesystem>
+#include <unordered_map>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -9,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
 #include "hwnas/core/search_space.h"
 
@@ -41,13 +44,19 @@ std::vector<std::string> split_csv(const std::string& line) {
   return out;
 }
 
-bool parse_number(const std::string& s, double& out) {
+enum class Cell { kNumber, kText, kNotFinite };
+
+// A number, text, or a number that is not finite (nan, inf, 1e400: refused by the caller).
+Cell parse_number(const std::string& s, double& out) {
   try {
     size_t used = 0;
     out = std::stod(s, &used);
-    return used == s.size();
+    if (used != s.size()) return Cell::kText;
+    return std::isfinite(out) ? Cell::kNumber : Cell::kNotFinite;
+  } catch (const std::out_of_range&) {
+    return Cell::kNotFinite;
   } catch (const std::exception&) {
-    return false;
+    return Cell::kText;
   }
 }
 
@@ -68,6 +77,7 @@ void drop_text_columns(ArchTable& t, const std::vector<bool>& is_text) {
 void read_csv(std::istream& in, const SearchSpace& space, ArchTable& t) {
   std::string line;
   HWNAS_CHECK_T(DataError, static_cast<bool>(std::getline(in, line)), t.path, " is empty");
+  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a UTF-8 byte-order mark (spreadsheet exports)
   const auto header = split_csv(line);
   size_t arch_col = header.size();
   for (size_t i = 0; i < header.size(); ++i) {
@@ -93,7 +103,10 @@ void read_csv(std::istream& in, const SearchSpace& space, ArchTable& t) {
       if (i == arch_col) continue;
       double v = std::numeric_limits<double>::quiet_NaN();
       const size_t c = values.size();
-      if (!parse_number(f[i], v) && !is_text[c]) {
+      const auto kind = parse_number(f[i], v);
+      HWNAS_CHECK_T(DataError, kind != Cell::kNotFinite, where, ": column '", t.columns[c], "' holds '", f[i],
+                    "', which is not a finite number; give a number or leave the row out");
+      if (kind == Cell::kText && !is_text[c]) {
         is_text[c] = true;
         t.text_columns.push_back({t.columns[c], f[i], row});
       }
@@ -167,6 +180,9 @@ std::vector<double> ArchTable::column(const std::string& name, bool require_fini
 ArchTable read_arch_table(const std::string& path, const SearchSpace& space) {
   ArchTable t;
   t.path = path;
+  std::error_code ec;
+  HWNAS_CHECK_T(DataError, !std::filesystem::is_directory(path, ec), "'", path,
+                "' is a directory; give a CSV, JSONL or JSON file of archs");
   std::ifstream in(path);
   HWNAS_CHECK_T(DataError, in.good(), "Cannot read '", path, "': no such file or not readable");
   if (ends_with(path, ".jsonl")) {
@@ -174,27 +190,24 @@ ArchTable read_arch_table(const std::string& path, const SearchSpace& space) {
     for (int64_t row = 1; std::getline(in, line); ++row) {
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       const auto where = fmt::format("{} line {}", path, row);
-      nlohmann::json obj;
-      try {
-        obj = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::parse_error& e) {
-        throw DataError(fmt::format("{}: not valid JSON: {}", where, e.what()));
-      }
+      const auto obj = parse_json(line, where);
       add_json_row(obj, space, t, row, where);
     }
   } else if (ends_with(path, ".json")) {
-    nlohmann::json doc;
-    try {
-      doc = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw DataError(fmt::format("{} is not valid JSON (truncated?): {}", path, e.what()));
-    }
+    const auto doc = read_json_file(path, "arch table");
     HWNAS_CHECK_T(DataError, doc.is_array(), path, " must hold a JSON array of {\"arch\": ..., <metric>: <number>} objects");
     for (size_t i = 0; i < doc.size(); ++i) add_json_row(doc[i], space, t, static_cast<int64_t>(i), fmt::format("{} element {}", path, i));
   } else {
     read_csv(in, space, t);
   }
   HWNAS_CHECK_T(DataError, !t.archs.empty(), path, " has no data rows");
+  // One row per arch: a repeated arch makes its metrics ambiguous.
+  std::unordered_map<std::string, size_t> first_row;
+  for (size_t r = 0; r < t.archs.size(); ++r) {
+    const auto [it, fresh] = first_row.emplace(t.archs[r].str(), r);
+    HWNAS_CHECK_T(DataError, fresh, path, " line ", t.lines[r], ": arch ", t.archs[r].str(), " already appears on line ",
+                  t.lines[it->second], "; keep one row per arch (average repeated measurements first)");
+  }
   // A JSON field that is numeric in some rows and not in others is a text column too.
   std::vector<bool> is_text(t.columns.size(), false);
   for (size_t c = 0; c < t.columns.size(); ++c)

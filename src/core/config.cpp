@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/json.h"
 
 namespace hwnas {
 
@@ -105,21 +106,8 @@ void ConfigReader::finish() const {
 }
 
 nlohmann::json parse_json_arg(const std::string& text, const std::string& what) {
-  std::string body = text;
-  if (!text.empty() && text[0] == '@') {
-    std::ifstream in(text.substr(1));
-    HWNAS_CHECK_T(DataError, in.good(), "Cannot read the ", what, " file '", text.substr(1),
-                  "': no such file or not readable");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    body = ss.str();
-  }
-  try {
-    return nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ConfigError(detail::concat("The ", what, " is not valid JSON (", e.what(),
-                                     "); got: ", body.substr(0, 200)));
-  }
+  if (!text.empty() && text[0] == '@') return read_json_file(text.substr(1), what + " file");
+  return parse_json(text, what);
 }
 
 }  // namespace hwnas

@@ -3,9 +3,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hwnas/core/error.h"
@@ -28,11 +32,130 @@ void write_file_atomic(const std::string& path, const std::string& content) {
 }
 
 std::string read_file(const std::string& path, const std::string& what) {
+  std::error_code ec;
+  HWNAS_CHECK_T(DataError, !std::filesystem::is_directory(path, ec), "The ", what, " '", path,
+                "' is a directory; give the path of a file");
   std::ifstream in(path, std::ios::binary);
   HWNAS_CHECK_T(DataError, in.good(), "Cannot read the ", what, " '", path, "': no such file or not readable");
   std::stringstream ss;
   ss << in.rdbuf();
+  HWNAS_CHECK_T(DataError, !in.bad(), "Cannot read the ", what, " '", path, "': ", std::strerror(errno));
   return ss.str();
+}
+
+namespace fs = std::filesystem;
+
+void check_output_free(const std::string& path, bool overwrite, const std::string& what, bool want_directory) {
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  if (!fs::exists(status)) return;
+  const bool is_dir = fs::is_directory(status);
+  HWNAS_CHECK_T(ConfigError, is_dir == want_directory, "The ", what, " '", path, "' exists and is ",
+                is_dir ? "a directory" : "not a directory", "; give ", want_directory ? "a folder" : "a file",
+                " path (nothing was replaced)");
+  HWNAS_CHECK_T(ConfigError, overwrite, "The ", what, " '", path,
+                "' already exists; nothing was replaced: choose another output or pass --overwrite");
+}
+
+// --- StagedDirectory ------------------------------------------------------------------
+
+StagedDirectory::StagedDirectory(std::string final_dir, bool overwrite)
+    : final_(std::move(final_dir)), overwrite_(overwrite) {
+  check_output_free(final_, overwrite_, "output folder", /*want_directory=*/true);
+  fs::path f(final_);
+  if (f.filename().empty()) f = f.parent_path();  // "dir/"
+  const auto parent = f.parent_path().empty() ? fs::path(".") : f.parent_path();
+  staging_ = (parent / ("." + f.filename().string() + ".partial." + std::to_string(::getpid()))).string();
+  std::error_code ec;
+  fs::remove_all(staging_, ec);
+  fs::create_directories(staging_, ec);
+  HWNAS_CHECK_T(DataError, !ec, "Cannot create the folder '", staging_, "' for '", final_, "': ", ec.message());
+}
+
+StagedDirectory::~StagedDirectory() {
+  if (committed_) return;
+  std::error_code ec;
+  fs::remove_all(staging_, ec);
+}
+
+void StagedDirectory::commit() {
+  HWNAS_INTERNAL_ASSERT(!committed_, "StagedDirectory committed twice");
+  std::error_code ec;
+  std::string old;
+  if (fs::exists(final_, ec)) {
+    check_output_free(final_, overwrite_, "output folder", /*want_directory=*/true);
+    old = staging_ + ".old";
+    fs::rename(final_, old, ec);
+    HWNAS_CHECK_T(DataError, !ec, "Cannot replace '", final_, "': ", ec.message());
+  }
+  fs::rename(staging_, final_, ec);
+  if (ec) {
+    const auto message = ec.message();
+    if (!old.empty()) fs::rename(old, final_, ec);
+    throw DataError(detail::concat("Cannot move the finished output into '", final_, "': ", message));
+  }
+  committed_ = true;
+  if (!old.empty()) fs::remove_all(old, ec);
+}
+
+// --- OutputLock ---------------------------------------------------------------------
+
+namespace {
+// "process N" from the lock file the holder wrote.
+std::string holder_of(const std::string& path) {
+  std::ifstream in(path);
+  std::string word, pid;
+  in >> word >> pid;
+  return word == "pid" && !pid.empty() ? "process " + pid : "another process";
+}
+}  // namespace
+
+OutputLock OutputLock::directory(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  HWNAS_CHECK_T(DataError, fs::is_directory(dir, ec), "Cannot create the run directory '", dir, "'",
+                ec ? ": " + ec.message() : std::string(": a file of that name exists"));
+  return OutputLock(dir, (fs::path(dir) / kFileName).string());
+}
+
+OutputLock OutputLock::file(const std::string& path) {
+  std::error_code ec;
+  HWNAS_CHECK_T(ConfigError, !fs::is_directory(path, ec), "The output '", path, "' is a directory; give a file path");
+  return OutputLock(path, path + ".lock");
+}
+
+OutputLock::OutputLock(const std::string& output, std::string lock_path) : path_(std::move(lock_path)) {
+  // flock() locks an open file description, so two holders conflict also within one
+  // process. Open, lock, and check that the file locked is still the one at the path (a holder that
+  // released in between removed it): otherwise try again.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) break;
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+      throw ConfigError(detail::concat("The output '", output, "' is in use by ", holder_of(path_),
+                                       " (lock file '", path_, "'); wait for it to finish, or stop it, then try again"));
+    }
+    struct stat by_fd {}, by_path {};
+    if (::fstat(fd_, &by_fd) == 0 && ::stat(path_.c_str(), &by_path) == 0 && by_fd.st_ino == by_path.st_ino &&
+        by_fd.st_dev == by_path.st_dev) {
+      const std::string text = "pid " + std::to_string(::getpid()) + "\n";
+      if (::ftruncate(fd_, 0) == 0) {
+        [[maybe_unused]] const auto written = ::pwrite(fd_, text.data(), text.size(), 0);
+      }
+      return;
+    }
+    ::close(fd_);
+    fd_ = -1;
+  }
+  const int err = errno;
+  throw DataError(detail::concat("Cannot lock the output '", output, "' (", path_, "): ", std::strerror(err)));
+}
+
+OutputLock::~OutputLock() {
+  ::unlink(path_.c_str());
+  ::close(fd_);
 }
 
 }  // namespace hwnas

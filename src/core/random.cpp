@@ -4,6 +4,11 @@
 #include <cstdio>
 #include <sstream>
 
+#include <mutex>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
 #include "hwnas/core/error.h"
 
 namespace hwnas {
@@ -78,6 +83,29 @@ void Rng::load_state(const std::string& state) {
                                state.find_first_not_of("0123456789abcdef") == std::string::npos,
                 "Expected a random-generator state of 64 hex digits, but got '", state, "'");
   for (int i = 0; i < 4; ++i) s_[i] = std::stoull(state.substr(static_cast<size_t>(i) * 16, 16), nullptr, 16);
+}
+
+// --- TorchSeedScope -------------------------------------------------------------------
+struct TorchSeedScope::Saved {
+  torch::Tensor state;
+};
+
+TorchSeedScope::TorchSeedScope(uint64_t seed) : saved_(new Saved) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    saved_->state = gen.get_state();
+  }
+  torch::manual_seed(seed);
+}
+
+TorchSeedScope::~TorchSeedScope() {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(saved_->state);
+  }
+  delete saved_;
 }
 
 }  // namespace hwnas

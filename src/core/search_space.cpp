@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/random.h"
 
 namespace hwnas {
 namespace {
@@ -271,13 +272,21 @@ std::shared_ptr<nn::Network> SearchSpace::build(const Arch& arch,
                 "Expected bn_momentum in [0, 1], but got ", options.bn_momentum());
   HWNAS_CHECK_T(ConfigError, options.dropout() >= 0 && options.dropout() < 1,
                 "Expected dropout in [0, 1), but got ", options.dropout());
-  auto net = do_build(arch.genes(), options);
+  std::shared_ptr<nn::Network> net;
+  {
+    TorchSeedScope seeded(options.seed());
+    net = do_build(arch.genes(), options);
+  }
   HWNAS_INTERNAL_ASSERT(net != nullptr, "space '", name(), "' built a null network");
   return net;
 }
 
 std::shared_ptr<nn::Supernet> SearchSpace::supernet(const SupernetOptions& options) const {
-  auto net = do_supernet(options);
+  std::shared_ptr<nn::Supernet> net;
+  {
+    TorchSeedScope seeded(options.build().seed());
+    net = do_supernet(options);
+  }
   HWNAS_INTERNAL_ASSERT(net != nullptr, "space '", name(), "' built a null supernet");
   return net;
 }

@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
 #include "hwnas/cost/analytic.h"
 #include "hwnas/search_spaces/ofa/ofa.h"
@@ -128,14 +129,7 @@ LatencyTable LatencyTable::from_json(const nlohmann::json& j, const std::string&
 }
 
 LatencyTable LatencyTable::load(const std::string& path) {
-  const std::string text = read_file(path, "latency table");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw DataError(detail::concat("Latency table '", path, "' is not valid JSON (truncated or corrupt): ", e.what()));
-  }
-  return from_json(j, path);
+  return from_json(read_json_file(path, "latency table"), path);
 }
 
 void LatencyTable::save(const std::string& path) const { write_file_atomic(path, to_json().dump(1) + "\n"); }
@@ -256,6 +250,19 @@ LatencyModel::LatencyModel(std::shared_ptr<const LatencyTable> table, std::share
   HWNAS_CHECK_T(ConfigError, table_ && space_, "LatencyModel needs a table and a space");
   HWNAS_CHECK_T(ConfigError, table_->space.empty() || table_->space == space_->name(), "The latency table for device '",
                 table_->device.name, "' was built for space '", table_->space, "', not '", space_->name(), "'");
+  if (table_->space_config.is_object() && !table_->space_config.empty() && table_->space_config != space_->config()) {
+    std::string differ;
+    const auto now = space_->config();
+    for (const auto& [k, v] : table_->space_config.items())
+      if (!now.contains(k) || now.at(k) != v)
+        differ += fmt::format("{}{} (table {}, space {})", differ.empty() ? "" : ", ", k, v.dump(),
+                              now.contains(k) ? now.at(k).dump() : "unset");
+    for (const auto& [k, v] : now.items())
+      if (!table_->space_config.contains(k)) differ += fmt::format("{}{} (table unset, space {})", differ.empty() ? "" : ", ", k, v.dump());
+    throw ConfigError(fmt::format("The latency table for device '{}' was profiled for another configuration of space "
+                                  "'{}': {}; profile a table for this configuration (hwnas profile)",
+                                  table_->device.name, space_->name(), differ));
+  }
   if (table_->key_format == "ofa") {
     HWNAS_CHECK_T(ConfigError, options_.fallback() == Fallback::kError,
                   "The nearest-shape fallback needs hwnas layer keys; tables imported from OFA have OFA's keys");

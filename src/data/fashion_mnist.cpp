@@ -1,6 +1,8 @@
 #include "hwnas/data/fashion_mnist.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 
 #include <torch/torch.h>
@@ -72,14 +74,27 @@ std::vector<int64_t> read_idx_file(const std::string& path, int expected_dims,
     d = (int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) | int64_t{b[3]};
     HWNAS_CHECK_T(DataError, d > 0 && d < (1 << 24), "Fashion-MNIST file '", path,
                   "' declares an implausible dimension ", d, ". ", kInstallHint);
+    total *= d;  // at most 3 factors below 2^24: fits in 72 bits only if checked as we go
+    HWNAS_CHECK_T(DataError, total <= (int64_t{1} << 40), "Fashion-MNIST file '", path, "' declares dimensions whose "
+                  "product exceeds 2^40 bytes: not a real IDX header. ", kInstallHint);
   }
-  if (limit > 0 && limit < dims[0]) dims[0] = limit;
-  for (auto d : dims) total *= d;
+  // Deflate expands at most about 1032:1: a header promising more than that cannot be true,
+  // and nothing is allocated for it.
+  std::error_code ec;
+  const auto on_disk = static_cast<int64_t>(std::filesystem::file_size(path, ec));
+  HWNAS_CHECK_T(DataError, !ec && total <= on_disk * 1100 + 64, "Fashion-MNIST file '", path, "' declares ", total,
+                " bytes of data, more than its ", ec ? 0 : on_disk, " bytes on disk can hold: the header is damaged. ",
+                kInstallHint);
   bytes.resize(static_cast<size_t>(total));
   const int64_t got_bytes = read_bytes(f.get(), bytes.data(), total, path);
   HWNAS_CHECK_T(DataError, got_bytes == total, "Fashion-MNIST file '", path,
                 "' is truncated: its header promises ", total, " bytes of data, but only ",
                 got_bytes, " follow. ", kInstallHint);
+  uint8_t extra = 0;  // reading past the end also checks the gzip trailer's CRC
+  HWNAS_CHECK_T(DataError, read_bytes(f.get(), &extra, 1, path) == 0, "Fashion-MNIST file '", path,
+                "' holds more data than its header declares (", dims[0], " items): it is damaged or not an IDX file. ",
+                kInstallHint);
+  if (limit > 0 && limit < dims[0]) bytes.resize(static_cast<size_t>(total / dims[0] * limit));
   return dims;
 }
 
@@ -97,6 +112,7 @@ Dataset load_fashion_mnist(const FashionMnistOptions& options) {
   HWNAS_CHECK_T(DataError, idims[0] == ldims[0], "Fashion-MNIST files disagree: '", images_path,
                 "' holds ", idims[0], " images but '", labels_path, "' holds ", ldims[0],
                 " labels. ", kInstallHint);
+  if (options.limit() > 0) idims[0] = std::min(idims[0], options.limit());
   for (size_t i = 0; i < label_bytes.size(); ++i)
     HWNAS_CHECK_T(DataError, label_bytes[i] < 10, "Fashion-MNIST file '", labels_path,
                   "' has label ", int{label_bytes[i]}, " at index ", i, "; labels are 0..9. ",

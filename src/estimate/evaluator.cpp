@@ -27,11 +27,7 @@ TabularEvaluator::TabularEvaluator(ArchTable table, TabularOptions options)
   for (const auto& tc : table_.text_columns)
     spdlog::warn("{}: column '{}' is not numeric (line {}: '{}'); it is not a metric of the tabular evaluator",
               table_.path, tc.name, tc.line, tc.value);
-  for (size_t r = 0; r < table_.size(); ++r) {
-    const auto [it, inserted] = index_.emplace(table_.archs[r].str(), r);
-    HWNAS_CHECK_T(DataError, inserted, table_.path, " line ", table_.lines[r], ": arch ", table_.archs[r].str(),
-                  " already appears on line ", table_.lines[it->second], "; keep one row per arch");
-  }
+  for (size_t r = 0; r < table_.size(); ++r) index_.emplace(table_.archs[r].str(), r);  // unique: read_arch_table
 }
 
 bool TabularEvaluator::contains(const Arch& arch) const { return index_.count(arch.str()) > 0; }

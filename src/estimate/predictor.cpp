@@ -1,12 +1,13 @@
 #include "hwnas/estimate/predictor.h"
 
-#include "estimate/fnv1a.h"
+#include "core/fnv1a.h"
 
 #include <cmath>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
 #include "hwnas/core/search_space.h"
 
@@ -23,8 +24,8 @@ Features Features::select(const std::vector<int64_t>& indices) const {
 
 EncodingInfo EncodingInfo::of(const SearchSpace& space) {
   // FNV-1a over the choices' names and options: stable across runs and platforms.
-  uint64_t h = detail::kFnvOffset;
-  auto mix = [&h](const std::string& s) { h = (detail::fnv1a(s, h) ^ 0xff) * detail::kFnvPrime; };
+  uint64_t h = hwnas::detail::kFnvOffset;
+  auto mix = [&h](const std::string& s) { h = (hwnas::detail::fnv1a(s, h) ^ 0xff) * hwnas::detail::kFnvPrime; };
   const auto format = space.encoding_format();
   if (!format.empty()) {
     mix(format);
@@ -169,13 +170,7 @@ std::unique_ptr<Predictor> predictor_from_json(const nlohmann::json& j, const st
 }
 
 std::unique_ptr<Predictor> load_predictor(const std::string& path) {
-  const auto text = read_file(path, "predictor file");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw DataError(fmt::format("Predictor file {} is not valid JSON (truncated?): {}", path, e.what()));
-  }
+  const auto j = read_json_file(path, "predictor file");
   return predictor_from_json(j, "Predictor file " + path);
 }
 

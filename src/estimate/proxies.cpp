@@ -203,8 +203,9 @@ std::vector<Metrics> ProxyEvaluator::do_evaluate(const std::vector<Arch>& archs)
   for (const auto& arch : archs) {
     Metrics m;
     const auto make = [&] {
-      torch::manual_seed(arch_seed(options_.seed(), arch));
-      return space_->build(arch);
+      const uint64_t seed = arch_seed(options_.seed(), arch);
+      torch::manual_seed(seed);  // proxies that draw random inputs
+      return space_->build(arch, BuildOptions().seed(seed));
     };
     std::optional<cost::NetworkCost> c;  // computed once, if params or macs are asked
     for (const auto& p : options_.proxies()) {

@@ -1,6 +1,6 @@
 #include "hwnas/estimate/short_training.h"
 
-#include "estimate/fnv1a.h"
+#include "core/fnv1a.h"
 
 #include <torch/torch.h>
 
@@ -12,7 +12,7 @@
 namespace hwnas::estimate {
 
 uint64_t arch_seed(uint64_t seed, const Arch& arch) {
-  const uint64_t h = detail::fnv1a(arch.str(), detail::kFnvOffset ^ (seed * 0x9E3779B97F4A7C15ull));
+  const uint64_t h = hwnas::detail::fnv1a(arch.str(), hwnas::detail::kFnvOffset ^ (seed * 0x9E3779B97F4A7C15ull));
   return h >> 1;  // torch seeds are taken as uint64 but kept positive for printing
 }
 
@@ -38,8 +38,9 @@ std::vector<std::string> ShortTrainingEvaluator::metrics() const {
 }
 
 Metrics ShortTrainingEvaluator::evaluate_one(const Arch& arch) {
-  torch::manual_seed(arch_seed(options_.seed(), arch));
-  auto net = space_->build(arch, options_.build());
+  const uint64_t seed = arch_seed(options_.seed(), arch);
+  torch::manual_seed(seed);  // dropout and drop-path during training
+  auto net = space_->build(arch, BuildOptions(options_.build()).seed(seed));
   const auto result = train::train(*net, train_, options_.train());
   if (options_.bn_batches() > 0) {
     const int64_t bs = options_.train().batch_size();

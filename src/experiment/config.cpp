@@ -8,6 +8,7 @@
 
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
+#include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
 
 namespace hwnas::experiment {
@@ -165,12 +166,7 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j, const std:
 }
 
 ExperimentConfig ExperimentConfig::load(const std::string& path) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path, "experiment config"));
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ConfigError(fmt::format("The experiment config '{}' is not valid JSON: {}", path, e.what()));
-  }
+  const auto j = read_json_file(path, "experiment config");
   try {
     return from_json(j, fs::path(path).parent_path().string());
   } catch (const ConfigError& e) {

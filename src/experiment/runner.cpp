@@ -1,3 +1,4 @@
+#include "core/describe.h"
 #include "hwnas/experiment/runner.h"
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/core/threads.h"
@@ -45,17 +47,6 @@ nlohmann::json decisive(const ExperimentConfig& c) {
   auto j = c.to_json();
   for (const char* key : {"budget", "threads", "checkpoint_every", "output"}) j.erase(key);
   return j;
-}
-
-std::string differences(const nlohmann::json& then, const nlohmann::json& now) {
-  std::string out;
-  for (const auto& op : nlohmann::json::diff(then, now)) {
-    const auto path = op["path"].get<std::string>();
-    const auto old_value = then.contains(nlohmann::json::json_pointer(path)) ? then.at(nlohmann::json::json_pointer(path)).dump() : "(none)";
-    const auto new_value = op.contains("value") ? op["value"].dump() : "(none)";
-    out += fmt::format("\n  {}: was {}, now {}", path, old_value, new_value);
-  }
-  return out;
 }
 
 double json_number(const nlohmann::json& v) { return v.is_number() ? v.get<double>() : std::nan(""); }
@@ -327,19 +318,28 @@ RunResult Experiment::run(const RunOptions& options) {
   HWNAS_CHECK_T(ConfigError, !(options.resume() && options.overwrite()), "--resume and --overwrite exclude each other");
   const fs::path out(dir), config_path = out / "config.json", checkpoint_path = out / "checkpoint.json",
       log_path = out / "log.jsonl";
-  if (fs::exists(out)) {
-    HWNAS_CHECK_T(ConfigError, fs::is_directory(out), "The output '", dir, "' exists and is not a directory");
-    const bool is_run = fs::exists(config_path) || fs::exists(checkpoint_path) || fs::is_empty(out);
+  HWNAS_CHECK_T(ConfigError, !fs::exists(out) || fs::is_directory(out), "The output '", dir,
+                "' exists and is not a directory");
+  // Locked before anything in it is read: another process may be writing it.
+  const auto lock = OutputLock::directory(dir);
+  std::vector<fs::path> entries;
+  for (const auto& e : fs::directory_iterator(out))
+    if (e.path().filename() != OutputLock::kFileName) entries.push_back(e.path());
+  if (!entries.empty()) {
+    const bool is_run = fs::exists(config_path) || fs::exists(checkpoint_path);
     if (options.overwrite()) {
       HWNAS_CHECK_T(ConfigError, is_run, "--overwrite: '", dir, "' is not an hwnas search directory (no config.json); "
                     "it is left alone: choose another output");
-      fs::remove_all(out);
+      for (const auto& e : entries) fs::remove_all(e);
     } else {
-      HWNAS_CHECK_T(ConfigError, options.resume() || fs::is_empty(out), "The output directory '", dir,
+      HWNAS_CHECK_T(ConfigError, options.resume(), "The output directory '", dir,
                     "' exists; pass --resume to continue that run or --overwrite to replace it");
+      HWNAS_CHECK_T(DataError, m.one_shot || fs::exists(checkpoint_path) || !fs::exists(log_path) ||
+                                   fs::file_size(log_path) == 0,
+                    "The run '", dir, "' has evaluations in log.jsonl but no checkpoint.json, so it cannot be resumed "
+                    "exactly; the log is kept as it is: restore checkpoint.json, or start again with --overwrite");
     }
   }
-  fs::create_directories(out);
   set_threads(static_cast<int>(config_.threads()));
 
   // A resumed run: the same decisive config, the strategy's state, the log up to the
@@ -350,19 +350,19 @@ RunResult Experiment::run(const RunOptions& options) {
   m.best.reset();
   m.batches = 0;
   m.elapsed_before = 0;
-  int64_t log_bytes = 0;
+  int64_t log_records = 0;
   const auto now_config = decisive(config_);
   if (options.resume() && fs::exists(config_path)) {
     nlohmann::json then;
     try {
-      then = nlohmann::json::parse(read_file(config_path.string(), "run config"));
-    } catch (const nlohmann::json::exception& e) {
+      then = read_json_file(config_path.string(), "run config");
+    } catch (const ParseError& e) {
       throw DataError(fmt::format("The run's config '{}' is corrupt ({}); it is kept as it is. Start a new run "
                                   "with another output or --overwrite", config_path.string(), e.what()));
     }
     for (const char* key : {"budget", "threads", "checkpoint_every", "output"}) then.erase(key);
     HWNAS_CHECK_T(ConfigError, then == now_config, "--resume: '", dir, "' was made with a different config:",
-                  differences(then, now_config), "\nResume with the same config, or use another output directory");
+                  json_differences(then, now_config), ". Resume with the same config, or use another output directory");
   }
   if (m.one_shot) return run_one_shot(options);
   // A fresh strategy: nothing of an earlier run() may carry over.
@@ -375,7 +375,7 @@ RunResult Experiment::run(const RunOptions& options) {
     };
     nlohmann::json ck;
     try {
-      ck = nlohmann::json::parse(read_file(checkpoint_path.string(), "checkpoint"));
+      ck = read_json_file(checkpoint_path.string(), "checkpoint");
       if (ck.value("format", "") != kCheckpointFormat) throw corrupt("not an hwnas search checkpoint");
       if (ck.at("version").get<int>() > kCheckpointVersion)
         throw DataError(fmt::format("The checkpoint '{}' has version {}, newer than this hwnas ({}); use a newer "
@@ -383,23 +383,35 @@ RunResult Experiment::run(const RunOptions& options) {
       m.strategy->load_state(ck.at("strategy"));
       m.batches = ck.at("batches").get<int64_t>();
       m.elapsed_before = ck.at("elapsed_s").get<double>();
-      log_bytes = ck.at("log_bytes").get<int64_t>();
+      log_records = ck.at("log_records").get<int64_t>();
+      if (m.batches < 0 || log_records < 0 || !(m.elapsed_before >= 0))
+        throw corrupt(fmt::format("negative counters (batches {}, log_records {}, elapsed_s {})", m.batches,
+                                  log_records, m.elapsed_before));
     } catch (const nlohmann::json::exception& e) {
+      throw corrupt(e.what());
+    } catch (const ParseError& e) {
       throw corrupt(e.what());
     } catch (const ConfigError& e) {
       throw corrupt(e.what());
     }
-    const auto size = fs::exists(log_path) ? static_cast<int64_t>(fs::file_size(log_path)) : -1;
-    HWNAS_CHECK_T(DataError, size >= log_bytes, "The log '", log_path.string(), "' is shorter (", size,
-                  " bytes) than its checkpoint says (", log_bytes, "); it was truncated or replaced. Start again with --overwrite");
-    fs::resize_file(log_path, static_cast<uintmax_t>(log_bytes));
-    std::ifstream in(log_path);
+    // The log keeps the checkpoint's records; later lines belong to batches that will be
+    // evaluated again. (The checkpoint counts records, not bytes: the bytes depend on the
+    // measured times written in each record.)
+    std::ifstream in(log_path, std::ios::binary);
     std::string line;
-    for (int64_t row = 1; std::getline(in, line); ++row) {
+    int64_t kept_bytes = 0, row = 0;
+    for (; row < log_records && std::getline(in, line); ++row) kept_bytes += static_cast<int64_t>(line.size()) + 1;
+    HWNAS_CHECK_T(DataError, row == log_records && (in.good() || in.eof()), "The log '", log_path.string(), "' has ",
+                  row, " records, fewer than its checkpoint says (", log_records,
+                  "); it was truncated or replaced. Start again with --overwrite");
+    in.close();
+    fs::resize_file(log_path, static_cast<uintmax_t>(kept_bytes));
+    in.open(log_path, std::ios::binary);
+    for (row = 1; std::getline(in, line); ++row) {
       try {
-        m.add(record_from_json(nlohmann::json::parse(line), *m.space), objs);
+        m.add(record_from_json(parse_json(line, "the record"), *m.space), objs);
       } catch (const std::exception& e) {
-        throw DataError(fmt::format("{} line {}: {}; the file is kept as it is", log_path.string(), row, e.what()));
+        throw DataError(fmt::format("{} line {}: {}; the file is kept as it is", log_path.string(), row, detail::describe(e)));
       }
     }
     HWNAS_CHECK_T(DataError, static_cast<int64_t>(m.records.size()) == static_cast<int64_t>(m.strategy->history().size()),
@@ -427,7 +439,7 @@ RunResult Experiment::run(const RunOptions& options) {
     const nlohmann::json ck = {{"format", kCheckpointFormat}, {"version", kCheckpointVersion},
                                {"strategy", m.strategy->state()}, {"batches", m.batches},
                                {"evaluations", m.records.size()}, {"elapsed_s", elapsed()},
-                               {"log_bytes", static_cast<int64_t>(fs::file_size(log_path))}};
+                               {"log_records", static_cast<int64_t>(m.records.size())}};
     write_file_atomic(checkpoint_path.string(), ck.dump() + "\n");
     write_results();
   };
@@ -445,6 +457,8 @@ RunResult Experiment::run(const RunOptions& options) {
   RunResult result;
   std::ofstream log(log_path, std::ios::app | std::ios::binary);
   HWNAS_CHECK_T(DataError, log.good(), "Cannot append to the log '", log_path.string(), "'");
+  // A checkpoint before the first record: a run stopped anywhere can be resumed exactly.
+  if (!fs::exists(checkpoint_path)) checkpoint();
   while (true) {
     const auto done = static_cast<int64_t>(m.records.size());
     if (budget.evaluations() > 0 && done >= budget.evaluations()) break;

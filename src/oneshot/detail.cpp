@@ -1,10 +1,12 @@
 #include "oneshot/detail.h"
+#include "core/describe.h"
 
 #include <filesystem>
 
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "hwnas/core/json.h"
 #include "hwnas/core/search_space.h"
 
 namespace hwnas::oneshot::detail {
@@ -37,6 +39,7 @@ void save_checkpoint(const std::string& path, torch::serialize::OutputArchive& a
                      const std::string& format, int version) {
   meta["format"] = format;
   meta["version"] = version;
+  save_timings(path, meta);  // the times beside the checkpoint, its bytes depend on the seed alone
   archive.write("meta", c10::IValue(meta.dump()));
   const auto tmp = path + ".tmp";
   archive.save_to(tmp);
@@ -51,9 +54,10 @@ nlohmann::json load_checkpoint(const std::string& path, torch::serialize::InputA
     archive.load_from(path);
     c10::IValue v;
     archive.read("meta", v);
-    meta = nlohmann::json::parse(v.toStringRef());
+    meta = parse_json(v.toStringRef(), "the metadata of '" + path + "'");
+    load_timings(path, meta);
   } catch (const std::exception& e) {
-    throw unusable_checkpoint(path, e.what());
+    throw unusable_checkpoint(path, hwnas::detail::describe(e));
   }
   if (meta.value("format", "") != format) throw unusable_checkpoint(path, "it is not a " + format);
   if (meta.value("version", 0) > version)

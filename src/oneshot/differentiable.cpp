@@ -1,3 +1,5 @@
+#include "core/describe.h"
+#include "train/optimizer_state.h"
 #include "hwnas/oneshot/differentiable.h"
 
 #include <algorithm>
@@ -519,7 +521,8 @@ DifferentiableSearch::DifferentiableSearch(std::shared_ptr<const SearchSpace> sp
                 "partial_channels is for darts and pcdarts, not ", o.method());
 
   torch::manual_seed(o.seed());
-  m.net = std::dynamic_pointer_cast<nn::MixedSupernet>(m.space->supernet());
+  m.net = std::dynamic_pointer_cast<nn::MixedSupernet>(
+      m.space->supernet(SupernetOptions().build(BuildOptions().seed(o.seed()))));
   HWNAS_CHECK_T(ConfigError, m.net != nullptr, "The ", m.space->name(),
                 " space has no mixed supernet, which differentiable search needs; built-in spaces with one: nb201, "
                 "darts, mobilenet (a custom space gets one by returning an hwnas::nn::MixedSupernet from do_supernet)");
@@ -736,8 +739,8 @@ void DifferentiableSearch::save(const std::string& path) const {
   const auto& m = *impl_;
   torch::serialize::OutputArchive archive, net, wopt, aopt;
   m.net->save(net);
-  m.wopt->save(wopt);
-  m.aopt->save(aopt);
+  train::detail::save_optimizer(*m.wopt, wopt);
+  train::detail::save_optimizer(*m.aopt, aopt);
   archive.write("supernet", net);
   archive.write("weight_optimizer", wopt);
   archive.write("arch_optimizer", aopt);
@@ -771,8 +774,8 @@ void DifferentiableSearch::load(const std::string& path) {
       torch::NoGradGuard no_grad;
       for (size_t c = 0; c < m.arch_params.size(); ++c) m.arch_params[c].copy_(loaded[c]);
     }
-    m.wopt->load(wopt);
-    m.aopt->load(aopt);
+    train::detail::load_optimizer(*m.wopt, wopt, path);
+    train::detail::load_optimizer(*m.aopt, aopt, path);
     m.epoch = meta.at("epoch").get<int64_t>();
     m.reports.clear();
     for (const auto& j : meta.at("reports")) {
@@ -787,13 +790,13 @@ void DifferentiableSearch::load(const std::string& path) {
       r.derived_latency_ms = j.at("derived_latency_ms").get<double>();
       r.derived = m.space->parse(j.at("derived").get<std::string>());
       r.probabilities = j.at("probabilities").get<std::vector<std::vector<double>>>();
-      r.seconds = j.at("seconds").get<double>();
+      r.seconds = j.value("seconds", 0.0);  // kept beside the checkpoint (load_timings)
       m.reports.push_back(r);
     }
   } catch (const DataError&) {
     throw;
   } catch (const std::exception& e) {
-    throw detail::unusable_checkpoint(path, e.what());
+    throw detail::unusable_checkpoint(path, hwnas::detail::describe(e));
   }
 }
 

@@ -1,3 +1,5 @@
+#include "core/describe.h"
+#include "train/optimizer_state.h"
 #include "hwnas/oneshot/supernet_training.h"
 
 #include <chrono>
@@ -125,7 +127,7 @@ SupernetTrainer::SupernetTrainer(std::shared_ptr<const SearchSpace> space, Super
                 m.o.progressive(), "\") follows the OFA space's kernel/depth/expand choices; the ", m.space->name(),
                 " space has none: leave \"progressive\" empty");
   torch::manual_seed(m.o.seed());
-  m.net = m.space->supernet();
+  m.net = m.space->supernet(SupernetOptions().build(BuildOptions().seed(m.o.seed())));
   m.opt = std::make_unique<torch::optim::SGD>(
       m.net->parameters(),
       torch::optim::SGDOptions(m.o.lr()).momentum(m.o.momentum()).nesterov(m.o.momentum() > 0).weight_decay(m.o.weight_decay()));
@@ -227,7 +229,7 @@ void SupernetTrainer::save(const std::string& path) const {
   const auto& m = *impl_;
   torch::serialize::OutputArchive archive, net, opt;
   m.net->save(net);
-  m.opt->save(opt);
+  train::detail::save_optimizer(*m.opt, opt);
   archive.write("supernet", net);
   archive.write("optimizer", opt);
   nlohmann::json reports = nlohmann::json::array();
@@ -246,7 +248,7 @@ void SupernetTrainer::load(const std::string& path) {
     archive.read("supernet", net);
     archive.read("optimizer", opt);
     m.net->load(net);
-    m.opt->load(opt);
+    train::detail::load_optimizer(*m.opt, opt, path);
     m.epoch = meta.at("epoch").get<int64_t>();
     m.reports.clear();
     for (const auto& j : meta.at("reports")) {
@@ -255,11 +257,11 @@ void SupernetTrainer::load(const std::string& path) {
       r.phase = j.at("phase").get<int>();
       r.loss = j.at("loss").get<double>();
       r.largest_accuracy = j.at("largest_accuracy").get<double>();
-      r.seconds = j.at("seconds").get<double>();
+      r.seconds = j.value("seconds", 0.0);  // kept beside the checkpoint (load_timings)
       m.reports.push_back(r);
     }
   } catch (const std::exception& e) {
-    throw detail::unusable_checkpoint(path, e.what());
+    throw detail::unusable_checkpoint(path, hwnas::detail::describe(e));
   }
 }
 

@@ -9,7 +9,10 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "core/fnv1a.h"
+#include "train/optimizer_state.h"
 #include "hwnas/core/error.h"
+#include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
 #include "hwnas/core/random.h"
 #include "hwnas/nn/drop_path.h"
@@ -35,7 +38,7 @@ EpochRecord record_from(const nlohmann::json& j) {
   r.train_accuracy = j.at("train_accuracy").get<double>();
   r.test_loss = j.at("test_loss").get<double>();
   r.test_accuracy = j.at("test_accuracy").get<double>();
-  r.seconds = j.at("seconds").get<double>();
+  r.seconds = j.value("seconds", 0.0);  // kept beside the checkpoint (load_timings)
   return r;
 }
 
@@ -115,13 +118,34 @@ nlohmann::json FinalTrainingResult::to_json() const {
           {"history", h}};
 }
 
+namespace {
+constexpr const char* kChecksumKey = "hwnas_checksum";
+
+// FNV-1a over every tensor's name, shape and bytes, in the network's order.
+uint64_t mix_tensor(uint64_t h, const std::string& name, const torch::Tensor& t) {
+  h = hwnas::detail::fnv1a(name, h);
+  for (const auto s : t.sizes()) h = hwnas::detail::fnv1a(&s, sizeof s, h);
+  const auto c = t.contiguous().cpu();
+  return hwnas::detail::fnv1a(c.data_ptr(), static_cast<size_t>(c.numel()) * c.element_size(), h);
+}
+}  // namespace
+
 std::string checkpoint_path(const std::string& dir) { return (fs::path(dir) / "checkpoint.pt").string(); }
 
 void save_weights(nn::Network& net, const std::string& path) {
   // Flat: one entry per dotted parameter or buffer name, as load_weights reads them.
+  // With a checksum of every tensor, so a damaged file is refused when loaded.
   torch::serialize::OutputArchive archive;
-  for (const auto& p : net.named_parameters()) archive.write(p.key(), p.value(), /*is_buffer=*/false);
-  for (const auto& b : net.named_buffers()) archive.write(b.key(), b.value(), /*is_buffer=*/true);
+  uint64_t h = hwnas::detail::kFnvOffset;
+  for (const auto& p : net.named_parameters()) {
+    archive.write(p.key(), p.value(), /*is_buffer=*/false);
+    h = mix_tensor(h, p.key(), p.value());
+  }
+  for (const auto& b : net.named_buffers()) {
+    archive.write(b.key(), b.value(), /*is_buffer=*/true);
+    h = mix_tensor(h, b.key(), b.value());
+  }
+  archive.write(kChecksumKey, c10::IValue(fmt::format("{:016x}", h)));
   std::ostringstream bytes;
   archive.save_to(bytes);
   write_file_atomic(path, bytes.str());
@@ -136,6 +160,7 @@ void load_weights(nn::Network& net, const std::string& path) {
     throw DataError(fmt::format("Cannot read the weights file '{}': {}", path, e.what_without_backtrace()));
   }
   torch::NoGradGuard no_grad;
+  uint64_t h = hwnas::detail::kFnvOffset;
   auto load = [&](const std::string& name, torch::Tensor& t, bool buffer) {
     torch::Tensor stored;
     const bool found = archive.try_read(name, stored, buffer);
@@ -144,10 +169,20 @@ void load_weights(nn::Network& net, const std::string& path) {
     HWNAS_CHECK_T(DataError, stored.sizes() == t.sizes(), "The weights file '", path, "' stores '", name,
                   "' with shape ", stored.sizes(), " but the network's is ", t.sizes(),
                   ": it was saved for another architecture or space configuration");
+    h = mix_tensor(h, name, stored);
     t.copy_(stored);
   };
-  for (auto& p : net.named_parameters()) load(p.key(), p.value(), false);
-  for (auto& b : net.named_buffers()) load(b.key(), b.value(), true);
+  c10::IValue checksum;
+  try {
+    for (auto& p : net.named_parameters()) load(p.key(), p.value(), false);
+    for (auto& b : net.named_buffers()) load(b.key(), b.value(), true);
+    HWNAS_CHECK_T(DataError, archive.try_read(kChecksumKey, checksum) && checksum.isString(), "The weights file '",
+                  path, "' has no checksum: it was not written by hwnas train, or it is damaged");
+  } catch (const c10::Error& e) {
+    throw DataError(fmt::format("Cannot read the weights file '{}': {}", path, e.what_without_backtrace()));
+  }
+  HWNAS_CHECK_T(DataError, checksum.toStringRef() == fmt::format("{:016x}", h), "The weights file '", path,
+                "' is damaged: its tensors do not match the checksum stored with them; train again or restore the file");
 }
 
 FinalTrainingResult train_final(nn::Network& net, const data::Dataset& train, const data::Dataset* test,
@@ -180,18 +215,19 @@ FinalTrainingResult train_final(nn::Network& net, const data::Dataset& train, co
     c10::IValue state_text;
     HWNAS_CHECK_T(DataError, archive.try_read("state", state_text) && state_text.isString(), "The checkpoint '", ckpt,
                   "' has no training state; it was not written by hwnas train");
-    const auto state = nlohmann::json::parse(state_text.toStringRef());
+    auto state = parse_json(state_text.toStringRef(), "the training state of '" + ckpt + "'");
+    load_timings(ckpt, state);
     HWNAS_CHECK_T(DataError, state.at("fingerprint").get<std::string>() == o.fingerprint(), "The checkpoint '",
                   ckpt, "' was written for ", state.at("fingerprint").get<std::string>(), ", not for ",
                   o.fingerprint(), "; choose another output folder");
     HWNAS_CHECK_T(DataError, state.at("settings") == settings, "The checkpoint '", ckpt,
-                  "' was written with the recipe ", state.at("settings").dump(), ", not ", settings.dump(),
+                  "' was written with another recipe:", json_differences(state.at("settings"), settings),
                   "; resume with the same settings or choose another output folder");
     torch::serialize::InputArchive model, optimizer;
     archive.read("model", model);
     archive.read("optimizer", optimizer);
     net.load(model);
-    sgd.load(optimizer);
+    detail::load_optimizer(sgd, optimizer, ckpt);
     for (const auto& r : state.at("history")) result.history.push_back(record_from(r));
     result.resumed_from = static_cast<int64_t>(result.history.size());
   }
@@ -256,12 +292,13 @@ FinalTrainingResult train_final(nn::Network& net, const data::Dataset& train, co
       fs::create_directories(o.checkpoint_dir());
       torch::serialize::OutputArchive archive, model, optimizer;
       net.save(model);
-      sgd.save(optimizer);
+      detail::save_optimizer(sgd, optimizer);
       archive.write("model", model);
       archive.write("optimizer", optimizer);
       auto history = nlohmann::json::array();
       for (const auto& h : result.history) history.push_back(record_json(h));
-      const nlohmann::json state{{"fingerprint", o.fingerprint()}, {"settings", settings}, {"history", history}};
+      nlohmann::json state{{"fingerprint", o.fingerprint()}, {"settings", settings}, {"history", history}};
+      save_timings(ckpt, state);  // beside the checkpoint: its bytes depend on the seed alone
       archive.write("state", c10::IValue(state.dump()));
       std::ostringstream bytes;
       archive.save_to(bytes);

@@ -137,7 +137,7 @@ TEST_CASE("hwnas profile, latency, measure and calibrate work end to end", "[cli
   REQUIRE(run({"latency", "--space", "nb201", "--space-config", cfg, "-t", dir + "/cal.json", "-a", kArch}).code == 0);
   auto bad = run({"latency", "--space", "darts", "-t", dir + "/t.json", "-a", "x"});
   REQUIRE(bad.code == 2);
-  auto ofa = run({"table", "import-ofa", "--dir", hwnas::test::shared_dir() + "/data/ofa/note10_lut", "-o", dir + "/ofa.json"});
+  auto ofa = run({"table", "import-ofa", "--dir", hwnas::test::data_dir() + "/ofa/note10_lut", "-o", dir + "/ofa.json"});
   REQUIRE(ofa.code == 0);
   REQUIRE(ofa.out.find("17 resolution sections") != std::string::npos);
 }

@@ -52,7 +52,7 @@ TEST_CASE("hwnas search runs a config, writes its results and prints a summary",
   // A resume with another seed is refused and shows the difference.
   again = run_cli({"search", "-c", config, "--resume", "--seed", "5", "--no-progress"});
   CHECK(again.code == 2);
-  CHECK(again.err.find("/seed: was 0, now 5") != std::string::npos);
+  CHECK(again.err.find("/seed was 0, now 5") != std::string::npos);
   // A larger budget continues the run.
   again = run_cli({"search", "-c", config, "--resume", "-n", "40", "--no-progress"});
   CHECK(again.code == 0);

@@ -28,7 +28,7 @@ TEST_CASE("ConfigReader names the key, the value and what is allowed", "[core][c
 
 TEST_CASE("parse_json_arg reads inline JSON and @files, with clear errors", "[core][config]") {
   REQUIRE(hwnas::parse_json_arg("{\"a\": 1}", "--cfg")["a"] == 1);
-  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, hwnas::parse_json_arg("{a: 1}", "--cfg"),
+  REQUIRE_THROWS_WITH_ALL(hwnas::ParseError, hwnas::parse_json_arg("{a: 1}", "--cfg"),
                           "--cfg is not valid JSON");
   REQUIRE_THROWS_WITH_ALL(hwnas::DataError, hwnas::parse_json_arg("@/no/such/file.json", "--cfg"),
                           "/no/such/file.json");

@@ -15,7 +15,7 @@ using hwnas::cost::LatencyOptions;
 using hwnas::cost::LatencyTable;
 
 namespace {
-const std::string kOfaDir = hwnas::test::shared_dir() + "/data/ofa/note10_lut";
+const std::string kOfaDir = hwnas::test::data_dir() + "/ofa/note10_lut";
 
 nlohmann::json tutorial_subnet() {
   return {{"ks", {5, 3, 3, 3, 5, 3, 3, 3, 7, 7, 3, 3, 5, 5, 7, 3, 3, 3, 5, 3}},
@@ -111,7 +111,7 @@ TEST_CASE("Bad latency tables are refused naming file, entry and problem", "[cos
   };
   const std::string good = R"({"format": "hwnas-latency-table", "version": 1, "sections": {"": {"k": {"mean_ms": 1, "std_ms": 0, "count": 3}}}})";
   REQUIRE(LatencyTable::load(write("ok.json", good)).size() == 1);
-  REQUIRE_THROWS_WITH_ALL(hwnas::DataError, LatencyTable::load(write("trunc.json", good.substr(0, 40))), "trunc.json",
+  REQUIRE_THROWS_WITH_ALL(hwnas::ParseError, LatencyTable::load(write("trunc.json", good.substr(0, 40))), "trunc.json",
                           "not valid JSON");
   REQUIRE_THROWS_WITH_ALL(hwnas::DataError, LatencyTable::load(write("v9.json", R"({"format": "hwnas-latency-table", "version": 9, "sections": {}})")),
                           "format version 9", "upgrade hwnas");

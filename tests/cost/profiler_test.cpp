@@ -122,7 +122,8 @@ TEST_CASE("Measurements from elsewhere are read from CSV with clear errors", "[c
   auto space = hwnas::make_space("nb201");
   const auto dir = hwnas::test::temp_dir("csv");
   const std::string a = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
-  hwnas::write_file_atomic(dir + "/ok.csv", "arch,latency_ms,device\n" + a + ",1.5,pixel\n\"" + a + "\",2.5,pixel\n");
+  const std::string b = "|nor_conv_1x1~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
+  hwnas::write_file_atomic(dir + "/ok.csv", "arch,latency_ms,device\n" + a + ",1.5,pixel\n\"" + b + "\",2.5,pixel\n");
   auto ms = hwnas::cost::read_measurements_csv(dir + "/ok.csv", *space);
   REQUIRE(ms.size() == 2);
   REQUIRE(ms[1].ms == 2.5);

@@ -125,6 +125,42 @@ TEST_CASE("Fashion-MNIST errors name the file, the fault and the fix", "[data][f
     REQUIRE_THROWS_WITH_ALL(hwnas::DataError, load_fashion_mnist(FashionMnistOptions().root(dir)),
                             "holds 5 images", "4 labels");
   }
+  SECTION("a header promising more than the file can hold") {
+    auto dir = tiny_dataset("fmnist_huge", 5);
+    auto images = idx_header(0x803, {16000000, 16000000, 16000000});
+    write_gz(dir + "/train-images-idx3-ubyte.gz", images);
+    REQUIRE_THROWS_WITH_ALL(hwnas::DataError, load_fashion_mnist(FashionMnistOptions().root(dir)),
+                            "train-images-idx3-ubyte.gz", "exceeds 2^40");
+    write_gz(dir + "/train-images-idx3-ubyte.gz", idx_header(0x803, {60000, 28, 28}));
+    REQUIRE_THROWS_WITH_ALL(hwnas::DataError, load_fashion_mnist(FashionMnistOptions().root(dir)),
+                            "declares 47040000 bytes", "header is damaged");
+  }
+  SECTION("the header count disagrees with the data, also when only a part is read") {
+    auto dir = tiny_dataset("fmnist_extra", 5);
+    auto labels = idx_header(0x801, {4});
+    labels.insert(labels.end(), {1, 2, 3, 4, 5});
+    write_gz(dir + "/train-labels-idx1-ubyte.gz", labels);
+    REQUIRE_THROWS_WITH_ALL(hwnas::DataError, load_fashion_mnist(FashionMnistOptions().root(dir).limit(2)),
+                            "train-labels-idx1-ubyte.gz", "more data than its header declares");
+    labels = idx_header(0x801, {4});
+    labels.insert(labels.end(), {1, 2, 3, 4});
+    write_gz(dir + "/train-labels-idx1-ubyte.gz", labels);
+    REQUIRE_THROWS_WITH_ALL(hwnas::DataError, load_fashion_mnist(FashionMnistOptions().root(dir).limit(2)),
+                            "holds 5 images", "4 labels");
+  }
+  SECTION("damaged compressed data after the part that is read") {
+    auto dir = tiny_dataset("fmnist_crc", 10);
+    const auto path = dir + "/train-images-idx3-ubyte.gz";
+    std::string bytes;
+    {
+      std::ifstream in(path, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    bytes[bytes.size() - 6] = static_cast<char>(bytes[bytes.size() - 6] ^ 0x5a);  // inside the CRC-32 trailer
+    std::ofstream(path, std::ios::binary) << bytes;
+    REQUIRE_THROWS_WITH_ALL(hwnas::DataError, load_fashion_mnist(FashionMnistOptions().root(dir).limit(1)),
+                            "train-images-idx3-ubyte.gz", "corrupt");
+  }
   SECTION("label out of range") {
     auto dir = tiny_dataset("fmnist_label", 2);
     auto labels = idx_header(0x801, {2});

@@ -272,7 +272,7 @@ TEST_CASE("run directories: refuse to clobber, refuse another config, refuse a c
   // A different seed: refused, with the difference shown; the old run is untouched.
   const auto before = read_file(run + "/log.jsonl", "log");
   REQUIRE_THROWS_WITH_ALL(ConfigError, Experiment(cost_search(run).seed(9)).run(RunOptions().resume(true)),
-                          "different config", "/seed: was 3, now 9");
+                          "different config", "/seed was 3, now 9");
   CHECK(read_file(run + "/log.jsonl", "log") == before);
   // A larger budget continues the same run.
   const auto more = Experiment(cost_search(run).budget(Budget().evaluations(70))).run(RunOptions().resume(true));

@@ -121,7 +121,7 @@ TEST_CASE("Gaussian process: marginal likelihood rises when fitted, uncertainty 
 
 TEST_CASE("Once-for-All's accuracy predictor: the tutorial subnet predicts 0.81713", "[predictors][mlp][golden]") {
   auto space = hwnas::make_space("ofa");
-  auto p = hwnas::predictors::import_ofa_accuracy_predictor(hwnas::test::shared_dir() + "/data/ofa/acc_predictor.json", *space);
+  auto p = hwnas::predictors::import_ofa_accuracy_predictor(hwnas::test::data_dir() + "/ofa/acc_predictor.json", *space);
   REQUIRE(p->config()["hidden"] == nlohmann::json({400, 400, 400}));
   const auto arch = space->from_json(hwnas::test::ofa_tutorial_subnet());
   const double acc = p->predict(*space, {arch}).mean[0];
@@ -158,7 +158,7 @@ TEST_CASE("Predictor inputs are checked with clear errors", "[predictors][errors
   REQUIRE_THROWS_WITH_ALL(hwnas::DataError, load_predictor(dir + "/newer.json"), "version 99", "newer hwnas");
   const auto text = p->to_json().dump();
   hwnas::write_file_atomic(dir + "/truncated.json", text.substr(0, text.size() / 2));
-  REQUIRE_THROWS_WITH_ALL(hwnas::DataError, load_predictor(dir + "/truncated.json"), "truncated.json", "not valid JSON");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ParseError, load_predictor(dir + "/truncated.json"), "truncated.json", "not valid JSON");
   doc = p->to_json();
   doc["state"]["weights"] = {1.0, 2.0};
   hwnas::write_file_atomic(dir + "/short.json", doc.dump());

@@ -57,7 +57,7 @@ TEST_CASE("ofa layer keys are OFA's latency-table keys", "[spaces][ofa]") {
   // OFA's Note10 tables were measured for the width-1.2 network.
   OfaSpace space(OfaOptions().width_mult(1.2));
   auto arch = space.from_json(ofa_tutorial_subnet());
-  auto means = read_means(hwnas::test::shared_dir() + "/data/ofa/note10_lut/192_lookup_table.yaml");
+  auto means = read_means(hwnas::test::data_dir() + "/ofa/note10_lut/192_lookup_table.yaml");
   double total = 0;
   for (const auto& layer : space.layers(arch)) {
     const auto key = OfaSpace::ofa_lut_key(layer);
@@ -109,6 +109,6 @@ TEST_CASE("ofa refuses malformed archs naming the field", "[spaces][ofa]") {
   j = ofa_tutorial_subnet();
   j["d"] = {2, 2, 2};
   REQUIRE_THROWS_WITH_ALL(hwnas::ParseError, space.from_json(j), "'d' must be a list of 5");
-  REQUIRE_THROWS_WITH_ALL(hwnas::ParseError, space.parse("{ks:"), "not JSON");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ParseError, space.parse("{ks:"), "not valid JSON");
   REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, hwnas::make_space("ofa", {{"resolutions", {224, 128}}}), "increasing");
 }

@@ -48,4 +48,22 @@ class Rng {
   uint64_t s_[4];
 };
 
+/// Seeds LibTorch's default CPU generator (weight initialisation, dropout) for the
+/// lifetime of the object and restores the generator's previous state afterwards, so a
+/// network built inside it depends on `seed` alone and the caller's random state is left
+/// as it was. Not for concurrent use of the default generator from other threads.
+///
+///   { hwnas::TorchSeedScope scope(seed); net = std::make_shared<MyNet>(); }
+class TorchSeedScope {
+ public:
+  explicit TorchSeedScope(uint64_t seed);
+  ~TorchSeedScope();
+  TorchSeedScope(const TorchSeedScope&) = delete;
+  TorchSeedScope& operator=(const TorchSeedScope&) = delete;
+
+ private:
+  struct Saved;
+  Saved* saved_;
+};
+
 }  // namespace hwnas

@@ -42,6 +42,10 @@ struct BuildOptions {
   HWNAS_ARG(double, bn_eps) = 1e-5;
   /// Dropout before the classifier (0 = none).
   HWNAS_ARG(double, dropout) = 0.0;
+  /// Seed of the weight initialisation: build() and supernet() draw their initial weights
+  /// from LibTorch's generator seeded with it (TorchSeedScope), so the same arch, options
+  /// and seed give the same network in every process.
+  HWNAS_ARG(uint64_t, seed) = 0;
 };
 
 /// Options for SearchSpace::supernet (BatchNorm settings as for standalone models).

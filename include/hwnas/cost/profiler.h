@@ -48,6 +48,8 @@ struct ProfileOptions {
   /// Continue the table at `out` (skip layers already in it) instead of refusing to
   /// overwrite it.
   HWNAS_ARG(bool, resume) = false;
+  /// Replace an existing table at out (it is replaced at the first save). Excludes resume.
+  HWNAS_ARG(bool, overwrite) = false;
   HWNAS_ARG(double, save_every_seconds) = 5.0;
   /// Stop after measuring this many new layers (0: all); the table stays resumable.
   HWNAS_ARG(int64_t, max_new_entries) = 0;

@@ -1,0 +1,242 @@
+// Determinism across processes: the real hwnas binary runs the same command twice, each
+// in a fresh process, and what it wrote must be the same bytes; with another seed it must
+// differ (so the comparison can fail). In-process tests cannot see a missing seed: a
+// second call in one process inherits the first one's random state.
+//
+// Excepted from byte equality (measured times, not results):
+//   - JSON/JSONL keys: seconds, elapsed_s, train_seconds, time_s (values dropped, the rest
+//     of the document compared);
+//   - CSV columns: train_seconds;
+//   - summary.txt lines that state elapsed wall time ("... s" figures).
+// Checkpoint archives (checkpoint.pt, *.ckpt, search.pt) are compared byte for byte: their
+// measured times live beside them in *.times.json files (only "seconds" keys).
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <chrono>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli_util.h"
+#include "hwnas/core/io.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::set<std::string> kTimingKeys{"seconds", "elapsed_s", "train_seconds", "time_s"};
+const std::string kArch = "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|avg_pool_3x3~1|nor_conv_3x3~2|";
+const std::string kTinyNb201 = R"({"channels": 4, "cells_per_stage": 1})";
+
+// Runs the real binary to completion; its output goes to DIR.log.
+int run_binary(const std::vector<std::string>& args, const std::string& log) {
+  std::string cmd = "'" + hwnas::test::hwnas_exe() + "'";
+  for (const auto& a : args) cmd += " '" + a + "'";
+  cmd += " > '" + log + "' 2>&1";
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void drop_timing(nlohmann::json& j) {
+  if (j.is_object()) {
+    for (const auto& k : kTimingKeys) j.erase(k);
+    for (auto& [k, v] : j.items()) drop_timing(v);
+  } else if (j.is_array()) {
+    for (auto& v : j) drop_timing(v);
+  }
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// What of a file must be identical between runs.
+std::string comparable(const fs::path& p) {
+  const auto text = slurp(p);
+  const auto ext = p.extension().string();
+  if (ext == ".json") {
+    auto j = nlohmann::json::parse(text);
+    drop_timing(j);
+    return j.dump();
+  }
+  if (ext == ".jsonl") {
+    std::string out, line;
+    std::istringstream in(text);
+    while (std::getline(in, line)) {
+      auto j = nlohmann::json::parse(line);
+      drop_timing(j);
+      out += j.dump() + "\n";
+    }
+    return out;
+  }
+  if (ext == ".csv") {
+    std::istringstream in(text);
+    std::string line, out;
+    std::vector<bool> keep;
+    for (bool header = true; std::getline(in, line); header = false) {
+      std::vector<std::string> cells;
+      std::stringstream row(line);
+      for (std::string c; std::getline(row, c, ',');) cells.push_back(c);
+      if (header)
+        for (const auto& c : cells) keep.push_back(!kTimingKeys.count(c));
+      for (size_t i = 0; i < cells.size(); ++i)
+        if (i >= keep.size() || keep[i]) out += cells[i] + ",";
+      out += "\n";
+    }
+    return out;
+  }
+  if (p.filename() == "summary.txt") return std::regex_replace(text, std::regex(R"([0-9.]+ ?s\b)"), "<time>");
+  return text;
+}
+
+bool excepted(const fs::path& p) { return p.extension() == ".log"; }
+
+// Relative path -> comparable content of every file below dir.
+std::map<std::string, std::string> outputs(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file() && !excepted(e.path()))
+      files[fs::relative(e.path(), dir).string()] = comparable(e.path());
+  return files;
+}
+
+// Runs `make_args(out, seed)` as seed 1 twice and seed 2 once, each writing below the same
+// folder `out` (paths are inputs too: config.json records the output), which is then
+// moved aside; the two seed-1 runs must write the same files with the same content, the
+// seed-2 run something else.
+void check_deterministic(const std::string& name, const std::function<std::vector<std::string>(const std::string&,
+                                                                                             const std::string&)>& make_args,
+                         const std::vector<std::string>& expected_files) {
+  const auto root = hwnas::test::temp_dir("determinism_" + name);
+  std::map<std::string, std::map<std::string, std::string>> got;
+  for (const auto& [run, seed] : {std::pair{"a", "1"}, std::pair{"b", "1"}, std::pair{"c", "2"}}) {
+    const auto out = root + "/out";
+    fs::create_directories(out);
+    const int code = run_binary(make_args(out, seed), root + "/" + run + ".log");
+    INFO(name << " run " << run << ": " << slurp(root + "/" + run + ".log"));
+    REQUIRE(code == 0);
+    got[run] = outputs(out);
+    fs::rename(out, root + "/" + run);
+  }
+  for (const auto& f : expected_files) {
+    INFO(name << ": " << f);
+    REQUIRE(got["a"].count(f));
+  }
+  REQUIRE(got["a"].size() == got["b"].size());
+  for (const auto& [file, content] : got["a"]) {
+    INFO(name << ": " << file << " differs between two runs with the same seed");
+    CHECK(got["b"][file] == content);
+  }
+  INFO(name << ": a run with another seed wrote the same files: the seed is not used");
+  CHECK(got["a"] != got["c"]);
+}
+
+}  // namespace
+
+TEST_CASE("hwnas train writes the same bytes in two processes", "[cli][determinism]") {
+  check_deterministic("train", [](const std::string& out, const std::string& seed) {
+    return std::vector<std::string>{"--threads", "1", "train", "--space", "nb201", "--space-config", kTinyNb201,
+                                    "--arch", kArch, "--epochs", "2", "--steps-per-epoch", "5", "--train-size", "1000",
+                                    "--test-size", "200", "--seed", seed, "--no-progress", "--out", out + "/run"};
+  }, {"run/weights.pt", "run/train.json", "run/arch.json", "run/checkpoint/checkpoint.pt"});
+}
+
+TEST_CASE("hwnas search with short training and evolution writes the same bytes in two processes",
+          "[cli][determinism]") {
+  check_deterministic("search", [](const std::string& out, const std::string& seed) {
+    const nlohmann::json config{
+        {"space", {{"name", "nb201"}, {"config", nlohmann::json::parse(kTinyNb201)}}},
+        {"strategy", {{"name", "evolution"}, {"population", 3}, {"sample_size", 2}}},
+        {"evaluator", {{"name", "short_training"}, {"options", {{"steps", 5}, {"batch_size", 32}}},
+                       {"data", {{"train_size", 500}, {"valid_size", 200}}}}},
+        {"objectives", {{{"metric", "val_accuracy"}, {"goal", "max"}}}},
+        {"budget", {{"evaluations", 5}}},
+        {"seed", std::stoi(seed)},
+        {"output", out + "/run"}};
+    hwnas::write_file_atomic(out + ".json", config.dump());
+    return std::vector<std::string>{"--threads", "1", "search", "-c", out + ".json", "--no-progress"};
+  }, {"run/log.jsonl", "run/best.json", "run/pareto.json", "run/checkpoint.json", "run/config.json"});
+}
+
+TEST_CASE("hwnas evaluate and hwnas proxies write the same bytes in two processes", "[cli][determinism]") {
+  check_deterministic("evaluate", [](const std::string& out, const std::string& seed) {
+    return std::vector<std::string>{"--threads", "1", "evaluate", "--space", "nb201", "--space-config", kTinyNb201,
+                                    "-e", "short_training", "--config", R"({"steps": 5, "batch_size": 32})",
+                                    "--train-size", "500", "--valid-size", "200", "-n", "2", "--seed", seed,
+                                    "--out", out + "/acc.csv"};
+  }, {"acc.csv"});
+  check_deterministic("proxies", [](const std::string& out, const std::string& seed) {
+    return std::vector<std::string>{"--threads", "1", "proxies", "--space", "nb201", "--space-config", kTinyNb201,
+                                    "-n", "3", "--seed", seed, "--train-size", "64",
+                                    "--out", out + "/proxies.csv"};
+  }, {"proxies.csv"});
+}
+
+TEST_CASE("hwnas train-supernet and a differentiable search write the same bytes in two processes",
+          "[cli][determinism]") {
+  check_deterministic("train_supernet", [](const std::string& out, const std::string& seed) {
+    return std::vector<std::string>{"--threads", "1", "train-supernet", "--space", "nb201", "--space-config",
+                                    kTinyNb201, "--train-size", "320", "--options",
+                                    R"({"epochs": 1, "batch_size": 32, "seed": )" + seed + "}", "--no-progress",
+                                    "--out", out + "/supernet.pt"};
+  }, {"supernet.pt", "supernet.pt.ckpt"});
+  check_deterministic("pcdarts", [](const std::string& out, const std::string& seed) {
+    const nlohmann::json config{
+        {"space", {{"name", "nb201"}, {"config", nlohmann::json::parse(kTinyNb201)}}},
+        {"strategy", {{"name", "pcdarts"}, {"epochs", 1}, {"steps_per_epoch", 3}, {"batch_size", 32}}},
+        {"evaluator", {{"name", "none"}, {"data", {{"train_size", 320}, {"valid_size", 64}}}}},
+        {"objectives", {{{"metric", "params"}, {"goal", "min"}}}},
+        {"budget", {{"evaluations", 1}}},
+        {"seed", std::stoi(seed)},
+        {"output", out + "/run"}};
+    hwnas::write_file_atomic(out + ".json", config.dump());
+    return std::vector<std::string>{"--threads", "1", "search", "-c", out + ".json", "--no-progress"};
+  }, {"run/epochs.jsonl", "run/best.json", "run/search.pt"});
+}
+
+TEST_CASE("hwnas train killed and resumed in a new process ends with the uninterrupted run's bytes",
+          "[cli][determinism][resume]") {
+  const auto root = hwnas::test::temp_dir("determinism_train_resume");
+  auto args = [&](const std::string& out) {
+    return std::vector<std::string>{"--threads", "1", "train", "--space", "nb201", "--space-config", kTinyNb201,
+                                    "--arch", kArch, "--epochs", "3", "--steps-per-epoch", "6", "--train-size", "1000",
+                                    "--test-size", "200", "--seed", "5", "--no-progress", "--resume", "--out", out};
+  };
+  REQUIRE(run_binary(args(root + "/whole"), root + "/whole.log") == 0);
+  // Killed (SIGKILL) once its first epoch's checkpoint exists, then resumed.
+  const auto part = root + "/part";
+  const pid_t child = hwnas::test::spawn_hwnas(args(part));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!fs::exists(part + "/checkpoint/checkpoint.pt") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  REQUIRE(fs::exists(part + "/checkpoint/checkpoint.pt"));
+  REQUIRE_FALSE(fs::exists(part + "/weights.pt"));
+  REQUIRE(run_binary(args(part), root + "/part.log") == 0);
+  INFO(slurp(root + "/part.log"));
+  CHECK(slurp(part + "/weights.pt") == slurp(root + "/whole/weights.pt"));
+  CHECK(comparable(part + "/train.json") != "");
+  auto whole = nlohmann::json::parse(slurp(root + "/whole/train.json")), resumed = nlohmann::json::parse(slurp(part + "/train.json"));
+  drop_timing(whole);
+  drop_timing(resumed);
+  // The resumed run says where it resumed from; everything else is the same.
+  CHECK(resumed["result"]["resumed_from"].get<int>() >= 1);
+  resumed["result"].erase("resumed_from");
+  whole["result"].erase("resumed_from");
+  CHECK(resumed == whole);
+}
