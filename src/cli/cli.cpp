@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/context.h"
 #include "hwnas/core/config.h"
@@ -128,7 +129,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       if (app.get_subcommands().empty()) out << app.help();
       return 0;
     }
-    err << "hwnas: error: " << e.what() << "\nRun `hwnas --help` (or `hwnas COMMAND --help`) for usage.\n";
+    err << "hwnas: error: " << e.what() << " (run `hwnas --help` or `hwnas COMMAND --help` for usage)\n";
     return 2;
   }
 
@@ -143,6 +144,14 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     return 3;
   } catch (const Error& e) {
     err << "hwnas: error: " << e.what() << "\n";
+    return 2;
+  } catch (const nlohmann::json::exception& e) {
+    // A JSON input whose value has another type than the field needs (a number where a
+    // name is expected, ...), caught where no reader checked it by field.
+    std::string what = e.what();
+    if (what.rfind("[json.exception.", 0) == 0) what = what.substr(what.find("] ") + 2);
+    err << "hwnas: error: a JSON input has a value of the wrong type (" << what
+        << "); check the types of the fields in the files and JSON options given\n";
     return 2;
   } catch (const std::filesystem::filesystem_error& e) {
     // A folder that cannot be created or written (read-only, /proc, a file in the way).

@@ -294,8 +294,8 @@ void run_predictor_eval(Context& ctx, const PredictorArgs& a) {
 }
 
 void run_predictor_predict(Context& ctx, const PredictorArgs& a) {
-  auto p = estimate::load_predictor(a.model);
   if (!a.out.empty()) check_output_free(a.out, a.overwrite, "predictions CSV");
+  auto p = estimate::load_predictor(a.model);
   auto space = a.space.make();
   std::vector<Arch> archs;
   if (!a.arch.empty()) archs.push_back(space->parse(a.arch));

@@ -19,7 +19,8 @@ namespace hwnas {
 void write_file_atomic(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  HWNAS_CHECK_T(DataError, f != nullptr, "Cannot write '", path, "': ", std::strerror(errno));
+  HWNAS_CHECK_T(DataError, f != nullptr, "Cannot write '", path, "': ", std::strerror(errno),
+                "; choose an output in an existing, writable folder");
   const bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size() && std::fflush(f) == 0 &&
                   ::fsync(::fileno(f)) == 0;
   const int err = errno;
@@ -27,7 +28,8 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int e = ok ? errno : err;
     std::remove(tmp.c_str());
-    throw DataError(detail::concat("Cannot write '", path, "': ", std::strerror(e)));
+    throw DataError(detail::concat("Cannot write '", path, "': ", std::strerror(e),
+                                   "; check the free space and that the folder is writable"));
   }
 }
 
@@ -36,7 +38,8 @@ std::string read_file(const std::string& path, const std::string& what) {
   HWNAS_CHECK_T(DataError, !std::filesystem::is_directory(path, ec), "The ", what, " '", path,
                 "' is a directory; give the path of a file");
   std::ifstream in(path, std::ios::binary);
-  HWNAS_CHECK_T(DataError, in.good(), "Cannot read the ", what, " '", path, "': no such file or not readable");
+  HWNAS_CHECK_T(DataError, in.good(), "Cannot read the ", what, " '", path,
+                "': no such file or not readable; check the path");
   std::stringstream ss;
   ss << in.rdbuf();
   HWNAS_CHECK_T(DataError, !in.bad(), "Cannot read the ", what, " '", path, "': ", std::strerror(errno));
@@ -69,7 +72,8 @@ StagedDirectory::StagedDirectory(std::string final_dir, bool overwrite)
   std::error_code ec;
   fs::remove_all(staging_, ec);
   fs::create_directories(staging_, ec);
-  HWNAS_CHECK_T(DataError, !ec, "Cannot create the folder '", staging_, "' for '", final_, "': ", ec.message());
+  HWNAS_CHECK_T(DataError, !ec, "Cannot create the folder '", staging_, "' for '", final_, "': ", ec.message(),
+                "; choose an output in a writable folder");
 }
 
 StagedDirectory::~StagedDirectory() {
@@ -114,7 +118,8 @@ OutputLock OutputLock::directory(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   HWNAS_CHECK_T(DataError, fs::is_directory(dir, ec), "Cannot create the run directory '", dir, "'",
-                ec ? ": " + ec.message() : std::string(": a file of that name exists"));
+                ec ? ": " + ec.message() : std::string(": a file of that name exists"),
+                "; choose an output folder that can be created");
   return OutputLock(dir, (fs::path(dir) / kFileName).string());
 }
 
@@ -150,7 +155,8 @@ OutputLock::OutputLock(const std::string& output, std::string lock_path) : path_
     fd_ = -1;
   }
   const int err = errno;
-  throw DataError(detail::concat("Cannot lock the output '", output, "' (", path_, "): ", std::strerror(err)));
+  throw DataError(detail::concat("Cannot lock the output '", output, "' (", path_, "): ", std::strerror(err),
+                                 "; choose an output in an existing, writable folder"));
 }
 
 OutputLock::~OutputLock() {

@@ -85,6 +85,7 @@ class Builder {
       const size_t n = l.value->size();
       p += "/" + (l.value->is_object() ? l.key : std::to_string(i + 1 == levels_.size() ? n : n - 1));
     }
+    if (p.size() > 60) p = p.substr(0, 28) + "..." + p.substr(p.size() - 28);  // deep documents
     return p.empty() ? "the top level" : "'" + p + "'";
   }
 

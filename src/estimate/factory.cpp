@@ -77,7 +77,8 @@ std::shared_ptr<nn::Supernet> load_supernet(const SearchSpace& space, const std:
   try {
     torch::load(net, path);
   } catch (const c10::Error& e) {
-    throw DataError(fmt::format("{}: {}", where, e.what_without_backtrace()));
+    throw DataError(fmt::format("{}: {}; give the weights file that hwnas train-supernet wrote for this space and "
+                                "configuration", where, e.what_without_backtrace()));
   }
   // LibTorch replaces tensors without comparing shapes: check them.
   auto check_shape = [&](const std::string& name, const torch::Tensor& t) {
@@ -157,6 +158,9 @@ EvaluatorSetup make_evaluator(const nlohmann::json& spec, const std::string& spa
     const auto list = o.get_json("proxies", nlohmann::json());
     if (!list.is_null()) {
       HWNAS_CHECK_T(ConfigError, list.is_array(), what, ": \"proxies\" must be a list of names");
+      for (size_t i = 0; i < list.size(); ++i)
+        HWNAS_CHECK_T(ConfigError, list[i].is_string(), what, ": \"proxies\"[", i, "] is ", list[i].dump(),
+                      ", not a proxy name; give names such as [\"synflow\", \"jacob_cov\"]");
       p.proxies(list.get<std::vector<std::string>>());
     }
     const int64_t batch = o.get_int("batch_size", 64, 2, 4096);

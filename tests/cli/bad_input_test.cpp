@@ -1,0 +1,318 @@
+// The bad-input catalogue: every case runs one hwnas command on a bad input with existing
+// outputs in place, and must
+//   - exit with status 2,
+//   - print exactly one line, which names the offending path, field or value verbatim
+//     (each case lists the fragments) and says what to do about it,
+//   - change no file of the fixture folder (compared byte for byte before and after),
+//   - show no LibTorch backtrace.
+// The cases are grouped by the classes of the trust issue: crashes, data loss, internal
+// errors for user input, stack traces, misleading messages, bad values accepted.
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <zlib.h>
+
+#include "cli_util.h"
+#include "hwnas/core/io.h"
+#include "hwnas/core/search_space.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+using hwnas::test::run_cli;
+
+namespace {
+
+const std::string A = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
+const std::string B = "|nor_conv_1x1~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
+const std::string kTiny = R"({"channels": 4, "cells_per_stage": 1})";
+
+struct Case {
+  std::string klass, name;
+  std::vector<std::string> args;     // {d} is the fixture folder
+  std::vector<std::string> expect;   // fragments of the message, {d} replaced too
+};
+
+std::string sub(std::string s, const std::string& d) { return std::regex_replace(s, std::regex(R"(\{d\})"), d); }
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::map<std::string, std::string> snapshot(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    const auto rel = fs::relative(e.path(), dir).string();
+    files[rel] = e.is_regular_file() ? slurp(e.path()) : std::string("<dir>");
+  }
+  return files;
+}
+
+void write(const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+void write_gz(const std::string& path, const std::vector<uint8_t>& bytes) {
+  fs::create_directories(fs::path(path).parent_path());
+  gzFile f = gzopen(path.c_str(), "wb");
+  REQUIRE(f != nullptr);
+  if (!bytes.empty()) gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+  gzclose(f);
+}
+
+std::vector<uint8_t> idx(uint32_t magic, const std::vector<uint32_t>& dims, size_t payload, uint8_t fill) {
+  std::vector<uint8_t> b;
+  for (uint32_t v : [&] { auto all = dims; all.insert(all.begin(), magic); return all; }())
+    for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<uint8_t>(v >> s));
+  b.resize(b.size() + payload, fill);
+  return b;
+}
+
+nlohmann::json experiment(const std::string& output) {
+  return {{"space", {{"name", "nb201"}, {"config", nlohmann::json::parse(kTiny)}}},
+          {"strategy", {{"name", "random"}}},
+          {"evaluator", {{"name", "proxies"}, {"options", {{"proxies", {"params"}}, {"batch_size", 8}}},
+                         {"data", {{"name", "synthetic"}, {"train_size", 16}, {"valid_size", 8}}}}},
+          {"objectives", {{{"metric", "params"}, {"goal", "min"}}}},
+          {"budget", {{"evaluations", 2}}},
+          {"output", output}};
+}
+
+// The fixture folder: existing outputs, bad files of every kind, a trained run.
+std::string make_fixture() {
+  const auto d = hwnas::test::temp_dir("bad_input");
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  std::string deep_object;
+  for (int i = 0; i < 100000; ++i) deep_object += "{\"a\":";
+  deep_object += "1" + std::string(100000, '}');
+  write(d + "/deep.json", deep);
+  write(d + "/deepobj.json", deep_object);
+  write(d + "/deep.jsonl", "{\"arch\": \"" + A + "\", \"acc\": " + deep + "}\n");
+  write(d + "/big.json", R"({"num_classes": 1e400})");
+  write(d + "/dup.json", R"({"channels": 8, "channels": 16})");
+  write(d + "/empty.json", "  \n");
+  write(d + "/trunc.json", R"({"channels": 8, )");
+  fs::create_directories(d + "/dir");
+  write(d + "/afile", "a file, not a folder\n");
+  write(d + "/garbage.pt", "PK\x03\x04 not really a zip archive, and not LibTorch's either");
+  // Existing outputs that no failed command may touch.
+  write(d + "/out.json", "{\"keep\": true}\n");
+  write(d + "/out.csv", "keep\n");
+  write(d + "/outdir/keep.txt", "keep\n");
+  // Arch tables and lists.
+  write(d + "/data.csv", "arch,acc\n" + A + ",0.5\n" + B + ",0.6\n");
+  write(d + "/dup.csv", "arch,latency_ms\n" + A + ",1.5\n" + A + ",2.5\n");
+  write(d + "/nan.csv", "arch,acc\n" + A + ",nan\n" + B + ",0.6\n");
+  write(d + "/inf.csv", "arch,acc\n" + A + ",0.5\n" + B + ",1e999\n");
+  write(d + "/dup_archs.txt", A + "\n" + B + "\n" + A + "\n");
+  write(d + "/dupkey_archs.json", "[{\"arch\": \"" + A + "\", \"acc\": 1, \"acc\": 2}]");
+  // Experiment configs.
+  auto cfg = experiment(d + "/runs/x");
+  write(d + "/cfg_big.json", sub(cfg.dump(), d).replace(1, 0, "\"seed\": 1e400, "));
+  write(d + "/cfg_dupkey.json", cfg.dump().replace(1, 0, "\"seed\": 1, \"seed\": 2, "));
+  write(d + "/cfg_types.json", [&] { auto c = cfg; c["evaluator"]["options"]["proxies"] = {1, 2}; return c.dump(); }());
+  write(d + "/cfg_outdir.json", experiment(d + "/outdir").dump());
+  // A run with a log but no checkpoint, and one whose checkpoint has negative counters.
+  write(d + "/nockpt/config.json", experiment(d + "/nockpt").dump());
+  write(d + "/nockpt/log.jsonl", "{\"index\": 0}\n");
+  write(d + "/cfg_nockpt.json", experiment(d + "/nockpt").dump());
+  // Latency tables.
+  write(d + "/table_big.json", R"({"format": "hwnas-latency-table", "version": 1, "sections": {"": {"k": {"mean_ms": 1e400}}}})");
+  write(d + "/table.json", R"({"format": "hwnas-latency-table", "version": 1, "space": "nb201", "sections": {"": {}}})");
+  write(d + "/table_dup.json", R"({"format": "hwnas-latency-table", "version": 1, "version": 2, "sections": {}})");
+  // IDX data: a header promising more than the file holds; a damaged trailer; counts.
+  write_gz(d + "/idx_huge/train-images-idx3-ubyte.gz", idx(0x803, {16000000, 16000000, 16000000}, 0, 0));
+  write_gz(d + "/idx_huge/train-labels-idx1-ubyte.gz", idx(0x801, {5}, 5, 1));
+  write_gz(d + "/idx_count/train-images-idx3-ubyte.gz", idx(0x803, {5, 28, 28}, 5 * 784, 9));
+  write_gz(d + "/idx_count/train-labels-idx1-ubyte.gz", idx(0x801, {4}, 4, 1));
+  write_gz(d + "/idx_crc/train-images-idx3-ubyte.gz", idx(0x803, {5, 28, 28}, 5 * 784, 9));
+  write_gz(d + "/idx_crc/train-labels-idx1-ubyte.gz", idx(0x801, {5}, 5, 1));
+  {
+    auto bytes = slurp(d + "/idx_crc/train-images-idx3-ubyte.gz");
+    bytes[bytes.size() - 6] = static_cast<char>(bytes[bytes.size() - 6] ^ 0x5a);
+    write(d + "/idx_crc/train-images-idx3-ubyte.gz", bytes);
+  }
+  // A trained run (synthetic data, a few steps), then copies with damaged files.
+  const auto r = run_cli({"train", "--space", "nb201", "--space-config", kTiny, "--arch", A, "--data", "synthetic",
+                          "--train-size", "64", "--test-size", "32", "--epochs", "1", "--batch-size", "32",
+                          "--no-progress", "--out", d + "/trained"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  fs::copy(d + "/trained", d + "/damaged", fs::copy_options::recursive);
+  {
+    // Flip one bit of the first tensor's bytes: its zip entry's data follows the local
+    // header (30 bytes, the name, the extra field).
+    auto bytes = slurp(d + "/damaged/weights.pt");
+    const auto name = bytes.find("data/0");
+    REQUIRE(name != std::string::npos);
+    const size_t header = bytes.rfind(std::string("PK\x03\x04", 4), name);  // "archive/data/0" starts at header + 30
+    REQUIRE(header != std::string::npos);
+    const auto u16 = [&](size_t at) { return static_cast<size_t>(static_cast<uint8_t>(bytes[at])) |
+                                             static_cast<size_t>(static_cast<uint8_t>(bytes[at + 1])) << 8; };
+    const size_t data = header + 30 + u16(header + 26) + u16(header + 28);
+    bytes[data] = static_cast<char>(bytes[data] ^ 0x01);
+    write(d + "/damaged/weights.pt", bytes);
+  }
+  fs::copy(d + "/trained", d + "/corrupt_ckpt", fs::copy_options::recursive);
+  write(d + "/corrupt_ckpt/checkpoint/checkpoint.pt", "not a checkpoint");
+  fs::remove(d + "/corrupt_ckpt/weights.pt");
+  fs::copy(d + "/trained", d + "/deep_run", fs::copy_options::recursive);
+  write(d + "/deep_run/arch.json", deep);
+  write(d + "/supernet.pt.ckpt", "not a checkpoint");
+  return d;
+}
+
+std::vector<Case> catalogue() {
+  const std::vector<std::string> train_tiny{"--space", "nb201", "--space-config", kTiny, "--arch", A, "--data",
+                                            "synthetic", "--train-size", "64", "--test-size", "32", "--epochs", "1",
+                                            "--no-progress"};
+  auto train = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a{"train"};
+    a.insert(a.end(), train_tiny.begin(), train_tiny.end());
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  return {
+      // --- crash: deep nesting in every JSON input ----------------------------------
+      {"crash", "space config file", {"sample", "--space-config", "@{d}/deep.json"}, {"{d}/deep.json", "256"}},
+      {"crash", "inline space config", {"info", "--space-config", deep, "--arch", A}, {"--space-config", "256"}},
+      {"crash", "experiment config", {"search", "-c", "{d}/deep.json"}, {"{d}/deep.json", "256"}},
+      {"crash", "latency table", {"latency", "-t", "{d}/deep.json", "--arch", A}, {"{d}/deep.json", "256"}},
+      {"crash", "predictor file", {"predictor", "predict", "--model", "{d}/deep.json", "--arch", A}, {"{d}/deep.json", "256"}},
+      {"crash", "arch table (JSON)", {"evaluate", "--archs", "{d}/deep.json", "-e", "proxies", "--out", "{d}/new.csv"}, {"{d}/deep.json", "256"}},
+      {"crash", "arch table (JSONL)", {"predictor", "fit", "--data", "{d}/deep.jsonl", "-t", "acc", "-o", "{d}/new.json"}, {"{d}/deep.jsonl line 1", "256"}},
+      {"crash", "evaluator options", {"evaluate", "-e", "proxies", "--config", "@{d}/deepobj.json", "--out", "{d}/new.csv"}, {"{d}/deepobj.json", "256"}},
+      {"crash", "supernet options", {"train-supernet", "--options", "@{d}/deep.json", "-o", "{d}/new.pt"}, {"{d}/deep.json", "256"}},
+      {"crash", "predictor options", {"predictor", "fit", "--data", "{d}/data.csv", "-t", "acc", "--config", "@{d}/deepobj.json", "-o", "{d}/new.json"}, {"{d}/deepobj.json", "256"}},
+      {"crash", "ofa arch", {"info", "--space", "ofa", "--arch", deep}, {"ofa arch", "256"}},
+      {"crash", "run arch.json", {"export", "--run", "{d}/deep_run", "--out", "{d}/newexport"}, {"{d}/deep_run/arch.json", "256"}},
+      // --- data loss: existing outputs are refused, nothing is replaced -----------------
+      {"loss", "table import-ofa -o", {"table", "import-ofa", "--dir", hwnas::test::data_dir() + "/ofa/note10_lut", "-o", "{d}/out.json"}, {"{d}/out.json", "already exists", "--overwrite"}},
+      {"loss", "predictor import-ofa --out", {"predictor", "import-ofa", "--in", hwnas::test::data_dir() + "/ofa/acc_predictor.json", "--out", "{d}/out.json"}, {"{d}/out.json", "already exists"}},
+      {"loss", "predictor fit -o", {"predictor", "fit", "--data", "{d}/data.csv", "-t", "acc", "-o", "{d}/out.json"}, {"{d}/out.json", "already exists"}},
+      {"loss", "predictor predict --out", {"predictor", "predict", "--model", "{d}/none.json", "--arch", A, "--out", "{d}/out.csv"}, {"{d}/out.csv", "already exists"}},
+      {"loss", "calibrate --save", {"calibrate", "-t", "{d}/none.json", "--fit", "--save", "{d}/out.json"}, {"{d}/out.json", "already exists"}},
+      {"loss", "calibrate --json", {"calibrate", "-t", "{d}/none.json", "--json", "{d}/out.json"}, {"{d}/out.json", "already exists"}},
+      {"loss", "calibrate --save-learned", {"calibrate", "-t", "{d}/none.json", "--learned", "gp", "--save-learned", "{d}/out.json"}, {"{d}/out.json", "already exists"}},
+      {"loss", "export --out", {"export", "--run", "{d}/trained", "--out", "{d}/outdir"}, {"{d}/outdir", "already exists"}},
+      {"loss", "export --out onto a file", {"export", "--run", "{d}/trained", "--out", "{d}/out.json"}, {"{d}/out.json", "not a directory"}},
+      {"loss", "profile --out", {"profile", "--space-config", kTiny, "--out", "{d}/out.json"}, {"{d}/out.json", "exists", "--resume"}},
+      {"loss", "evaluate --out", {"evaluate", "-e", "proxies", "-n", "1", "--out", "{d}/out.csv"}, {"{d}/out.csv", "exists", "--overwrite"}},
+      {"loss", "search into a folder that is no run", {"search", "-c", "{d}/cfg_outdir.json"}, {"{d}/outdir", "exists"}},
+      {"loss", "search --overwrite of a folder that is no run", {"search", "-c", "{d}/cfg_outdir.json", "--overwrite"}, {"{d}/outdir", "not an hwnas search directory"}},
+      {"loss", "search --resume of a log without checkpoint", {"search", "-c", "{d}/cfg_nockpt.json", "--resume"}, {"{d}/nockpt", "no checkpoint.json", "--overwrite"}},
+      {"loss", "search --resume and --overwrite", {"search", "-c", "{d}/cfg_nockpt.json", "--resume", "--overwrite"}, {"--resume", "--overwrite"}},
+      {"loss", "train over a trained run", train({"--out", "{d}/trained"}), {"{d}/trained", "already holds a trained model"}},
+      {"loss", "train-supernet over existing weights", {"train-supernet", "--space-config", kTiny, "--data", "synthetic", "--train-size", "32", "-o", "{d}/out.json"}, {"{d}/out.json", "exists", "--resume"}},
+      {"loss", "train-supernet over a checkpoint", {"train-supernet", "--space-config", kTiny, "--data", "synthetic", "--train-size", "32", "-o", "{d}/supernet.pt"}, {"{d}/supernet.pt.ckpt", "exists"}},
+      {"loss", "profile --resume --overwrite", {"profile", "--space-config", kTiny, "--out", "{d}/out.json", "--resume", "--overwrite"}, {"resume and overwrite"}},
+      // --- exit 3 for user input ----------------------------------------------------------
+      {"internal", "1e400 in a space config", {"sample", "--space-config", "@{d}/big.json"}, {"1e400", "/num_classes"}},
+      {"internal", "1e400 in an experiment config", {"search", "-c", "{d}/cfg_big.json"}, {"1e400", "/seed"}},
+      {"internal", "1e400 in a latency table", {"latency", "-t", "{d}/table_big.json", "--arch", A}, {"1e400", "{d}/table_big.json"}},
+      {"internal", "1e400 inline", {"sample", "--space-config", R"({"channels": -1e400})"}, {"-1e400", "/channels"}},
+      {"internal", "numbers in the proxies list", {"proxies", "--config", R"({"proxies": [1, 2]})", "-n", "1", "--out", "{d}/new.csv"}, {"\"proxies\"[0]", "1"}},
+      {"internal", "numbers in an experiment's proxies list", {"search", "-c", "{d}/cfg_types.json"}, {"\"proxies\"[0]"}},
+      {"internal", "an IDX header promising 2^72 bytes", {"evaluate", "-e", "proxies", "-n", "1", "--data-dir", "{d}/idx_huge", "--out", "{d}/new.csv"}, {"{d}/idx_huge/train-images-idx3-ubyte.gz", "2^40"}},
+      {"internal", "an IDX header promising 2^72 bytes (train)", {"train", "--space-config", kTiny, "--arch", A, "--data-dir", "{d}/idx_huge", "--out", "{d}/newrun"}, {"{d}/idx_huge/train-images-idx3-ubyte.gz"}},
+      {"internal", "an output under /proc", {"table", "import-ofa", "--dir", hwnas::test::data_dir() + "/ofa/note10_lut", "-o", "/proc/hwnas-test/t.json"}, {"/proc/hwnas-test/t.json"}},
+      {"internal", "a run directory under a file", train({"--out", "{d}/afile/run"}), {"{d}/afile/run"}},
+      {"internal", "a profile under a file", {"profile", "--space-config", kTiny, "--out", "{d}/afile/t.json"}, {"{d}/afile/t.json"}},
+      {"internal", "an export under a file", {"export", "--run", "{d}/trained", "--out", "{d}/afile/export"}, {"{d}/afile"}},
+      // --- stack traces ---------------------------------------------------------------------
+      {"trace", "corrupt training checkpoint", train({"--out", "{d}/corrupt_ckpt", "--resume"}), {"{d}/corrupt_ckpt/checkpoint/checkpoint.pt"}},
+      {"trace", "corrupt supernet checkpoint", {"train-supernet", "--space-config", kTiny, "--data", "synthetic", "--train-size", "32", "-o", "{d}/supernet.pt", "--resume"}, {"{d}/supernet.pt.ckpt"}},
+      {"trace", "garbage supernet weights", {"evaluate", "-e", "inherited", "--supernet", "{d}/garbage.pt", "--space-config", kTiny, "-n", "1", "--data", "synthetic", "--train-size", "16", "--valid-size", "8", "--out", "{d}/new.csv"}, {"{d}/garbage.pt"}},
+      {"trace", "garbage supernet for fine-tuning", train({"--supernet", "{d}/garbage.pt", "--out", "{d}/newrun"}), {"{d}/garbage.pt"}},
+      // --- misleading messages ----------------------------------------------------------------
+      {"message", "a directory as experiment config", {"search", "-c", "{d}/dir"}, {"{d}/dir", "is a directory"}},
+      {"message", "a directory as latency table", {"latency", "-t", "{d}/dir", "--arch", A}, {"{d}/dir", "is a directory"}},
+      {"message", "a directory as predictor", {"predictor", "predict", "--model", "{d}/dir", "--arch", A}, {"{d}/dir", "is a directory"}},
+      {"message", "a directory as arch table", {"predictor", "fit", "--data", "{d}/dir", "-t", "acc", "-o", "{d}/new.json"}, {"{d}/dir", "is a directory"}},
+      {"message", "a directory as space config file", {"sample", "--space-config", "@{d}/dir"}, {"{d}/dir", "is a directory"}},
+      {"message", "a directory as arch list", {"evaluate", "-e", "proxies", "--archs", "{d}/dir", "--out", "{d}/new.csv"}, {"{d}/dir", "is a directory"}},
+      {"message", "an empty space config file", {"sample", "--space-config", "@{d}/empty.json"}, {"{d}/empty.json", "is empty"}},
+      {"message", "an empty experiment config", {"search", "-c", "{d}/empty.json"}, {"{d}/empty.json", "is empty"}},
+      {"message", "a truncated space config", {"sample", "--space-config", "@{d}/trunc.json"}, {"{d}/trunc.json", "not valid JSON", "line 1"}},
+      {"message", "resume with another recipe", train({"--out", "{d}/trained", "--resume", "--lr", "0.01"}), {"/lr was 0.05, now 0.01"}},
+      // --- bad values accepted ----------------------------------------------------------------
+      {"value", "a negative seed", {"sample", "--seed", "-1"}, {"'-1'", "0 to 18446744073709551615"}},
+      {"value", "an overflowing seed", {"sample", "--seed", "18446744073709551616"}, {"'18446744073709551616'"}},
+      {"value", "a seed with letters", train({"--seed", "12abc", "--out", "{d}/newrun"}), {"'12abc'"}},
+      {"value", "nan as learning rate", train({"--lr", "nan", "--out", "{d}/newrun"}), {"'nan'", "--lr"}},
+      {"value", "inf as weight decay", train({"--weight-decay", "inf", "--out", "{d}/newrun"}), {"'inf'"}},
+      {"value", "nan as test fraction", {"predictor", "eval", "--data", "{d}/data.csv", "-t", "acc", "--test-fraction", "nan"}, {"'nan'"}},
+      {"value", "duplicate archs in an arch list", {"evaluate", "-e", "proxies", "--archs", "{d}/dup_archs.txt", "--out", "{d}/new.csv"}, {"{d}/dup_archs.txt line 3", "repeats line 1"}},
+      {"value", "duplicate archs in measurements", {"calibrate", "-t", "{d}/table.json", "--measurements", "{d}/dup.csv"}, {"{d}/dup.csv line 3", "already appears on line 2"}},
+      {"value", "nan in an arch table", {"predictor", "fit", "--data", "{d}/nan.csv", "-t", "acc", "-o", "{d}/new.json"}, {"{d}/nan.csv line 2", "'nan'"}},
+      {"value", "1e999 in an arch table", {"predictor", "fit", "--data", "{d}/inf.csv", "-t", "acc", "-o", "{d}/new.json"}, {"{d}/inf.csv line 3", "'1e999'"}},
+      {"value", "a duplicate key in a space config", {"sample", "--space-config", "@{d}/dup.json"}, {"\"channels\" appears twice"}},
+      {"value", "a duplicate key in an experiment config", {"search", "-c", "{d}/cfg_dupkey.json"}, {"\"seed\" appears twice", "{d}/cfg_dupkey.json"}},
+      {"value", "a duplicate key in a latency table", {"latency", "-t", "{d}/table_dup.json", "--arch", A}, {"\"version\" appears twice"}},
+      {"value", "a duplicate key in an arch table", {"evaluate", "-e", "proxies", "--archs", "{d}/dupkey_archs.json", "--out", "{d}/new.csv"}, {"\"acc\" appears twice"}},
+      {"value", "a duplicate key inline", {"sample", "--space-config", R"({"channels": 8, "channels": 16})"}, {"\"channels\" appears twice", "--space-config"}},
+      {"value", "damaged weights", {"export", "--run", "{d}/damaged", "--out", "{d}/newexport"}, {"{d}/damaged/weights.pt", "damaged"}},
+      {"value", "label count disagreeing with the images", {"evaluate", "-e", "proxies", "-n", "1", "--data-dir", "{d}/idx_count", "--train-size", "2", "--valid-size", "1", "--out", "{d}/new.csv"}, {"{d}/idx_count/train-images-idx3-ubyte.gz", "holds 5 images", "4 labels"}},
+      {"value", "damaged gzip data past the part read", {"evaluate", "-e", "proxies", "-n", "1", "--data-dir", "{d}/idx_crc", "--train-size", "2", "--valid-size", "1", "--out", "{d}/new.csv"}, {"{d}/idx_crc/train-images-idx3-ubyte.gz", "corrupt"}},
+  };
+}
+
+}  // namespace
+
+TEST_CASE("The bad-input catalogue: exit 2, one line naming the input and the fix, no file changed",
+          "[cli][bad_input]") {
+  const auto d = make_fixture();
+  const auto before = snapshot(d);
+  const std::regex fix(R"(\b(give|pass|choose|use|install|set|fix|keep|write|check|restore|start|remove|lower|delete|)"
+                       R"(leave|configure|run|point|profile|train|wait|resume|average|list|upgrade|flatten|finish|)"
+                       R"(hwnas reads|it is kept|nothing was replaced|is left alone)\b)",
+                       std::regex::icase);
+  std::map<std::string, int> per_class;
+  for (const auto& c : catalogue()) {
+    std::vector<std::string> args;
+    for (const auto& a : c.args) args.push_back(sub(a, d));
+    const auto r = run_cli(args);
+    INFO(c.klass << " / " << c.name << ": exit " << r.code << "\nstdout: " << r.out.substr(0, 400) << "\nstderr: "
+                 << r.err.substr(0, 1000));
+    CHECK(r.code == 2);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(r.err.rfind("hwnas: error: ", 0) == 0);
+    for (const auto& e : c.expect) CHECK(r.err.find(sub(e, d)) != std::string::npos);
+    CHECK(std::regex_search(r.err, fix));
+    CHECK(r.err.find("Exception raised from") == std::string::npos);
+    CHECK(r.err.find("frame #") == std::string::npos);
+    const auto after = snapshot(d);
+    CHECK(after == before);
+    if (after != before)
+      for (const auto& [f, content] : after)
+        if (!before.count(f) || before.at(f) != content) FAIL_CHECK("changed or new: " << f);
+    ++per_class[c.klass];
+  }
+  // At least three cases per class.
+  for (const char* k : {"crash", "loss", "internal", "trace", "message", "value"}) {
+    INFO(k);
+    CHECK(per_class[k] >= 3);
+  }
+}
+
+TEST_CASE("A run directory in use by another holder is refused, naming the holder", "[cli][bad_input]") {
+  const auto d = hwnas::test::temp_dir("bad_input_lock");
+  const auto lock = hwnas::OutputLock::directory(d + "/run");
+  const auto r = run_cli({"train", "--space", "nb201", "--space-config", kTiny, "--arch", A, "--data", "synthetic",
+                          "--train-size", "64", "--test-size", "32", "--epochs", "1", "--no-progress", "--out",
+                          d + "/run"});
+  INFO(r.err);
+  CHECK(r.code == 2);
+  CHECK(r.err.find(d + "/run") != std::string::npos);
+  CHECK(r.err.find("in use by process " + std::to_string(::getpid())) != std::string::npos);
+  CHECK_FALSE(fs::exists(d + "/run/arch.json"));
+}
