@@ -18,6 +18,8 @@ packages=(
   libbenchmark-dev
   libonnx-dev             # ONNX export: the ONNX protobuf, checker and shape inference
   dataset-fashion-mnist   # real data: /usr/share/datasets/fashion-mnist/*.gz
+  clang libclang-rt-14-dev  # libFuzzer, AddressSanitizer and UBSan for scripts/fuzz.sh
+  util-linux              # flock(1), used by the lock tests
 )
 if [[ "${1:-}" == "--with-clients" ]]; then
   packages+=(python3-torch python3-onnx)

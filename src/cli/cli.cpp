@@ -105,7 +105,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   }
   if (first_word != args.end() && !known) {
     err << "hwnas: error: unknown command '" << *first_word << "'; valid commands: " << names
-        << "\nRun `hwnas --help` for usage.\n";
+        << " (run `hwnas --help` for usage)\n";
     return 2;
   }
 

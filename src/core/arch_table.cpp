@@ -128,7 +128,9 @@ void add_json_row(const nlohmann::json& obj, const SearchSpace& space, ArchTable
   HWNAS_CHECK_T(DataError, obj.is_object() && obj.contains("arch"), where,
                 ": expected an object with an \"arch\" field, got ", obj.dump().substr(0, 200));
   std::vector<double> values(t.columns.size(), std::numeric_limits<double>::quiet_NaN());
-  for (const auto& [key, value] : obj.items()) {
+  for (const auto& item : obj.items()) {
+    const auto& key = item.key();  // not a structured binding: lambdas below capture it
+    const auto& value = item.value();
     if (key == "arch") continue;
     if (!value.is_number()) {
       if (std::none_of(t.text_columns.begin(), t.text_columns.end(), [&](const auto& tc) { return tc.name == key; }))

@@ -75,13 +75,14 @@ nlohmann::json LatencyTable::to_json() const {
   return j;
 }
 
-LatencyTable LatencyTable::from_json(const nlohmann::json& j, const std::string& source) {
+namespace {
+LatencyTable read_table(const nlohmann::json& j, const std::string& source) {
   const std::string where = "Latency table '" + source + "'";
   HWNAS_CHECK_T(DataError, j.is_object() && j.value("format", "") == kFormat, where,
                 " is not an hwnas latency table (expected \"format\": \"", kFormat, "\")");
   const int version = get_field<int>(j, "version", where);
-  HWNAS_CHECK_T(DataError, version >= 1 && version <= kFormatVersion, where, " has format version ", version,
-                "; this hwnas reads version ", kFormatVersion, version > kFormatVersion ? ": upgrade hwnas" : "");
+  HWNAS_CHECK_T(DataError, version >= 1 && version <= LatencyTable::kFormatVersion, where, " has format version ", version,
+                "; this hwnas reads version ", LatencyTable::kFormatVersion, version > LatencyTable::kFormatVersion ? ": upgrade hwnas" : "");
   LatencyTable t;
   const auto& d = j.contains("device") ? j["device"] : nlohmann::json::object();
   t.device.name = d.value("name", "unknown");
@@ -127,6 +128,21 @@ LatencyTable LatencyTable::from_json(const nlohmann::json& j, const std::string&
   }
   return t;
 }
+}  // namespace
+
+LatencyTable LatencyTable::from_json(const nlohmann::json& j, const std::string& source) {
+  // Optional fields are read with value(), which throws nlohmann's type_error for a field
+  // of another type: reported as the table's error, like every other bad field.
+  try {
+    return read_table(j, source);
+  } catch (const nlohmann::json::exception& e) {
+    std::string what = e.what();
+    if (what.rfind("[json.exception.", 0) == 0) what = what.substr(what.find("] ") + 2);
+    throw DataError(detail::concat("Latency table '", source, "' has a field of the wrong type (", what,
+                                   "); fix the file or profile the table again"));
+  }
+}
+
 
 LatencyTable LatencyTable::load(const std::string& path) {
   return from_json(read_json_file(path, "latency table"), path);
@@ -158,7 +174,8 @@ LatencyTable LatencyTable::from_ofa_yaml(const std::string& dir, const std::stri
     try {
       root = YAML::LoadFile(f.string());
     } catch (const YAML::Exception& e) {
-      throw DataError(detail::concat("OFA latency table '", f.string(), "' is not readable YAML: ", e.what()));
+      throw DataError(detail::concat("OFA latency table '", f.string(), "' is not readable YAML: ", e.what(),
+                                     "; fix the file or import another folder"));
     }
     HWNAS_CHECK_T(DataError, root.IsMap() && root.size() > 0, "OFA latency table '", f.string(),
                   "' must be a map of layer keys to {count, mean, std}");

@@ -113,7 +113,9 @@ nlohmann::json FinalTrainingOptions::to_json() const {
 nlohmann::json FinalTrainingResult::to_json() const {
   auto h = nlohmann::json::array();
   for (const auto& r : history) h.push_back(record_json(r));
-  return {{"epochs", history.size()}, {"resumed_from", resumed_from}, {"stopped", stopped},
+  // Not resumed_from: how a run was interrupted is no part of its result (a resumed run's
+  // summary equals an uninterrupted one's).
+  return {{"epochs", history.size()}, {"stopped", stopped},
           {"test_loss", test_loss},   {"test_accuracy", test_accuracy}, {"seconds", seconds},
           {"history", h}};
 }

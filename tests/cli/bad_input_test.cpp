@@ -167,6 +167,22 @@ std::string make_fixture() {
   fs::copy(d + "/trained", d + "/deep_run", fs::copy_options::recursive);
   write(d + "/deep_run/arch.json", deep);
   write(d + "/supernet.pt.ckpt", "not a checkpoint");
+  // A finished export, a search-like folder with a deep config, bad YAML, more tables.
+  REQUIRE(run_cli({"export", "--run", d + "/trained", "--format", "torchscript"}).code == 0);
+  write(d + "/deep_search/config.json", deep);
+  write(d + "/deep_search/best.json", "{\"arch\": \"" + A + "\"}");
+  write(d + "/badyaml/192_lookup_table.yaml", "key: [unclosed\n  - : :\n");
+  write(d + "/table_other.json", R"({"format": "hwnas-latency-table", "version": 1, "space": "nb201", "space_config": {"channels": 99}, "sections": {"": {}}})");
+  write(d + "/table_deep.json", R"({"format": "hwnas-latency-table", "version": 1, "sections": )" + deep + "}");
+  write(d + "/neg.csv", "arch,latency_ms\n" + A + ",-1.5\n" + B + ",2.5\n");
+  write(d + "/cfg_deepvalue.json", [&] { auto c = cfg.dump(); return c.replace(1, 0, "\"notes\": " + deep + ", "); }());
+  write(d + "/cfg_unknown.json", [&] { auto c = cfg; c["budget"]["evaluationz"] = 3; return c.dump(); }());
+  write(d + "/cfg_negbudget.json", [&] { auto c = cfg; c["budget"]["evaluations"] = -5; return c.dump(); }());
+  write(d + "/cfg_population.json", [&] { auto c = cfg; c["strategy"] = {{"name", "evolution"}, {"population", 0}}; return c.dump(); }());
+  write(d + "/cfg_strategy.json", [&] { auto c = cfg; c["strategy"] = "simulated_annealing"; return c.dump(); }());
+  write(d + "/cfg_space.json", [&] { auto c = cfg; c["space"]["name"] = "nb301"; return c.dump(); }());
+  write(d + "/cfg_constraint.json", [&] { auto c = cfg; c["constraints"] = {"params <=< 5"}; return c.dump(); }());
+  write(d + "/cfg_array.json", "[1, 2, 3]");
   return d;
 }
 
@@ -262,6 +278,57 @@ std::vector<Case> catalogue() {
       {"value", "a duplicate key inline", {"sample", "--space-config", R"({"channels": 8, "channels": 16})"}, {"\"channels\" appears twice", "--space-config"}},
       {"value", "damaged weights", {"export", "--run", "{d}/damaged", "--out", "{d}/newexport"}, {"{d}/damaged/weights.pt", "damaged"}},
       {"value", "label count disagreeing with the images", {"evaluate", "-e", "proxies", "-n", "1", "--data-dir", "{d}/idx_count", "--train-size", "2", "--valid-size", "1", "--out", "{d}/new.csv"}, {"{d}/idx_count/train-images-idx3-ubyte.gz", "holds 5 images", "4 labels"}},
+      // --- more of every class, across commands and file kinds ------------------------------
+      {"crash", "arch table (JSONL) for predictor eval", {"predictor", "eval", "--data", "{d}/deep.jsonl", "-t", "acc"}, {"{d}/deep.jsonl line 1", "256"}},
+      {"crash", "measurements (JSON)", {"calibrate", "-t", "{d}/table.json", "--measurements", "{d}/deep.json"}, {"{d}/deep.json", "256"}},
+      {"crash", "proxies options", {"proxies", "--config", "@{d}/deep.json", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/deep.json", "256"}},
+      {"crash", "a deep value inside an experiment config", {"search", "-c", "{d}/cfg_deepvalue.json"}, {"{d}/cfg_deepvalue.json", "256", "/notes"}},
+      {"crash", "a deep latency table section", {"latency", "-t", "{d}/table_deep.json", "--arch", A}, {"{d}/table_deep.json", "256", "/sections"}},
+      {"crash", "a search run's config.json", {"train", "--from-search", "{d}/deep_search", "--out", "{d}/newrun"}, {"{d}/deep_search/config.json", "256"}},
+      {"crash", "darts space config", {"info", "--space", "darts", "--space-config", "@{d}/deep.json", "--arch", "x"}, {"{d}/deep.json", "256"}},
+      {"crash", "mobilenet space config", {"info", "--space", "mobilenet", "--space-config", "@{d}/deepobj.json", "--arch", "x"}, {"{d}/deepobj.json", "256"}},
+      {"crash", "ofa space config", {"sample", "--space", "ofa", "--space-config", "@{d}/deep.json"}, {"{d}/deep.json", "256"}},
+      {"crash", "train's space config", {"train", "--space-config", "@{d}/deep.json", "--arch", A, "--out", "{d}/newrun"}, {"{d}/deep.json", "256"}},
+      {"loss", "predictor fit -o onto a folder", {"predictor", "fit", "--data", "{d}/data.csv", "-t", "acc", "-o", "{d}/dir"}, {"{d}/dir", "is a directory"}},
+      {"loss", "table import-ofa -o onto a folder", {"table", "import-ofa", "--dir", hwnas::test::data_dir() + "/ofa/note10_lut", "-o", "{d}/dir", "--overwrite"}, {"{d}/dir", "is a directory"}},
+      {"loss", "calibrate --json onto a folder", {"calibrate", "-t", "{d}/table.json", "--json", "{d}/dir"}, {"{d}/dir", "is a directory"}},
+      {"loss", "export again over a finished export", {"export", "--run", "{d}/trained"}, {"{d}/trained/export", "already exists", "--overwrite"}},
+      {"loss", "evaluate --overwrite onto a folder", {"evaluate", "-e", "proxies", "-n", "1", "--out", "{d}/dir", "--overwrite"}, {"{d}/dir", "is a directory"}},
+      {"loss", "predictor import-ofa --out onto a folder", {"predictor", "import-ofa", "--in", hwnas::test::data_dir() + "/ofa/acc_predictor.json", "--out", "{d}/dir"}, {"{d}/dir", "is a directory"}},
+      {"internal", "1e400 in a predictor's options", {"predictor", "fit", "--data", "{d}/data.csv", "-t", "acc", "-p", "ridge", "--config", R"({"alpha": 1e400})", "-o", "{d}/new.json"}, {"1e400", "/alpha"}},
+      {"internal", "1e400 in the evaluator options", {"evaluate", "-e", "proxies", "--config", R"({"batch_size": 1e400})", "--out", "{d}/new.csv"}, {"1e400", "/batch_size"}},
+      {"internal", "a huge input size", {"info", "--space-config", R"({"input_size": 1e308})", "--arch", A}, {"input_size", "1e+308"}},
+      {"internal", "a latency table of another space configuration", {"latency", "-t", "{d}/table_other.json", "--arch", A}, {"another configuration", "channels (table 99, space"}},
+      {"internal", "bad YAML in an OFA table folder", {"table", "import-ofa", "--dir", "{d}/badyaml", "-o", "{d}/new.json"}, {"{d}/badyaml/192_lookup_table.yaml"}},
+      {"trace", "a CSV as the OFA accuracy predictor", {"predictor", "import-ofa", "--in", "{d}/data.csv", "--out", "{d}/new.json"}, {"{d}/data.csv", "not valid JSON"}},
+      {"trace", "garbage as a training checkpoint when resuming", {"train", "--space-config", kTiny, "--arch", A, "--data", "synthetic", "--train-size", "64", "--test-size", "32", "--epochs", "1", "--no-progress", "--resume", "--out", "{d}/corrupt_ckpt"}, {"checkpoint.pt", "delete it"}},
+      {"trace", "a text file as weights", {"export", "--run", "{d}/trained", "--out", "{d}/newexport", "--table", "{d}/garbage.pt"}, {"{d}/garbage.pt"}},
+      {"message", "a missing experiment config", {"search", "-c", "{d}/none.json"}, {"{d}/none.json", "no such file"}},
+      {"message", "a missing run", {"export", "--run", "{d}/none"}, {"{d}/none", "No run directory"}},
+      {"message", "an empty folder as a run", {"export", "--run", "{d}/dir"}, {"{d}/dir", "holds no trained model"}},
+      {"message", "a folder that is no search run", {"train", "--from-search", "{d}/outdir", "--out", "{d}/newrun"}, {"{d}/outdir", "not a finished search run"}},
+      {"message", "an experiment config that is an array", {"search", "-c", "{d}/cfg_array.json"}, {"{d}/cfg_array.json"}},
+      {"message", "an unknown key in an experiment config", {"search", "-c", "{d}/cfg_unknown.json"}, {"evaluationz"}},
+      {"message", "an unknown strategy", {"search", "-c", "{d}/cfg_strategy.json"}, {"simulated_annealing", "random"}},
+      {"message", "an unknown space in a config", {"search", "-c", "{d}/cfg_space.json"}, {"nb301", "nb201"}},
+      {"message", "a malformed constraint", {"search", "-c", "{d}/cfg_constraint.json"}, {"params <=< 5"}},
+      {"message", "an unknown space", {"sample", "--space", "nb301"}, {"nb301", "nb201"}},
+      {"message", "a malformed arch", {"info", "--arch", "|bogus~0|"}, {"|bogus~0|"}},
+      {"message", "an unknown predictor", {"predictor", "fit", "--data", "{d}/data.csv", "-t", "acc", "-p", "svm", "-o", "{d}/new.json"}, {"svm"}},
+      {"message", "an unknown target column", {"predictor", "fit", "--data", "{d}/data.csv", "-t", "accuracy", "-o", "{d}/new.json"}, {"accuracy", "acc"}},
+      {"message", "an unknown evaluator", {"evaluate", "-e", "oracle", "--out", "{d}/new.csv"}, {"oracle"}},
+      {"message", "an unknown command", {"serach"}, {"serach", "search"}},
+      {"value", "a space config that is an array", {"sample", "--space-config", "[]"}, {"'nb201'", "must be a JSON object"}},
+      {"value", "zero channels", {"sample", "--space-config", R"({"channels": 0})"}, {"channels", "0"}},
+      {"value", "channels as text", {"sample", "--space-config", R"({"channels": "8"})"}, {"channels", "\"8\""}},
+      {"value", "a negative evaluation budget", {"search", "-c", "{d}/cfg_negbudget.json"}, {"-5"}},
+      {"value", "an empty population", {"search", "-c", "{d}/cfg_population.json"}, {"population", "0"}},
+      {"value", "zero epochs", train({"--epochs", "0", "--out", "{d}/newrun"}), {"--epochs", "0"}},
+      {"value", "zero archs", {"sample", "-n", "0"}, {"-n", "0"}},
+      {"value", "negative threads", {"--threads", "-1", "sample"}, {"--threads", "-1"}},
+      {"value", "a negative latency measurement", {"calibrate", "-t", "{d}/table.json", "--measurements", "{d}/neg.csv"}, {"{d}/neg.csv", "line 2", "-1.5"}},
+      {"value", "an opset outside 13-17", {"export", "--run", "{d}/trained", "--opset", "12", "--out", "{d}/newexport"}, {"--opset", "12"}},
+      {"value", "an unknown export format", {"export", "--run", "{d}/trained", "--format", "tflite", "--out", "{d}/newexport"}, {"tflite"}},
       {"value", "damaged gzip data past the part read", {"evaluate", "-e", "proxies", "-n", "1", "--data-dir", "{d}/idx_crc", "--train-size", "2", "--valid-size", "1", "--out", "{d}/new.csv"}, {"{d}/idx_crc/train-images-idx3-ubyte.gz", "corrupt"}},
   };
 }
@@ -272,9 +339,11 @@ TEST_CASE("The bad-input catalogue: exit 2, one line naming the input and the fi
           "[cli][bad_input]") {
   const auto d = make_fixture();
   const auto before = snapshot(d);
+  // The fix: what to do, or what would be valid (the range, the valid names, the form).
   const std::regex fix(R"(\b(give|pass|choose|use|install|set|fix|keep|write|check|restore|start|remove|lower|delete|)"
                        R"(leave|configure|run|point|profile|train|wait|resume|average|list|upgrade|flatten|finish|)"
-                       R"(hwnas reads|it is kept|nothing was replaced|is left alone)\b)",
+                       R"(hwnas reads|it is kept|nothing was replaced|is left alone|valid names|valid keys|)"
+                       R"(valid commands|its columns|expected|must be|to be in|to be an|allowed|one of)\b)",
                        std::regex::icase);
   std::map<std::string, int> per_class;
   for (const auto& c : catalogue()) {

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <regex>
 #include <set>
 #include <chrono>
@@ -230,13 +231,126 @@ TEST_CASE("hwnas train killed and resumed in a new process ends with the uninter
   REQUIRE(run_binary(args(part), root + "/part.log") == 0);
   INFO(slurp(root + "/part.log"));
   CHECK(slurp(part + "/weights.pt") == slurp(root + "/whole/weights.pt"));
-  CHECK(comparable(part + "/train.json") != "");
-  auto whole = nlohmann::json::parse(slurp(root + "/whole/train.json")), resumed = nlohmann::json::parse(slurp(part + "/train.json"));
-  drop_timing(whole);
-  drop_timing(resumed);
-  // The resumed run says where it resumed from; everything else is the same.
-  CHECK(resumed["result"]["resumed_from"].get<int>() >= 1);
-  resumed["result"].erase("resumed_from");
-  whole["result"].erase("resumed_from");
-  CHECK(resumed == whole);
+  CHECK(slurp(part + "/checkpoint/checkpoint.pt") == slurp(root + "/whole/checkpoint/checkpoint.pt"));
+  CHECK(comparable(part + "/train.json") == comparable(root + "/whole/train.json"));
+  CHECK(slurp(root + "/part.log").find("resumed after epoch") != std::string::npos);
+}
+
+// --- interruptions: SIGKILL at seeded random points ------------------------------------
+namespace {
+
+// Runs `args` (which include --resume, so a rerun continues) once uninterrupted, then again
+// in a fresh folder with SIGKILL at `points` seeded random moments, each followed by a
+// rerun, until a run finishes by itself. The interrupted chain must end with the same files
+// as the uninterrupted run. HWNAS_KILL_POINTS overrides `points` (docs/reliability.md).
+void check_kill_resume(const std::string& name,
+                       const std::function<std::vector<std::string>(const std::string&)>& make_args,
+                       int points, const std::function<std::string(const fs::path&)>& compare = comparable) {
+  if (const char* env = std::getenv("HWNAS_KILL_POINTS")) points = std::max(1, std::atoi(env));
+  const auto root = hwnas::test::temp_dir("kill_" + name);
+  // The uninterrupted run, timed: kill moments are drawn from its duration.
+  const auto start = std::chrono::steady_clock::now();
+  const auto out = root + "/out";
+  fs::create_directories(out);
+  REQUIRE(run_binary(make_args(out), root + "/whole.log") == 0);
+  const double whole_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fs::rename(out, root + "/whole");
+  fs::create_directories(out);
+  std::mt19937_64 rng(20261201);
+  std::uniform_real_distribution<double> at(0.05, 1.0);
+  int kills = 0, reruns = 0;
+  for (;;) {
+    ++reruns;
+    REQUIRE(reruns < points + 50);
+    const pid_t child = hwnas::test::spawn_hwnas(make_args(out));
+    REQUIRE(child > 0);
+    int status = 0;
+    bool exited = false;
+    if (kills < points) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(at(rng) * whole_s);
+      while (std::chrono::steady_clock::now() < deadline)
+        if (waitpid(child, &status, WNOHANG) == child) {
+          exited = true;
+          break;
+        } else {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+      if (!exited) {
+        ::kill(child, SIGKILL);
+        waitpid(child, &status, 0);
+        ++kills;
+        continue;
+      }
+    } else {
+      waitpid(child, &status, 0);
+    }
+    INFO(name << ": a resumed run failed with status " << status);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    if (kills >= points) break;
+    // It finished before the kill: start over in a fresh folder, so every point lands.
+    fs::remove_all(out);
+    fs::create_directories(out);
+  }
+  INFO(name << ": " << kills << " kills, " << reruns << " runs");
+  std::map<std::string, std::string> whole, killed;
+  for (const auto& [dir, files] : {std::pair{root + "/whole", &whole}, std::pair{out, &killed}})
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+      if (e.is_regular_file() && !excepted(e.path())) (*files)[fs::relative(e.path(), dir).string()] = compare(e.path());
+  REQUIRE(killed.size() == whole.size());
+  for (const auto& [file, content] : whole) {
+    INFO(name << ": " << file << " differs from the uninterrupted run's");
+    CHECK(killed[file] == content);
+  }
+}
+
+// A latency table's measured values differ from run to run: its layers must not.
+std::string table_layers(const fs::path& p) {
+  if (p.extension() != ".json") return comparable(p);
+  auto j = nlohmann::json::parse(slurp(p));
+  std::string keys;
+  for (const auto& [section, entries] : j.at("sections").items())
+    for (const auto& [key, value] : entries.items()) keys += section + "/" + key + "\n";
+  return keys;
+}
+
+}  // namespace
+
+TEST_CASE("search, train, train-supernet, evaluate and profile killed at random points end as uninterrupted runs",
+          "[cli][determinism][resume][kill]") {
+  check_kill_resume("search", [](const std::string& out) {
+    const nlohmann::json config{
+        {"space", {{"name", "nb201"}, {"config", nlohmann::json::parse(kTinyNb201)}}},
+        {"strategy", {{"name", "evolution"}, {"population", 4}, {"sample_size", 2}}},
+        {"evaluator", {{"name", "short_training"}, {"options", {{"steps", 3}, {"batch_size", 32}}},
+                       {"data", {{"train_size", 200}, {"valid_size", 100}}}}},
+        {"objectives", {{{"metric", "val_accuracy"}, {"goal", "max"}}}},
+        {"budget", {{"evaluations", 12}}},
+        {"seed", 4},
+        {"output", out + "/run"}};
+    hwnas::write_file_atomic(out + "/../search.json", config.dump());
+    return std::vector<std::string>{"--threads", "1", "search", "-c", out + "/../search.json", "--resume", "--no-progress"};
+  }, 5);
+  check_kill_resume("train", [](const std::string& out) {
+    return std::vector<std::string>{"--threads", "1", "train", "--space", "nb201", "--space-config", kTinyNb201,
+                                    "--arch", kArch, "--epochs", "6", "--steps-per-epoch", "4", "--train-size", "600",
+                                    "--test-size", "100", "--seed", "2", "--no-progress", "--resume", "--out",
+                                    out + "/run"};
+  }, 5);
+  check_kill_resume("train_supernet", [](const std::string& out) {
+    return std::vector<std::string>{"--threads", "1", "train-supernet", "--space", "nb201", "--space-config",
+                                    kTinyNb201, "--train-size", "192", "--options",
+                                    R"({"epochs": 6, "batch_size": 32, "seed": 3})", "--no-progress", "--resume",
+                                    "--out", out + "/supernet.pt"};
+  }, 5);
+  check_kill_resume("evaluate", [](const std::string& out) {
+    return std::vector<std::string>{"--threads", "1", "evaluate", "--space", "nb201", "--space-config", kTinyNb201,
+                                    "-e", "short_training", "--config", R"({"steps": 3, "batch_size": 32})",
+                                    "--train-size", "200", "--valid-size", "100", "-n", "8", "--seed", "5", "--resume",
+                                    "--out", out + "/acc.csv"};
+  }, 5);
+  check_kill_resume("profile", [](const std::string& out) {
+    return std::vector<std::string>{"profile", "--space", "nb201", "--space-config", kTinyNb201, "--threads", "1",
+                                    "--min-time", "0.002", "--resume", "--out", out + "/table.json"};
+  }, 5, table_layers);
 }

@@ -1,0 +1,25 @@
+// Files read from disk: arch tables (CSV, JSONL, JSON), arch lists and IDX files.
+#include <string>
+#include <vector>
+
+#include "fuzz_util.h"
+#include "hwnas/core/arch_table.h"
+#include "hwnas/core/search_space.h"
+#include "hwnas/data/fashion_mnist.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const auto space = hwnas::make_space("nb201");
+  if (size == 0) return 0;
+  const auto kind = data[0] % 5;
+  hwnas::fuzz::expect_only_errors([&] {
+    static const char* suffix[] = {".csv", ".jsonl", ".json"};
+    if (kind < 3) {
+      (void)hwnas::read_arch_table(hwnas::fuzz::as_file(data + 1, size - 1, suffix[kind]), *space);
+    } else {
+      std::vector<uint8_t> bytes;
+      (void)hwnas::data::read_idx_file(hwnas::fuzz::as_file(data + 1, size - 1, ".idx"), kind == 3 ? 3 : 1, bytes,
+                                       kind == 3 ? 2 : 0);
+    }
+  });
+  return 0;
+}

@@ -1,0 +1,33 @@
+// Latency tables (hwnas JSON and Once-for-All YAML) and predictor files.
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "fuzz_util.h"
+#include "hwnas/core/json.h"
+#include "hwnas/cost/latency_table.h"
+#include "hwnas/estimate/predictor.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const auto kind = data[0] % 3;
+  hwnas::fuzz::expect_only_errors([&] {
+    if (kind == 2) {  // an OFA folder with one YAML file
+      static const std::string dir = hwnas::fuzz::scratch_dir() + "/ofa";
+      std::filesystem::create_directories(dir);
+      hwnas::fuzz::write_file(dir + "/192_lookup_table.yaml", data + 1, size - 1);
+      (void)hwnas::cost::LatencyTable::from_ofa_yaml(dir, "fuzz");
+      return;
+    }
+    const auto j = hwnas::parse_json(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1), "fuzz");
+    if (kind == 0) {
+      const auto t = hwnas::cost::LatencyTable::from_json(j, "fuzz");
+      (void)hwnas::cost::LatencyTable::from_json(t.to_json(), "round trip");
+    } else {
+      (void)hwnas::estimate::predictor_from_json(j, "fuzz");
+    }
+  });
+  return 0;
+}
