@@ -76,7 +76,8 @@ void drop_text_columns(ArchTable& t, const std::vector<bool>& is_text) {
 
 void read_csv(std::istream& in, const SearchSpace& space, ArchTable& t) {
   std::string line;
-  HWNAS_CHECK_T(DataError, static_cast<bool>(std::getline(in, line)), t.path, " is empty");
+  HWNAS_CHECK_T(DataError, static_cast<bool>(std::getline(in, line)), t.path,
+                " is empty; give a CSV whose first line names the columns (arch,<metric>,...)");
   if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a UTF-8 byte-order mark (spreadsheet exports)
   const auto header = split_csv(line);
   size_t arch_col = header.size();
@@ -89,7 +90,8 @@ void read_csv(std::istream& in, const SearchSpace& space, ArchTable& t) {
     }
   }
   HWNAS_CHECK_T(DataError, arch_col < header.size(), t.path,
-                " needs an 'arch' column in its header row, but the header is: ", line);
+                " needs an 'arch' column in its header row, but the header is: ", line,
+                "; give the column of canonical arch strings the name 'arch'");
   std::vector<bool> is_text(t.columns.size(), false);
   for (int64_t row = 2; std::getline(in, line); ++row) {
     if (line.empty() || line == "\r") continue;

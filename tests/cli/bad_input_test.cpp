@@ -183,6 +183,16 @@ std::string make_fixture() {
   write(d + "/cfg_space.json", [&] { auto c = cfg; c["space"]["name"] = "nb301"; return c.dump(); }());
   write(d + "/cfg_constraint.json", [&] { auto c = cfg; c["constraints"] = {"params <=< 5"}; return c.dump(); }());
   write(d + "/cfg_array.json", "[1, 2, 3]");
+  write(d + "/cfg_threads.json", sub(cfg.dump(), d).replace(1, 0, "\"threads\": 1e400, "));
+  write(d + "/cfg_goal.json", [&] { auto c = cfg; c["objectives"][0]["goal"] = "maximize"; return c.dump(); }());
+  write(d + "/cfg_noobj.json", [&] { auto c = cfg; c["objectives"] = nlohmann::json::array(); return c.dump(); }());
+  write(d + "/cfg_metric.json", [&] { auto c = cfg; c["objectives"][0]["metric"] = "latency@phone"; return c.dump(); }());
+  write(d + "/deep_best/config.json", experiment(d + "/deep_best").dump());
+  write(d + "/deep_best/best.json", deep);
+  write(d + "/empty.txt", "\n# only a comment\n");
+  write(d + "/empty.csv", "");
+  write(d + "/noarch.csv", "name,acc\nx,0.5\n");
+  write(d + "/fields.csv", "arch,acc\n" + A + ",0.5,extra\n");
   return d;
 }
 
@@ -329,6 +339,39 @@ std::vector<Case> catalogue() {
       {"value", "a negative latency measurement", {"calibrate", "-t", "{d}/table.json", "--measurements", "{d}/neg.csv"}, {"{d}/neg.csv", "line 2", "-1.5"}},
       {"value", "an opset outside 13-17", {"export", "--run", "{d}/trained", "--opset", "12", "--out", "{d}/newexport"}, {"--opset", "12"}},
       {"value", "an unknown export format", {"export", "--run", "{d}/trained", "--format", "tflite", "--out", "{d}/newexport"}, {"tflite"}},
+      {"crash", "a saved predictor for predictor eval", {"predictor", "eval", "--model", "{d}/deep.json", "--data", "{d}/data.csv", "-t", "acc"}, {"{d}/deep.json", "256"}},
+      {"crash", "a search run's best.json", {"train", "--from-search", "{d}/deep_best", "--out", "{d}/newrun"}, {"{d}/deep_best/best.json", "256"}},
+      {"crash", "a tabular evaluator's table", {"evaluate", "-e", "tabular", "--table", "{d}/deep.json", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/deep.json", "256"}},
+      {"crash", "a predictor evaluator's predictor", {"evaluate", "-e", "predictor", "--predictor", "{d}/deep.json", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/deep.json", "256"}},
+      {"crash", "an export's latency table", {"export", "--run", "{d}/trained", "--out", "{d}/newexport", "--table", "{d}/deep.json"}, {"{d}/deep.json", "256"}},
+      {"loss", "evaluate --resume onto a CSV that is no arch table", {"evaluate", "-e", "proxies", "-n", "1", "--resume", "--out", "{d}/out.csv"}, {"{d}/out.csv", "'arch' column"}},
+      {"loss", "table import-ofa under a file", {"table", "import-ofa", "--dir", hwnas::test::data_dir() + "/ofa/note10_lut", "-o", "{d}/afile/t.json"}, {"{d}/afile/t.json"}},
+      {"internal", "1e400 inline", {"sample", "--space-config", R"({"num_classes": 1e400})"}, {"1e400", "/num_classes", "--space-config"}},
+      {"internal", "1e400 as threads", {"search", "-c", "{d}/cfg_threads.json"}, {"1e400", "/threads"}},
+      {"internal", "1e400 in a hidden layer size", {"predictor", "fit", "--data", "{d}/data.csv", "-t", "acc", "-p", "mlp", "--config", R"({"hidden": [1e400]})", "-o", "{d}/new.json"}, {"1e400", "/hidden/0"}},
+      {"internal", "a list as the number of steps", {"evaluate", "-e", "short_training", "--config", R"({"steps": [1, 2]})", "--out", "{d}/new.csv"}, {"steps", "[1,2]"}},
+      {"internal", "text as the number of epochs", {"train-supernet", "--space-config", kTiny, "--data", "synthetic", "--train-size", "32", "--options", R"({"epochs": "two"})", "-o", "{d}/new.pt"}, {"epochs", "\"two\""}},
+      {"internal", "a number as the sampling rule", {"train-supernet", "--space-config", kTiny, "--data", "synthetic", "--train-size", "32", "--options", R"({"rule": 5})", "-o", "{d}/new.pt"}, {"rule", "5"}},
+      {"message", "a missing latency table", {"calibrate", "-t", "{d}/none.json"}, {"{d}/none.json", "no such file"}},
+      {"message", "an empty latency table", {"latency", "-t", "{d}/empty.json", "--arch", A}, {"{d}/empty.json", "is empty"}},
+      {"message", "an empty predictor file", {"predictor", "eval", "--model", "{d}/empty.json", "--data", "{d}/data.csv", "-t", "acc"}, {"{d}/empty.json", "is empty"}},
+      {"message", "an arch list without archs", {"evaluate", "-e", "proxies", "--archs", "{d}/empty.txt", "--out", "{d}/new.csv"}, {"{d}/empty.txt", "has no archs"}},
+      {"message", "a missing arch list", {"evaluate", "-e", "proxies", "--archs", "{d}/none.txt", "--out", "{d}/new.csv"}, {"{d}/none.txt", "no such file"}},
+      {"message", "an empty arch table", {"predictor", "fit", "--data", "{d}/empty.csv", "-t", "acc", "-o", "{d}/new.json"}, {"{d}/empty.csv", "is empty"}},
+      {"message", "an arch table without an arch column", {"predictor", "fit", "--data", "{d}/noarch.csv", "-t", "acc", "-o", "{d}/new.json"}, {"{d}/noarch.csv", "'arch' column"}},
+      {"message", "a row with more fields than the header", {"predictor", "fit", "--data", "{d}/fields.csv", "-t", "acc", "-o", "{d}/new.json"}, {"{d}/fields.csv line 2", "expected 2 fields"}},
+      {"message", "a truncated experiment config", {"search", "-c", "{d}/trunc.json"}, {"{d}/trunc.json", "not valid JSON"}},
+      {"message", "a malformed arch to train", {"train", "--space-config", kTiny, "--arch", "x", "--data", "synthetic", "--train-size", "64", "--test-size", "32", "--out", "{d}/newrun"}, {"'x'"}},
+      {"message", "an ofa arch with too few kernels", {"info", "--space", "ofa", "--arch", R"({"ks": [3], "e": [3], "d": [2], "r": [224]})"}, {"'ks'"}},
+      {"value", "an unknown key in a space config", {"sample", "--space-config", R"({"chanels": 8})"}, {"'chanels'", "valid keys"}},
+      {"value", "an unknown objective goal", {"search", "-c", "{d}/cfg_goal.json"}, {"maximize"}},
+      {"value", "no objectives", {"search", "-c", "{d}/cfg_noobj.json"}, {"objective"}},
+      {"value", "an objective on a table that is not given", {"search", "-c", "{d}/cfg_metric.json"}, {"latency@phone"}},
+      {"value", "a batch size of 0", train({"--batch-size", "0", "--out", "{d}/newrun"}), {"--batch-size", "0"}},
+      {"value", "label smoothing 1.5", train({"--label-smoothing", "1.5", "--out", "{d}/newrun"}), {"--label-smoothing", "1.5"}},
+      {"value", "more training images than the file has", train({"--train-size", "70000", "--out", "{d}/newrun"}), {"--train-size", "70000"}},
+      {"value", "zero archs to evaluate", {"evaluate", "-e", "proxies", "-n", "0", "--out", "{d}/new.csv"}, {"-n", "0"}},
+      {"value", "one arch to calibrate on", {"calibrate", "-t", "{d}/table.json", "-n", "1"}, {"-n", "1"}},
       {"value", "damaged gzip data past the part read", {"evaluate", "-e", "proxies", "-n", "1", "--data-dir", "{d}/idx_crc", "--train-size", "2", "--valid-size", "1", "--out", "{d}/new.csv"}, {"{d}/idx_crc/train-images-idx3-ubyte.gz", "corrupt"}},
   };
 }
@@ -343,7 +386,7 @@ TEST_CASE("The bad-input catalogue: exit 2, one line naming the input and the fi
   const std::regex fix(R"(\b(give|pass|choose|use|install|set|fix|keep|write|check|restore|start|remove|lower|delete|)"
                        R"(leave|configure|run|point|profile|train|wait|resume|average|list|upgrade|flatten|finish|)"
                        R"(hwnas reads|it is kept|nothing was replaced|is left alone|valid names|valid keys|)"
-                       R"(valid commands|its columns|expected|must be|to be in|to be an|allowed|one of)\b)",
+                       R"(valid commands|its columns|metrics are|expected|must be|to be in|to be an|allowed|one of)\b)",
                        std::regex::icase);
   std::map<std::string, int> per_class;
   for (const auto& c : catalogue()) {
