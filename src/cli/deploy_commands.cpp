@@ -112,6 +112,7 @@ nlohmann::json run_train(Context& ctx, const TrainArgs& a) {
                            .label_smoothing(a.label_smoothing).auxiliary_weight(a.aux_weight).drop_path(a.drop_path)
                            .augment(!a.no_augment).seed(a.seed).checkpoint_dir((out / "checkpoint").string())
                            .resume(a.resume).fingerprint(fingerprint + (a.supernet.empty() ? "" : " from " + a.supernet));
+  options.validate();  // before anything is written
   const auto lock = OutputLock::directory(a.out);
   HWNAS_CHECK_T(ConfigError, a.resume || !fs::exists(out / "weights.pt"), "'", a.out,
                 "' already holds a trained model; choose another --out (nothing was overwritten)");
@@ -246,8 +247,9 @@ void add_deploy_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--batch-size", a->batch_size, "Batch size")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{65536}));
     cmd->add_option("--lr", a->lr, "Peak learning rate (after the warm-up; cosine decay to 0)")->capture_default_str()
         ->check(finite_range(1e-8, 100.0));
-    cmd->add_option("--warmup-epochs", a->warmup_epochs, "Epochs of linear warm-up")->capture_default_str()
-        ->check(CLI::Range(int64_t{0}, int64_t{100000}));
+    cmd->add_option("--warmup-epochs", a->warmup_epochs,
+                    "Epochs of linear warm-up, fewer than --epochs (-1: one when there are two or more)")
+        ->capture_default_str()->check(CLI::Range(int64_t{-1}, int64_t{100000}));
     cmd->add_option("--weight-decay", a->weight_decay, "Weight decay")->capture_default_str()->check(finite_range(0.0, 1.0));
     cmd->add_option("--label-smoothing", a->label_smoothing, "Label smoothing")->capture_default_str()->check(finite_range(0.0, 0.99));
     cmd->add_option("--drop-path", a->drop_path, "Final drop-path probability (DARTS cells)")->capture_default_str()

@@ -82,6 +82,9 @@ void read_csv(std::istream& in, const SearchSpace& space, ArchTable& t) {
   const auto header = split_csv(line);
   size_t arch_col = header.size();
   for (size_t i = 0; i < header.size(); ++i) {
+    for (size_t j = 0; j < i; ++j)
+      HWNAS_CHECK_T(DataError, header[j] != header[i], t.path, " line 1: the column name '", header[i],
+                    "' appears twice (columns ", j + 1, " and ", i + 1, "); give every column its own name");
     if (header[i] == "arch") {
       arch_col = i;
     } else {

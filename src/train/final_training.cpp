@@ -73,14 +73,18 @@ uint64_t epoch_seed(uint64_t seed, int64_t epoch) {
   return mix.next();
 }
 
-void check_options(const FinalTrainingOptions& o, const data::Dataset& train) {
-  HWNAS_CHECK_T(ConfigError, train.size() > 0, "Cannot train on the empty dataset '", train.name, "'");
+}  // namespace
+
+void FinalTrainingOptions::validate() const {
+  const auto& o = *this;
   HWNAS_CHECK_T(ConfigError, o.epochs() >= 1, "epochs must be >= 1, got ", o.epochs());
   HWNAS_CHECK_T(ConfigError, o.batch_size() >= 1, "batch_size must be >= 1, got ", o.batch_size());
   HWNAS_CHECK_T(ConfigError, o.steps_per_epoch() >= 0, "steps_per_epoch must be >= 0 (0: full epochs)");
   HWNAS_CHECK_T(ConfigError, o.lr() > 0 && std::isfinite(o.lr()), "lr must be positive, got ", o.lr());
   HWNAS_CHECK_T(ConfigError, o.min_lr() >= 0 && o.min_lr() <= o.lr(), "min_lr must be in [0, lr], got ", o.min_lr());
-  HWNAS_CHECK_T(ConfigError, o.warmup_epochs() >= 0, "warmup_epochs must be >= 0, got ", o.warmup_epochs());
+  HWNAS_CHECK_T(ConfigError, o.warmup_epochs() == -1 || (o.warmup_epochs() >= 0 && o.warmup_epochs() < o.epochs()),
+                "warmup_epochs (--warmup-epochs) must be fewer than the ", o.epochs(),
+                " epochs (the last epoch decays the learning rate), or -1 for automatic, got ", o.warmup_epochs());
   HWNAS_CHECK_T(ConfigError, o.label_smoothing() >= 0 && o.label_smoothing() < 1,
                 "label_smoothing must be in [0, 1), got ", o.label_smoothing());
   HWNAS_CHECK_T(ConfigError, o.drop_path() >= 0 && o.drop_path() < 1, "drop_path must be in [0, 1), got ",
@@ -90,7 +94,6 @@ void check_options(const FinalTrainingOptions& o, const data::Dataset& train) {
                 "weight_decay, momentum and grad_clip must be >= 0");
 }
 
-}  // namespace
 
 nlohmann::json FinalTrainingOptions::to_json() const {
   return {{"epochs", epochs()},
@@ -189,13 +192,15 @@ void load_weights(nn::Network& net, const std::string& path) {
 
 FinalTrainingResult train_final(nn::Network& net, const data::Dataset& train, const data::Dataset* test,
                                 const FinalTrainingOptions& o) {
-  check_options(o, train);
+  o.validate();
+  HWNAS_CHECK_T(ConfigError, train.size() > 0, "Cannot train on the empty dataset '", train.name, "'");
   auto* drop_path = dynamic_cast<nn::DropPath*>(&net);
   HWNAS_CHECK_T(ConfigError, o.drop_path() == 0 || drop_path, "drop_path ", o.drop_path(),
                 " was asked for, but this network has no cells to drop paths in (DARTS networks do); set it to 0");
   const int64_t full = (train.size() + o.batch_size() - 1) / o.batch_size();
   const int64_t steps = o.steps_per_epoch() > 0 ? std::min(o.steps_per_epoch(), full) : full;
-  const int64_t total = steps * o.epochs(), warmup = steps * std::min(o.warmup_epochs(), o.epochs() - 1);
+  const int64_t warmup_epochs = o.warmup_epochs() >= 0 ? o.warmup_epochs() : std::min<int64_t>(1, o.epochs() - 1);
+  const int64_t total = steps * o.epochs(), warmup = steps * warmup_epochs;
 
   torch::optim::SGD sgd(net.parameters(), torch::optim::SGDOptions(o.lr())
                                               .momentum(o.momentum())

@@ -192,6 +192,7 @@ std::string make_fixture() {
   write(d + "/empty.txt", "\n# only a comment\n");
   write(d + "/empty.csv", "");
   write(d + "/noarch.csv", "name,acc\nx,0.5\n");
+  write(d + "/twoarch.csv", "arch,acc,arch\n" + A + ",0.5," + B + "\n");
   write(d + "/fields.csv", "arch,acc\n" + A + ",0.5,extra\n");
   return d;
 }
@@ -372,6 +373,8 @@ std::vector<Case> catalogue() {
       {"value", "more training images than the file has", train({"--train-size", "70000", "--out", "{d}/newrun"}), {"--train-size", "70000"}},
       {"value", "zero archs to evaluate", {"evaluate", "-e", "proxies", "-n", "0", "--out", "{d}/new.csv"}, {"-n", "0"}},
       {"value", "one arch to calibrate on", {"calibrate", "-t", "{d}/table.json", "-n", "1"}, {"-n", "1"}},
+      {"value", "as many warm-up epochs as epochs", train({"--warmup-epochs", "1", "--out", "{d}/newrun"}), {"warmup_epochs", "fewer than the 1 epochs"}},
+      {"value", "two columns named arch (found by fuzz_files)", {"predictor", "fit", "--data", "{d}/twoarch.csv", "-t", "acc", "-o", "{d}/new.json"}, {"{d}/twoarch.csv line 1", "'arch' appears twice"}},
       {"value", "damaged gzip data past the part read", {"evaluate", "-e", "proxies", "-n", "1", "--data-dir", "{d}/idx_crc", "--train-size", "2", "--valid-size", "1", "--out", "{d}/new.csv"}, {"{d}/idx_crc/train-images-idx3-ubyte.gz", "corrupt"}},
   };
 }

@@ -33,3 +33,13 @@ TEST_CASE("Analytic costs refuse unknown kinds, listing the known ones", "[cost]
                           layer_cost(LayerSpec("conv_bn", {3, 8, 8}, {4, 8, 8}, {{"k", 3}, {"g", 2}})),
                           "groups must divide");
 }
+
+TEST_CASE("counts that would overflow 64 bits are refused, not wrapped", "[cost][analytic]") {
+  // 2^52 activations in one layer.
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError,
+                          layer_cost(LayerSpec("conv_bn", {1 << 20, 1 << 16, 1 << 16}, {16, 8, 8}, {{"k", 3}}, "huge")),
+                          "'huge'", "2^50");
+  // Each layer fits, the sum of MACs does not.
+  std::vector<LayerSpec> many(1000, LayerSpec("conv_bn", {4096, 4096, 4096}, {4096, 4096, 4096}, {{"k", 7}}, "wide"));
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, hwnas::cost::network_cost(many), "overflows 64 bits", "'wide'");
+}

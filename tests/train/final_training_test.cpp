@@ -162,6 +162,6 @@ TEST_CASE("Drop-path and the auxiliary head of DARTS networks in final training"
   auto plain_net = t.net();
   REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, train_final(*plain_net, t.train, nullptr, FinalTrainingOptions().drop_path(0.1)),
                           "drop_path", "set it to 0");
-  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, train_final(*plain_net, t.train, nullptr, FinalTrainingOptions().warmup_epochs(-1)),
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, train_final(*plain_net, t.train, nullptr, FinalTrainingOptions().warmup_epochs(-2)),
                           "warmup_epochs");
 }

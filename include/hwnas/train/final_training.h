@@ -54,8 +54,9 @@ struct FinalTrainingOptions {
   /// Peak learning rate, reached after the warm-up, then cosine decay to `min_lr`.
   HWNAS_ARG(double, lr) = 0.05;
   HWNAS_ARG(double, min_lr) = 0;
-  /// Epochs of linear warm-up (at most epochs - 1: the last epoch always decays).
-  HWNAS_ARG(int64_t, warmup_epochs) = 1;
+  /// Epochs of linear warm-up, fewer than epochs (the last epoch always decays); -1: one
+  /// epoch when there are two or more, none for a single epoch.
+  HWNAS_ARG(int64_t, warmup_epochs) = -1;
   HWNAS_ARG(double, momentum) = 0.9;
   HWNAS_ARG(bool, nesterov) = true;
   HWNAS_ARG(double, weight_decay) = 3e-4;
@@ -85,6 +86,9 @@ struct FinalTrainingOptions {
 
 
  public:
+  /// Throws ConfigError naming the first field out of range (train_final calls it; so
+  /// do callers that write files before training, to refuse bad options first).
+  void validate() const;
   /// The recipe's settings (not the callbacks) as JSON.
   nlohmann::json to_json() const;
 };
