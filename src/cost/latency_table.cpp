@@ -181,7 +181,9 @@ LatencyTable LatencyTable::from_ofa_yaml(const std::string& dir, const std::stri
                   "' must be a map of layer keys to {count, mean, std}");
     auto& section = t.sections[res];
     for (const auto& item : root) {
-      const std::string key = item.first.as<std::string>();
+      HWNAS_CHECK_T(DataError, item.first.IsScalar(), "OFA latency table '", f.string(), "' has a key at line ",
+                    item.first.Mark().line + 1, " that is not a layer name; fix the file or import another folder");
+      const std::string key = item.first.Scalar();
       const auto& v = item.second;
       HWNAS_CHECK_T(DataError, v.IsMap() && v["mean"] && v["std"] && v["count"], "OFA latency table '", f.string(),
                     "', entry '", key, "': expected count, mean and std");
@@ -191,7 +193,8 @@ LatencyTable LatencyTable::from_ofa_yaml(const std::string& dir, const std::stri
         e.std_ms = v["std"].as<double>();
         e.count = v["count"].as<int64_t>();
       } catch (const YAML::Exception& ex) {
-        throw DataError(detail::concat("OFA latency table '", f.string(), "', entry '", key, "': ", ex.what()));
+        throw DataError(detail::concat("OFA latency table '", f.string(), "', entry '", key, "': ", ex.what(),
+                                       "; count must be a whole number, mean and std numbers"));
       }
       check_entry(e, f.string(), res, key);
       section.emplace(key, e);

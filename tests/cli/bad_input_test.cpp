@@ -172,6 +172,7 @@ std::string make_fixture() {
   write(d + "/deep_search/config.json", deep);
   write(d + "/deep_search/best.json", "{\"arch\": \"" + A + "\"}");
   write(d + "/badyaml/192_lookup_table.yaml", "key: [unclosed\n  - : :\n");
+  write(d + "/yamlkey/192_lookup_table.yaml", "? [a, b]\n: {count: 1, mean: 1.0, std: 0.0}\n");
   write(d + "/table_other.json", R"({"format": "hwnas-latency-table", "version": 1, "space": "nb201", "space_config": {"channels": 99}, "sections": {"": {}}})");
   write(d + "/table_deep.json", R"({"format": "hwnas-latency-table", "version": 1, "sections": )" + deep + "}");
   write(d + "/neg.csv", "arch,latency_ms\n" + A + ",-1.5\n" + B + ",2.5\n");
@@ -375,6 +376,7 @@ std::vector<Case> catalogue() {
       {"value", "one arch to calibrate on", {"calibrate", "-t", "{d}/table.json", "-n", "1"}, {"-n", "1"}},
       {"value", "as many warm-up epochs as epochs", train({"--warmup-epochs", "1", "--out", "{d}/newrun"}), {"warmup_epochs", "fewer than the 1 epochs"}},
       {"value", "two columns named arch (found by fuzz_files)", {"predictor", "fit", "--data", "{d}/twoarch.csv", "-t", "acc", "-o", "{d}/new.json"}, {"{d}/twoarch.csv line 1", "'arch' appears twice"}},
+      {"value", "a list as a layer key in an OFA table (found by fuzz_tables)", {"table", "import-ofa", "--dir", "{d}/yamlkey", "-o", "{d}/new.json"}, {"{d}/yamlkey/192_lookup_table.yaml", "line 1", "not a layer name"}},
       {"value", "damaged gzip data past the part read", {"evaluate", "-e", "proxies", "-n", "1", "--data-dir", "{d}/idx_crc", "--train-size", "2", "--valid-size", "1", "--out", "{d}/new.csv"}, {"{d}/idx_crc/train-images-idx3-ubyte.gz", "corrupt"}},
   };
 }

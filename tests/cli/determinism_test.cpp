@@ -106,11 +106,11 @@ std::string comparable(const fs::path& p) {
 bool excepted(const fs::path& p) { return p.extension() == ".log"; }
 
 // Relative path -> comparable content of every file below dir.
-std::map<std::string, std::string> outputs(const std::string& dir) {
+std::map<std::string, std::string> outputs(const std::string& dir,
+                                           const std::function<std::string(const fs::path&)>& compare = comparable) {
   std::map<std::string, std::string> files;
   for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file() && !excepted(e.path()))
-      files[fs::relative(e.path(), dir).string()] = comparable(e.path());
+    if (e.is_regular_file() && !excepted(e.path())) files[fs::relative(e.path(), dir).string()] = compare(e.path());
   return files;
 }
 
@@ -120,16 +120,19 @@ std::map<std::string, std::string> outputs(const std::string& dir) {
 // seed-2 run something else.
 void check_deterministic(const std::string& name, const std::function<std::vector<std::string>(const std::string&,
                                                                                              const std::string&)>& make_args,
-                         const std::vector<std::string>& expected_files) {
+                         const std::vector<std::string>& expected_files,
+                         const std::function<void(const std::string&)>& prepare = {},
+                         const std::function<std::string(const fs::path&)>& compare = comparable) {
   const auto root = hwnas::test::temp_dir("determinism_" + name);
   std::map<std::string, std::map<std::string, std::string>> got;
   for (const auto& [run, seed] : {std::pair{"a", "1"}, std::pair{"b", "1"}, std::pair{"c", "2"}}) {
     const auto out = root + "/out";
     fs::create_directories(out);
+    if (prepare) prepare(out);
     const int code = run_binary(make_args(out, seed), root + "/" + run + ".log");
     INFO(name << " run " << run << ": " << slurp(root + "/" + run + ".log"));
     REQUIRE(code == 0);
-    got[run] = outputs(out);
+    got[run] = outputs(out, compare);
     fs::rename(out, root + "/" + run);
   }
   for (const auto& f : expected_files) {
@@ -206,6 +209,42 @@ TEST_CASE("hwnas train-supernet and a differentiable search write the same bytes
     hwnas::write_file_atomic(out + ".json", config.dump());
     return std::vector<std::string>{"--threads", "1", "search", "-c", out + ".json", "--no-progress"};
   }, {"run/epochs.jsonl", "run/best.json", "run/search.pt"});
+}
+
+TEST_CASE("hwnas quickstart with a given latency table writes the same bytes in two processes",
+          "[cli][determinism][quickstart]") {
+  // Measured latencies are inputs, not outputs: the table is profiled once and given to
+  // every run; the whole networks the quickstart times at the end (latency_measured_ms in
+  // summary.json, the "measured ms" column of summary.txt) are measurements and excepted.
+  const auto table = hwnas::test::temp_dir("determinism_quickstart_table") + "/cpu_table.json";
+  REQUIRE(run_binary({"profile", "--space", "nb201", "--space-config",
+                      R"({"channels": 8, "cells_per_stage": 1, "input_channels": 1, "input_size": 28, "num_classes": 10})",
+                      "--threads", "1", "--min-time", "0.002", "--out", table},
+                     table + ".log") == 0);
+  const auto measured_aside = [](const fs::path& p) {
+    if (p.filename() == "summary.json") {
+      auto j = nlohmann::json::parse(slurp(p));
+      for (auto& m : j["models"]) m.erase("latency_measured_ms");
+      return j.dump();
+    }
+    if (p.filename() == "summary.txt" && p.parent_path().filename() == "qs") {  // the measured column
+      std::string out, line;
+      std::istringstream in(comparable(p));
+      while (std::getline(in, line))
+        out += std::regex_replace(line, std::regex(R"(^(.{36}\s+[0-9.]+\s+)[0-9.]+)"), "$1<measured>") + "\n";
+      return out;
+    }
+    return comparable(p);
+  };
+  check_deterministic("quickstart", [](const std::string& out, const std::string& seed) {
+    return std::vector<std::string>{"quickstart", "-n", "2", "--search-steps", "5", "--epochs", "1", "--train-size",
+                                    "500", "--budget", "1.0", "--seed", seed, "--no-progress", "--out", out + "/qs"};
+  }, {"qs/search/log.jsonl", "qs/winner/weights.pt", "qs/baseline/weights.pt", "qs/winner/export/model.pt",
+      "qs/winner/export/model.onnx", "qs/winner/export/model.json", "qs/summary.json"},
+  [&](const std::string& out) {
+    fs::create_directories(out + "/qs");
+    fs::copy_file(table, out + "/qs/cpu_table.json");
+  }, measured_aside);
 }
 
 TEST_CASE("hwnas train killed and resumed in a new process ends with the uninterrupted run's bytes",
