@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include <unistd.h>
@@ -35,10 +36,14 @@ inline void write_file(const std::string& path, const uint8_t* data, size_t size
 
 /// A scratch folder of this process (in /dev/shm when it exists).
 inline const std::string& scratch_dir() {
-  static const std::string dir = std::string(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") + "/hwnas-fuzz-" +
-                                 std::to_string(getpid());
-  static const bool made = [] { return std::system(("mkdir -p '" + dir + "'").c_str()) == 0; }();
-  if (!made) std::abort();
+  static const std::string dir = [] {
+    const std::string d = std::string(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") + "/hwnas-fuzz-" +
+                          std::to_string(getpid());
+    std::error_code ec;
+    std::filesystem::create_directories(d, ec);
+    if (ec) std::abort();
+    return d;
+  }();
   return dir;
 }
 
