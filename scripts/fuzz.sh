@@ -6,7 +6,7 @@
 # Usage: scripts/fuzz.sh [--seconds S] [--runs N] [harness ...]
 #   --seconds S  stop each harness after S seconds (default 5: the CI smoke run)
 #   --runs N     stop each harness after N executions instead
-#   harness      json, arch, configs, tables, files (default: all)
+#   harness      json, arch, configs, tables, files, checkpoints (default: all)
 # Each harness's closing libFuzzer line (executions, time) goes to build-fuzz/logs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ while [[ $# -gt 0 ]]; do
     *) harnesses+=("$1"); shift ;;
   esac
 done
-[[ ${#harnesses[@]} -gt 0 ]] || harnesses=(json arch configs tables files)
+[[ ${#harnesses[@]} -gt 0 ]] || harnesses=(json arch configs tables files checkpoints)
 build_dir=${HWNAS_FUZZ_BUILD_DIR:-build-fuzz}
 if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
@@ -39,7 +39,8 @@ for h in "${harnesses[@]}"; do
   mkdir -p "$scratch"
   log="$build_dir/logs/$h.log"
   echo "fuzz: $h (${limit[*]})"
-  if ! "$build_dir/fuzz/fuzz_$h" "${limit[@]}" -rss_limit_mb=4096 -timeout=20 -max_len=65536 -print_final_stats=1 \
+  max_len=65536; [[ $h == checkpoints ]] && max_len=400000  # its seeds are whole archive files
+  if ! "$build_dir/fuzz/fuzz_$h" "${limit[@]}" -rss_limit_mb=4096 -timeout=20 -max_len=$max_len -print_final_stats=1 \
       -artifact_prefix="$build_dir/logs/$h-" "$scratch" "fuzz/corpus/$h" > "$log" 2>&1; then
     tail -n 40 "$log"
     echo "fuzz: $h FAILED (see $log and the crash input in $build_dir/logs/)" >&2

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/archive.h"
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/search_space.h"
@@ -67,27 +68,24 @@ train::TrainOptions train_options(ConfigReader& r, uint64_t seed) {
 
 }  // namespace
 
+void save_supernet(nn::Supernet& net, const std::string& path) {
+  hwnas::detail::TensorArchive archive;
+  archive.put_module("", net);
+  hwnas::detail::save_archive(archive, hwnas::detail::kSupernetWeightsKind, path);
+}
+
 std::shared_ptr<nn::Supernet> load_supernet(const SearchSpace& space, const std::string& path) {
   auto net = space.supernet();
-  std::map<std::string, std::vector<int64_t>> shapes;
-  for (const auto& p : net->named_parameters()) shapes[p.key()] = p.value().sizes().vec();
-  for (const auto& b : net->named_buffers()) shapes[b.key()] = b.value().sizes().vec();
-  const auto where =
-      fmt::format("Cannot load supernet weights from '{}' for space {} {}", path, space.name(), space.config().dump());
+  const auto archive = hwnas::detail::load_archive(
+      hwnas::detail::kSupernetWeightsKind, path,
+      fmt::format("give the weights file that hwnas train-supernet wrote for space {} {}", space.name(),
+                  space.config().dump()));
   try {
-    torch::load(net, path);
-  } catch (const c10::Error& e) {
-    throw DataError(fmt::format("{}: {}; give the weights file that hwnas train-supernet wrote for this space and "
-                                "configuration", where, e.what_without_backtrace()));
+    archive.load_module("", *net, path);
+  } catch (const DataError& e) {
+    throw DataError(fmt::format("Cannot load supernet weights for space {} {}: {}", space.name(),
+                                space.config().dump(), e.what()));
   }
-  // LibTorch replaces tensors without comparing shapes: check them.
-  auto check_shape = [&](const std::string& name, const torch::Tensor& t) {
-    HWNAS_CHECK_T(DataError, shapes.at(name) == t.sizes().vec(), where, ": '", name, "' has shape ", t.sizes(),
-                  " in the file but [", fmt::format("{}", fmt::join(shapes.at(name), ", ")),
-                  "] in this space; were the weights saved for another space configuration?");
-  };
-  for (const auto& p : net->named_parameters()) check_shape(p.key(), p.value());
-  for (const auto& b : net->named_buffers()) check_shape(b.key(), b.value());
   return net;
 }
 

@@ -1,11 +1,14 @@
 #include "oneshot/detail.h"
-#include "core/describe.h"
+
 
 #include <filesystem>
 
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "core/archive.h"
+#include "core/describe.h"
+#include "hwnas/core/error.h"
 #include "hwnas/core/json.h"
 #include "hwnas/core/search_space.h"
 
@@ -35,39 +38,47 @@ DataError unusable_checkpoint(const std::string& path, const std::string& why) {
                                path, why));
 }
 
-void save_checkpoint(const std::string& path, torch::serialize::OutputArchive& archive, nlohmann::json meta,
+// "hwnas-supernet-checkpoint" -> "supernet-checkpoint", the archive kind.
+std::string archive_kind(const std::string& format) {
+  const std::string prefix = "hwnas-";
+  return format.rfind(prefix, 0) == 0 ? format.substr(prefix.size()) : format;
+}
+
+void save_checkpoint(const std::string& path, hwnas::detail::TensorArchive& archive, nlohmann::json meta,
                      const std::string& format, int version) {
   meta["format"] = format;
   meta["version"] = version;
   save_timings(path, meta);  // the times beside the checkpoint, its bytes depend on the seed alone
-  archive.write("meta", c10::IValue(meta.dump()));
-  const auto tmp = path + ".tmp";
-  archive.save_to(tmp);
-  std::filesystem::rename(tmp, path);
+  archive.put_string("meta", meta.dump());
+  hwnas::detail::save_archive(archive, archive_kind(format), path);
 }
 
-nlohmann::json load_checkpoint(const std::string& path, torch::serialize::InputArchive& archive,
+nlohmann::json load_checkpoint(const std::string& path, hwnas::detail::TensorArchive& archive,
                                const std::string& format, int version) {
   HWNAS_CHECK_T(DataError, std::filesystem::exists(path), "No checkpoint at '", path, "'");
+  archive = hwnas::detail::load_archive(archive_kind(format), path,
+                                        "it is kept as it is; start again without resuming (or with another output)");
   nlohmann::json meta;
   try {
-    archive.load_from(path);
-    c10::IValue v;
-    archive.read("meta", v);
-    meta = parse_json(v.toStringRef(), "the metadata of '" + path + "'");
+    const auto* text = archive.string("meta");
+    if (!text) throw unusable_checkpoint(path, "it has no metadata");
+    meta = parse_json(*text, "the metadata of '" + path + "'");
     load_timings(path, meta);
+    if (!meta.is_object() || meta.value("format", "") != format) throw unusable_checkpoint(path, "it is not a " + format);
+    if (meta.value("version", 0) > version)
+      throw unusable_checkpoint(path, fmt::format("its version {} is newer than this hwnas reads ({}); use a newer "
+                                                  "hwnas", meta.value("version", 0), version));
+  } catch (const hwnas::Error&) {
+    throw;
   } catch (const std::exception& e) {
     throw unusable_checkpoint(path, hwnas::detail::describe(e));
   }
-  if (meta.value("format", "") != format) throw unusable_checkpoint(path, "it is not a " + format);
-  if (meta.value("version", 0) > version)
-    throw unusable_checkpoint(path, fmt::format("its version {} is newer than this hwnas reads ({}); use a newer hwnas",
-                                                meta.value("version", 0), version));
   return meta;
 }
 
-void check_same_run(const std::string& path, const nlohmann::json& meta, const std::string& space,
-                    const nlohmann::json& space_config, nlohmann::json options) {
+namespace {
+void same_run(const std::string& path, const nlohmann::json& meta, const std::string& space,
+              const nlohmann::json& space_config, nlohmann::json options) {
   auto then = meta.value("options", nlohmann::json::object());
   for (auto* j : {&then, &options}) {
     j->erase("epochs");
@@ -81,6 +92,16 @@ void check_same_run(const std::string& path, const nlohmann::json& meta, const s
   if (then != options)
     throw unusable_checkpoint(path, fmt::format("it was written with other options ({}; now {})", then.dump(),
                                                 options.dump()));
+}
+}  // namespace
+
+void check_same_run(const std::string& path, const nlohmann::json& meta, const std::string& space,
+                    const nlohmann::json& space_config, nlohmann::json options) {
+  try {
+    same_run(path, meta, space, space_config, std::move(options));
+  } catch (const nlohmann::json::exception& e) {
+    throw unusable_checkpoint(path, e.what());
+  }
 }
 
 }  // namespace hwnas::oneshot::detail

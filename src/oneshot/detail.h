@@ -1,11 +1,12 @@
 #pragma once
-// Internals shared by the one-shot trainers: checkpoints (a LibTorch archive with a JSON
-// "meta" entry: format, version, space, options, progress; written atomically) and seeds.
+// Internals shared by the one-shot trainers: checkpoints (an hwnas archive file,
+// core/archive.h, with a JSON "meta" entry: format, version, space, options, progress;
+// written atomically) and seeds.
 #include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
-#include <torch/serialize/archive.h>
+#include "core/archive.h"
 
 #include "hwnas/core/error.h"
 
@@ -29,11 +30,11 @@ std::string last_checkpoint(const std::string& path, int64_t epochs);
 DataError unusable_checkpoint(const std::string& path, const std::string& why);
 
 /// Adds `meta` (with "format" and "version") to `archive` and writes it via a temporary file.
-void save_checkpoint(const std::string& path, torch::serialize::OutputArchive& archive, nlohmann::json meta,
+void save_checkpoint(const std::string& path, hwnas::detail::TensorArchive& archive, nlohmann::json meta,
                      const std::string& format, int version);
 
 /// Reads the archive and its meta; checks the format and version.
-nlohmann::json load_checkpoint(const std::string& path, torch::serialize::InputArchive& archive,
+nlohmann::json load_checkpoint(const std::string& path, hwnas::detail::TensorArchive& archive,
                                const std::string& format, int version);
 
 /// Checks that a checkpoint was written for this space and these options ("epochs" may

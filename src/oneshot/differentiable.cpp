@@ -737,14 +737,11 @@ Arch DifferentiableSearch::select(const data::Dataset& valid) {
 
 void DifferentiableSearch::save(const std::string& path) const {
   const auto& m = *impl_;
-  torch::serialize::OutputArchive archive, net, wopt, aopt;
-  m.net->save(net);
-  train::detail::save_optimizer(*m.wopt, wopt);
-  train::detail::save_optimizer(*m.aopt, aopt);
-  archive.write("supernet", net);
-  archive.write("weight_optimizer", wopt);
-  archive.write("arch_optimizer", aopt);
-  for (size_t c = 0; c < m.arch_params.size(); ++c) archive.write("arch" + std::to_string(c), m.arch_params[c].detach());
+  hwnas::detail::TensorArchive archive;
+  archive.put_module("supernet/", *m.net);
+  train::detail::save_optimizer(*m.wopt, archive, "weight_optimizer/");
+  train::detail::save_optimizer(*m.aopt, archive, "arch_optimizer/");
+  for (size_t c = 0; c < m.arch_params.size(); ++c) archive.put("arch" + std::to_string(c), m.arch_params[c]);
   nlohmann::json reports = nlohmann::json::array();
   for (const auto& r : m.reports) reports.push_back(r.to_json());
   detail::save_checkpoint(path, archive, detail::run_meta(*m.space, m.o.to_json(), m.epoch, reports),
@@ -753,31 +750,13 @@ void DifferentiableSearch::save(const std::string& path) const {
 
 void DifferentiableSearch::load(const std::string& path) {
   auto& m = *impl_;
-  torch::serialize::InputArchive archive;
+  hwnas::detail::TensorArchive archive;
   const auto meta = detail::load_checkpoint(path, archive, kCheckpointFormat, kCheckpointVersion);
   detail::check_same_run(path, meta, m.space->name(), m.space->config(), m.o.to_json());
   try {
-    torch::serialize::InputArchive net, wopt, aopt;
-    archive.read("supernet", net);
-    archive.read("weight_optimizer", wopt);
-    archive.read("arch_optimizer", aopt);
-    m.net->load(net);
-    std::vector<torch::Tensor> loaded;
-    for (size_t c = 0; c < m.arch_params.size(); ++c) {
-      torch::Tensor a;
-      archive.read("arch" + std::to_string(c), a);
-      if (!a.sizes().equals(m.arch_params[c].sizes()))
-        throw detail::unusable_checkpoint(path, "architecture parameter " + std::to_string(c) + " has another shape");
-      loaded.push_back(a);
-    }
-    {
-      torch::NoGradGuard no_grad;
-      for (size_t c = 0; c < m.arch_params.size(); ++c) m.arch_params[c].copy_(loaded[c]);
-    }
-    train::detail::load_optimizer(*m.wopt, wopt, path);
-    train::detail::load_optimizer(*m.aopt, aopt, path);
-    m.epoch = meta.at("epoch").get<int64_t>();
-    m.reports.clear();
+    // The metadata first (cheap to check), then the tensors.
+    const auto epoch = meta.at("epoch").get<int64_t>();
+    std::vector<EpochReport> reports;
     for (const auto& j : meta.at("reports")) {
       EpochReport r;
       r.epoch = j.at("epoch").get<int64_t>();
@@ -791,8 +770,28 @@ void DifferentiableSearch::load(const std::string& path) {
       r.derived = m.space->parse(j.at("derived").get<std::string>());
       r.probabilities = j.at("probabilities").get<std::vector<std::vector<double>>>();
       r.seconds = j.value("seconds", 0.0);  // kept beside the checkpoint (load_timings)
-      m.reports.push_back(r);
+      reports.push_back(r);
     }
+    if (epoch < 0 || static_cast<size_t>(epoch) != reports.size())
+      throw detail::unusable_checkpoint(path, fmt::format("it says {} epochs were done but reports {}", epoch,
+                                                          reports.size()));
+    std::vector<torch::Tensor> loaded;
+    for (size_t c = 0; c < m.arch_params.size(); ++c) {
+      const auto* a = archive.tensor("arch" + std::to_string(c));
+      if (!a || !a->sizes().equals(m.arch_params[c].sizes()) || a->scalar_type() != m.arch_params[c].scalar_type())
+        throw detail::unusable_checkpoint(path, "architecture parameter " + std::to_string(c) +
+                                                    " is missing or has another shape or type");
+      loaded.push_back(*a);
+    }
+    archive.load_module("supernet/", *m.net, path);
+    {
+      torch::NoGradGuard no_grad;
+      for (size_t c = 0; c < m.arch_params.size(); ++c) m.arch_params[c].copy_(loaded[c]);
+    }
+    train::detail::load_optimizer(*m.wopt, archive, "weight_optimizer/", path);
+    train::detail::load_optimizer(*m.aopt, archive, "arch_optimizer/", path);
+    m.epoch = epoch;
+    m.reports = std::move(reports);
   } catch (const DataError&) {
     throw;
   } catch (const std::exception& e) {

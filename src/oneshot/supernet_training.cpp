@@ -1,3 +1,4 @@
+#include "core/archive.h"
 #include "core/describe.h"
 #include "train/optimizer_state.h"
 #include "hwnas/oneshot/supernet_training.h"
@@ -220,18 +221,16 @@ std::vector<SupernetEpoch> SupernetTrainer::run(const data::Dataset& train,
 }
 
 void SupernetTrainer::save_weights(const std::string& path) const {
-  const auto tmp = path + ".tmp";
-  torch::save(impl_->net, tmp);
-  std::filesystem::rename(tmp, path);
+  hwnas::detail::TensorArchive archive;
+  archive.put_module("", *impl_->net);
+  hwnas::detail::save_archive(archive, hwnas::detail::kSupernetWeightsKind, path);
 }
 
 void SupernetTrainer::save(const std::string& path) const {
   const auto& m = *impl_;
-  torch::serialize::OutputArchive archive, net, opt;
-  m.net->save(net);
-  train::detail::save_optimizer(*m.opt, opt);
-  archive.write("supernet", net);
-  archive.write("optimizer", opt);
+  hwnas::detail::TensorArchive archive;
+  archive.put_module("supernet/", *m.net);
+  train::detail::save_optimizer(*m.opt, archive, "optimizer/");
   nlohmann::json reports = nlohmann::json::array();
   for (const auto& r : m.reports) reports.push_back(r.to_json());
   detail::save_checkpoint(path, archive, detail::run_meta(*m.space, m.o.to_json(), m.epoch, reports),
@@ -240,17 +239,13 @@ void SupernetTrainer::save(const std::string& path) const {
 
 void SupernetTrainer::load(const std::string& path) {
   auto& m = *impl_;
-  torch::serialize::InputArchive archive;
+  hwnas::detail::TensorArchive archive;
   const auto meta = detail::load_checkpoint(path, archive, kFormat, kVersion);
   detail::check_same_run(path, meta, m.space->name(), m.space->config(), m.o.to_json());
   try {
-    torch::serialize::InputArchive net, opt;
-    archive.read("supernet", net);
-    archive.read("optimizer", opt);
-    m.net->load(net);
-    train::detail::load_optimizer(*m.opt, opt, path);
-    m.epoch = meta.at("epoch").get<int64_t>();
-    m.reports.clear();
+    // The metadata first (cheap to check), then the tensors.
+    const auto epoch = meta.at("epoch").get<int64_t>();
+    std::vector<SupernetEpoch> reports;
     for (const auto& j : meta.at("reports")) {
       SupernetEpoch r;
       r.epoch = j.at("epoch").get<int64_t>();
@@ -258,8 +253,17 @@ void SupernetTrainer::load(const std::string& path) {
       r.loss = j.at("loss").get<double>();
       r.largest_accuracy = j.at("largest_accuracy").get<double>();
       r.seconds = j.value("seconds", 0.0);  // kept beside the checkpoint (load_timings)
-      m.reports.push_back(r);
+      reports.push_back(r);
     }
+    if (epoch < 0 || static_cast<size_t>(epoch) != reports.size())
+      throw detail::unusable_checkpoint(path, fmt::format("it says {} epochs were done but reports {}", epoch,
+                                                          reports.size()));
+    archive.load_module("supernet/", *m.net, path);
+    train::detail::load_optimizer(*m.opt, archive, "optimizer/", path);
+    m.epoch = epoch;
+    m.reports = std::move(reports);
+  } catch (const DataError&) {
+    throw;
   } catch (const std::exception& e) {
     throw detail::unusable_checkpoint(path, hwnas::detail::describe(e));
   }

@@ -3,13 +3,13 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "core/fnv1a.h"
+#include "core/archive.h"
+#include "train/training_checkpoint.h"
 #include "train/optimizer_state.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/json.h"
@@ -123,72 +123,72 @@ nlohmann::json FinalTrainingResult::to_json() const {
           {"history", h}};
 }
 
-namespace {
-constexpr const char* kChecksumKey = "hwnas_checksum";
-
-// FNV-1a over every tensor's name, shape and bytes, in the network's order.
-uint64_t mix_tensor(uint64_t h, const std::string& name, const torch::Tensor& t) {
-  h = hwnas::detail::fnv1a(name, h);
-  for (const auto s : t.sizes()) h = hwnas::detail::fnv1a(&s, sizeof s, h);
-  const auto c = t.contiguous().cpu();
-  return hwnas::detail::fnv1a(c.data_ptr(), static_cast<size_t>(c.numel()) * c.element_size(), h);
-}
-}  // namespace
-
 std::string checkpoint_path(const std::string& dir) { return (fs::path(dir) / "checkpoint.pt").string(); }
 
+namespace {
+constexpr const char* kWeightsKind = "weights-file";
+constexpr const char* kCheckpointKind = "training-checkpoint";
+}  // namespace
+
 void save_weights(nn::Network& net, const std::string& path) {
-  // Flat: one entry per dotted parameter or buffer name, as load_weights reads them.
-  // With a checksum of every tensor, so a damaged file is refused when loaded.
-  torch::serialize::OutputArchive archive;
-  uint64_t h = hwnas::detail::kFnvOffset;
-  for (const auto& p : net.named_parameters()) {
-    archive.write(p.key(), p.value(), /*is_buffer=*/false);
-    h = mix_tensor(h, p.key(), p.value());
-  }
-  for (const auto& b : net.named_buffers()) {
-    archive.write(b.key(), b.value(), /*is_buffer=*/true);
-    h = mix_tensor(h, b.key(), b.value());
-  }
-  archive.write(kChecksumKey, c10::IValue(fmt::format("{:016x}", h)));
-  std::ostringstream bytes;
-  archive.save_to(bytes);
-  write_file_atomic(path, bytes.str());
+  hwnas::detail::TensorArchive archive;
+  archive.put_module("", net);
+  hwnas::detail::save_archive(archive, kWeightsKind, path);
 }
 
 void load_weights(nn::Network& net, const std::string& path) {
-  HWNAS_CHECK_T(DataError, fs::exists(path), "No weights file '", path, "'");
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path);
-  } catch (const c10::Error& e) {
-    throw DataError(fmt::format("Cannot read the weights file '{}': {}", path, e.what_without_backtrace()));
-  }
-  torch::NoGradGuard no_grad;
-  uint64_t h = hwnas::detail::kFnvOffset;
-  auto load = [&](const std::string& name, torch::Tensor& t, bool buffer) {
-    torch::Tensor stored;
-    const bool found = archive.try_read(name, stored, buffer);
-    HWNAS_CHECK_T(DataError, found, "The weights file '", path, "' has no '", name,
-                  "': it was saved for another architecture or space configuration");
-    HWNAS_CHECK_T(DataError, stored.sizes() == t.sizes(), "The weights file '", path, "' stores '", name,
-                  "' with shape ", stored.sizes(), " but the network's is ", t.sizes(),
-                  ": it was saved for another architecture or space configuration");
-    h = mix_tensor(h, name, stored);
-    t.copy_(stored);
-  };
-  c10::IValue checksum;
-  try {
-    for (auto& p : net.named_parameters()) load(p.key(), p.value(), false);
-    for (auto& b : net.named_buffers()) load(b.key(), b.value(), true);
-    HWNAS_CHECK_T(DataError, archive.try_read(kChecksumKey, checksum) && checksum.isString(), "The weights file '",
-                  path, "' has no checksum: it was not written by hwnas train, or it is damaged");
-  } catch (const c10::Error& e) {
-    throw DataError(fmt::format("Cannot read the weights file '{}': {}", path, e.what_without_backtrace()));
-  }
-  HWNAS_CHECK_T(DataError, checksum.toStringRef() == fmt::format("{:016x}", h), "The weights file '", path,
-                "' is damaged: its tensors do not match the checksum stored with them; train again or restore the file");
+  hwnas::detail::load_archive(kWeightsKind, path, "give the weights.pt that hwnas train wrote, or train again")
+      .load_module("", net, path);
 }
+
+namespace detail {
+
+void save_training_checkpoint(const std::string& path, nn::Network& net, const torch::optim::Optimizer& optimizer,
+                              nlohmann::json state) {
+  hwnas::detail::TensorArchive archive;
+  archive.put_module("model/", net);
+  save_optimizer(optimizer, archive, "optimizer/");
+  save_timings(path, state);  // beside the checkpoint: its bytes depend on the seed alone
+  archive.put_string("state", state.dump());
+  hwnas::detail::save_archive(archive, kCheckpointKind, path);
+}
+
+std::vector<EpochRecord> load_training_checkpoint(const std::string& path, nn::Network& net,
+                                                  torch::optim::Optimizer& optimizer,
+                                                  const FinalTrainingOptions& o) {
+  const std::string fix = "delete it to start over, or choose another output folder";
+  const auto archive = hwnas::detail::load_archive(kCheckpointKind, path, fix);
+  const auto bad = [&](const std::string& why) {
+    return DataError(fmt::format("The checkpoint '{}' {}; {}", path, why, fix));
+  };
+  const auto* state_text = archive.string("state");
+  if (!state_text) throw bad("has no training state");
+  auto state = parse_json(*state_text, "the training state of '" + path + "'");
+  load_timings(path, state);
+  const auto settings = o.to_json();
+  std::vector<EpochRecord> history;
+  try {
+    const auto fingerprint = state.at("fingerprint").get<std::string>();
+    HWNAS_CHECK_T(DataError, fingerprint == o.fingerprint(), "The checkpoint '", path, "' was written for ",
+                  fingerprint, ", not for ", o.fingerprint(), "; choose another output folder");
+    HWNAS_CHECK_T(DataError, state.at("settings") == settings, "The checkpoint '", path,
+                  "' was written with another recipe:", json_differences(state.at("settings"), settings),
+                  "; resume with the same settings or choose another output folder");
+    for (const auto& r : state.at("history")) {
+      history.push_back(record_from(r));
+      if (history.back().epoch != static_cast<int64_t>(history.size()) || history.back().epoch > o.epochs())
+        throw bad(fmt::format("records epoch {} as its epoch number {} of {}", history.back().epoch,
+                              history.size(), o.epochs()));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw bad(e.what());
+  }
+  archive.load_module("model/", net, path);
+  load_optimizer(optimizer, archive, "optimizer/", path);
+  return history;
+}
+
+}  // namespace detail
 
 FinalTrainingResult train_final(nn::Network& net, const data::Dataset& train, const data::Dataset* test,
                                 const FinalTrainingOptions& o) {
@@ -212,30 +212,7 @@ FinalTrainingResult train_final(nn::Network& net, const data::Dataset& train, co
   if (!ckpt.empty() && fs::exists(ckpt)) {
     HWNAS_CHECK_T(ConfigError, o.resume(), "'", o.checkpoint_dir(), "' already holds a training checkpoint; pass "
                   "resume (--resume) to continue it, or choose another output folder (nothing was overwritten)");
-    torch::serialize::InputArchive archive;
-    try {
-      archive.load_from(ckpt);
-    } catch (const c10::Error& e) {
-      throw DataError(fmt::format("Cannot read the checkpoint '{}': {}; delete it to start over",
-                                  ckpt, e.what_without_backtrace()));
-    }
-    c10::IValue state_text;
-    HWNAS_CHECK_T(DataError, archive.try_read("state", state_text) && state_text.isString(), "The checkpoint '", ckpt,
-                  "' has no training state; it was not written by hwnas train");
-    auto state = parse_json(state_text.toStringRef(), "the training state of '" + ckpt + "'");
-    load_timings(ckpt, state);
-    HWNAS_CHECK_T(DataError, state.at("fingerprint").get<std::string>() == o.fingerprint(), "The checkpoint '",
-                  ckpt, "' was written for ", state.at("fingerprint").get<std::string>(), ", not for ",
-                  o.fingerprint(), "; choose another output folder");
-    HWNAS_CHECK_T(DataError, state.at("settings") == settings, "The checkpoint '", ckpt,
-                  "' was written with another recipe:", json_differences(state.at("settings"), settings),
-                  "; resume with the same settings or choose another output folder");
-    torch::serialize::InputArchive model, optimizer;
-    archive.read("model", model);
-    archive.read("optimizer", optimizer);
-    net.load(model);
-    detail::load_optimizer(sgd, optimizer, ckpt);
-    for (const auto& r : state.at("history")) result.history.push_back(record_from(r));
+    result.history = detail::load_training_checkpoint(ckpt, net, sgd, o);
     result.resumed_from = static_cast<int64_t>(result.history.size());
   }
 
@@ -297,19 +274,10 @@ FinalTrainingResult train_final(nn::Network& net, const data::Dataset& train, co
     result.history.push_back(r);
     if (!ckpt.empty()) {
       fs::create_directories(o.checkpoint_dir());
-      torch::serialize::OutputArchive archive, model, optimizer;
-      net.save(model);
-      detail::save_optimizer(sgd, optimizer);
-      archive.write("model", model);
-      archive.write("optimizer", optimizer);
       auto history = nlohmann::json::array();
       for (const auto& h : result.history) history.push_back(record_json(h));
-      nlohmann::json state{{"fingerprint", o.fingerprint()}, {"settings", settings}, {"history", history}};
-      save_timings(ckpt, state);  // beside the checkpoint: its bytes depend on the seed alone
-      archive.write("state", c10::IValue(state.dump()));
-      std::ostringstream bytes;
-      archive.save_to(bytes);
-      write_file_atomic(ckpt, bytes.str());
+      detail::save_training_checkpoint(ckpt, net, sgd,
+                                       {{"fingerprint", o.fingerprint()}, {"settings", settings}, {"history", history}});
     }
     if (o.on_epoch()) o.on_epoch()(r);
   }

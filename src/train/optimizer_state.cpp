@@ -1,5 +1,7 @@
 #include "train/optimizer_state.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "hwnas/core/error.h"
@@ -7,38 +9,35 @@
 namespace hwnas::train::detail {
 namespace {
 
+using hwnas::detail::TensorArchive;
+
 std::string key_of(const torch::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
 
-// Writes `t` under `name` when defined (an undefined tensor: no entry).
-void put(torch::serialize::OutputArchive& a, const std::string& name, const torch::Tensor& t) {
-  if (t.defined()) a.write(name, t);
-}
-
-torch::Tensor get(torch::serialize::InputArchive& a, const std::string& name) {
-  torch::Tensor t;
-  return a.try_read(name, t) ? t : torch::Tensor();
+// Puts `t` under `name` when defined (an undefined tensor: no entry).
+void put(TensorArchive& a, const std::string& name, const torch::Tensor& t) {
+  if (t.defined()) a.put(name, t);
 }
 
 }  // namespace
 
-void save_optimizer(const torch::optim::Optimizer& optimizer, torch::serialize::OutputArchive& archive) {
+void save_optimizer(const torch::optim::Optimizer& optimizer, TensorArchive& archive, const std::string& prefix) {
   const auto& groups = optimizer.param_groups();
-  archive.write("groups", c10::IValue(static_cast<int64_t>(groups.size())));
+  archive.put_int(prefix + "groups", static_cast<int64_t>(groups.size()));
   int64_t index = 0;
   for (size_t g = 0; g < groups.size(); ++g) {
-    archive.write(fmt::format("group{}.lr", g), c10::IValue(groups[g].options().get_lr()));
-    archive.write(fmt::format("group{}.params", g), c10::IValue(static_cast<int64_t>(groups[g].params().size())));
+    archive.put_double(fmt::format("{}group{}.lr", prefix, g), groups[g].options().get_lr());
+    archive.put_int(fmt::format("{}group{}.params", prefix, g), static_cast<int64_t>(groups[g].params().size()));
     for (const auto& p : groups[g].params()) {
-      const auto prefix = fmt::format("p{}.", index++);
+      const auto at = fmt::format("{}p{}.", prefix, index++);
       const auto it = optimizer.state().find(key_of(p));
       if (it == optimizer.state().end()) continue;
       if (const auto* s = dynamic_cast<const torch::optim::SGDParamState*>(it->second.get())) {
-        put(archive, prefix + "momentum_buffer", s->momentum_buffer());
+        put(archive, at + "momentum_buffer", s->momentum_buffer());
       } else if (const auto* s = dynamic_cast<const torch::optim::AdamParamState*>(it->second.get())) {
-        archive.write(prefix + "step", c10::IValue(s->step()));
-        put(archive, prefix + "exp_avg", s->exp_avg());
-        put(archive, prefix + "exp_avg_sq", s->exp_avg_sq());
-        put(archive, prefix + "max_exp_avg_sq", s->max_exp_avg_sq());
+        archive.put_int(at + "step", s->step());
+        put(archive, at + "exp_avg", s->exp_avg());
+        put(archive, at + "exp_avg_sq", s->exp_avg_sq());
+        put(archive, at + "max_exp_avg_sq", s->max_exp_avg_sq());
       } else {
         HWNAS_INTERNAL_ASSERT(false, "save_optimizer supports SGD and Adam");
       }
@@ -46,49 +45,63 @@ void save_optimizer(const torch::optim::Optimizer& optimizer, torch::serialize::
   }
 }
 
-void load_optimizer(torch::optim::Optimizer& optimizer, torch::serialize::InputArchive& archive,
+void load_optimizer(torch::optim::Optimizer& optimizer, const TensorArchive& archive, const std::string& prefix,
                     const std::string& path) {
   auto& groups = optimizer.param_groups();
-  c10::IValue v;
-  HWNAS_CHECK_T(DataError, archive.try_read("groups", v) && v.isInt() && v.toInt() == static_cast<int64_t>(groups.size()),
+  int64_t count = 0;
+  HWNAS_CHECK_T(DataError, archive.get_int(prefix + "groups", count) && count == static_cast<int64_t>(groups.size()),
                 "The checkpoint '", path, "' holds optimizer state of another shape; it was written by another "
                 "version or run");
-  auto& state = optimizer.state();
-  state.clear();
+  // Read and checked whole before the optimizer is changed.
+  std::vector<double> lrs;
+  std::vector<std::pair<std::string, std::unique_ptr<torch::optim::OptimizerParamState>>> states;
   int64_t index = 0;
   for (size_t g = 0; g < groups.size(); ++g) {
-    HWNAS_CHECK_T(DataError, archive.try_read(fmt::format("group{}.params", g), v) && v.isInt() &&
-                                 v.toInt() == static_cast<int64_t>(groups[g].params().size()),
+    double lr = 0;
+    HWNAS_CHECK_T(DataError, archive.get_int(fmt::format("{}group{}.params", prefix, g), count) &&
+                                 count == static_cast<int64_t>(groups[g].params().size()),
                   "The checkpoint '", path, "' holds optimizer state for other parameters");
-    HWNAS_CHECK_T(DataError, archive.try_read(fmt::format("group{}.lr", g), v) && v.isDouble(), "The checkpoint '",
-                  path, "' has no learning rate for parameter group ", g);
-    groups[g].options().set_lr(v.toDouble());
+    HWNAS_CHECK_T(DataError, archive.get_double(fmt::format("{}group{}.lr", prefix, g), lr) && std::isfinite(lr) &&
+                                 lr >= 0,
+                  "The checkpoint '", path, "' has no valid learning rate for parameter group ", g);
+    lrs.push_back(lr);
     const bool adam = dynamic_cast<const torch::optim::AdamOptions*>(&groups[g].options()) != nullptr;
     for (const auto& p : groups[g].params()) {
-      const auto prefix = fmt::format("p{}.", index++);
-      auto check = [&](const torch::Tensor& t, const char* what) {
-        HWNAS_CHECK_T(DataError, !t.defined() || t.sizes() == p.sizes(), "The checkpoint '", path, "' stores ", what,
-                      " of parameter ", index - 1, " with shape ", t.sizes(), ", not ", p.sizes());
-        return t;
+      const auto at = fmt::format("{}p{}.", prefix, index++);
+      auto get = [&](const char* what) {
+        const auto* t = archive.tensor(at + what);
+        if (!t) return torch::Tensor();
+        HWNAS_CHECK_T(DataError, t->sizes() == p.sizes() && t->scalar_type() == p.scalar_type(), "The checkpoint '",
+                      path, "' stores ", what, " of parameter ", index - 1, " with shape ", t->sizes(), " (",
+                      t->scalar_type(), "), not ", p.sizes(), " (", p.scalar_type(), ")");
+        return *t;
       };
       if (adam) {
-        if (!archive.try_read(prefix + "step", v)) continue;  // no state yet
-        HWNAS_CHECK_T(DataError, v.isInt() && v.toInt() >= 0, "The checkpoint '", path, "' has a bad Adam step");
+        int64_t step = 0;
+        if (!archive.tensor(at + "step")) continue;  // no state yet
+        HWNAS_CHECK_T(DataError, archive.get_int(at + "step", step) && step >= 0, "The checkpoint '", path,
+                      "' has a bad Adam step");
         auto s = std::make_unique<torch::optim::AdamParamState>();
-        s->step(v.toInt());
-        s->exp_avg(check(get(archive, prefix + "exp_avg"), "exp_avg"));
-        s->exp_avg_sq(check(get(archive, prefix + "exp_avg_sq"), "exp_avg_sq"));
-        s->max_exp_avg_sq(check(get(archive, prefix + "max_exp_avg_sq"), "max_exp_avg_sq"));
-        state[key_of(p)] = std::move(s);
+        s->step(step);
+        s->exp_avg(get("exp_avg"));
+        s->exp_avg_sq(get("exp_avg_sq"));
+        s->max_exp_avg_sq(get("max_exp_avg_sq"));
+        HWNAS_CHECK_T(DataError, s->exp_avg().defined() && s->exp_avg_sq().defined(), "The checkpoint '", path,
+                      "' has no Adam moments for parameter ", index - 1);
+        states.emplace_back(key_of(p), std::move(s));
       } else {
-        auto buffer = check(get(archive, prefix + "momentum_buffer"), "momentum_buffer");
+        auto buffer = get("momentum_buffer");
         if (!buffer.defined()) continue;
         auto s = std::make_unique<torch::optim::SGDParamState>();
         s->momentum_buffer(buffer);
-        state[key_of(p)] = std::move(s);
+        states.emplace_back(key_of(p), std::move(s));
       }
     }
   }
+  for (size_t g = 0; g < groups.size(); ++g) groups[g].options().set_lr(lrs[g]);
+  auto& state = optimizer.state();
+  state.clear();
+  for (auto& [key, s] : states) state[key] = std::move(s);
 }
 
 }  // namespace hwnas::train::detail

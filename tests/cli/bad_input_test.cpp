@@ -148,19 +148,22 @@ std::string make_fixture() {
   REQUIRE(r.code == 0);
   fs::copy(d + "/trained", d + "/damaged", fs::copy_options::recursive);
   {
-    // Flip one bit of the first tensor's bytes: its zip entry's data follows the local
-    // header (30 bytes, the name, the extra field).
+    // Flip one bit of the last tensor's bytes (the file ends with them).
     auto bytes = slurp(d + "/damaged/weights.pt");
-    const auto name = bytes.find("data/0");
-    REQUIRE(name != std::string::npos);
-    const size_t header = bytes.rfind(std::string("PK\x03\x04", 4), name);  // "archive/data/0" starts at header + 30
-    REQUIRE(header != std::string::npos);
-    const auto u16 = [&](size_t at) { return static_cast<size_t>(static_cast<uint8_t>(bytes[at])) |
-                                             static_cast<size_t>(static_cast<uint8_t>(bytes[at + 1])) << 8; };
-    const size_t data = header + 30 + u16(header + 26) + u16(header + 28);
-    bytes[data] = static_cast<char>(bytes[data] ^ 0x01);
+    bytes[bytes.size() - 3] = static_cast<char>(bytes[bytes.size() - 3] ^ 0x01);
     write(d + "/damaged/weights.pt", bytes);
   }
+  // Archive files cut short, without their hwnas header, or of another kind.
+  fs::copy(d + "/trained", d + "/truncated", fs::copy_options::recursive);
+  write(d + "/truncated/weights.pt", slurp(d + "/trained/weights.pt").substr(0, 300));
+  fs::copy(d + "/trained", d + "/headerless", fs::copy_options::recursive);
+  {
+    const auto bytes = slurp(d + "/trained/weights.pt");
+    write(d + "/headerless/weights.pt", bytes.substr(bytes.find('\n') + 1));
+  }
+  fs::copy(d + "/trained", d + "/wrong_kind", fs::copy_options::recursive);
+  write(d + "/wrong_kind/checkpoint/checkpoint.pt", slurp(d + "/trained/weights.pt"));
+  fs::remove(d + "/wrong_kind/weights.pt");
   fs::copy(d + "/trained", d + "/corrupt_ckpt", fs::copy_options::recursive);
   write(d + "/corrupt_ckpt/checkpoint/checkpoint.pt", "not a checkpoint");
   fs::remove(d + "/corrupt_ckpt/weights.pt");
@@ -289,6 +292,10 @@ std::vector<Case> catalogue() {
       {"value", "a duplicate key in an arch table", {"evaluate", "-e", "proxies", "--archs", "{d}/dupkey_archs.json", "--out", "{d}/new.csv"}, {"\"acc\" appears twice"}},
       {"value", "a duplicate key inline", {"sample", "--space-config", R"({"channels": 8, "channels": 16})"}, {"\"channels\" appears twice", "--space-config"}},
       {"value", "damaged weights", {"export", "--run", "{d}/damaged", "--out", "{d}/newexport"}, {"{d}/damaged/weights.pt", "damaged"}},
+      {"value", "truncated weights", {"export", "--run", "{d}/truncated", "--out", "{d}/newexport"}, {"{d}/truncated/weights.pt", "truncated", "train again"}},
+      {"value", "weights without the hwnas header", {"export", "--run", "{d}/headerless", "--out", "{d}/newexport"}, {"{d}/headerless/weights.pt", "not an hwnas archive file"}},
+      {"value", "weights given as a training checkpoint", train({"--out", "{d}/wrong_kind", "--resume"}), {"{d}/wrong_kind/checkpoint/checkpoint.pt", "holds a weights file, not a training checkpoint", "delete it"}},
+      {"value", "weights given as supernet weights", {"evaluate", "-e", "inherited", "--supernet", "{d}/trained/weights.pt", "--space-config", kTiny, "-n", "1", "--data", "synthetic", "--train-size", "16", "--valid-size", "8", "--out", "{d}/new.csv"}, {"{d}/trained/weights.pt", "not a supernet weights file", "train-supernet"}},
       {"value", "label count disagreeing with the images", {"evaluate", "-e", "proxies", "-n", "1", "--data-dir", "{d}/idx_count", "--train-size", "2", "--valid-size", "1", "--out", "{d}/new.csv"}, {"{d}/idx_count/train-images-idx3-ubyte.gz", "holds 5 images", "4 labels"}},
       // --- more of every class, across commands and file kinds ------------------------------
       {"crash", "arch table (JSONL) for predictor eval", {"predictor", "eval", "--data", "{d}/deep.jsonl", "-t", "acc"}, {"{d}/deep.jsonl line 1", "256"}},

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <functional>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include <signal.h>
@@ -112,6 +113,51 @@ std::map<std::string, std::string> outputs(const std::string& dir,
   for (const auto& e : fs::recursive_directory_iterator(dir))
     if (e.is_regular_file() && !excepted(e.path())) files[fs::relative(e.path(), dir).string()] = compare(e.path());
   return files;
+}
+
+// A quickstart's files as compared: the whole networks it times at the end
+// (latency_measured_ms in summary.json, the "measured ms" column of summary.txt) are
+// measurements and set aside.
+std::string quickstart_comparable(const fs::path& p) {
+  if (p.filename() == "summary.json") {
+    auto j = nlohmann::json::parse(slurp(p));
+    for (auto& m : j["models"]) m.erase("latency_measured_ms");
+    return j.dump();
+  }
+  if (p.filename() == "summary.txt" && p.parent_path().filename() == "qs") {
+    std::string out, line;
+    std::istringstream in(comparable(p));
+    while (std::getline(in, line))
+      out += std::regex_replace(line, std::regex(R"(^(.{36}\s+[0-9.]+\s+)[0-9.]+)"), "$1<measured>") + "\n";
+    return out;
+  }
+  return comparable(p);
+}
+
+// Profiles the quickstart's latency table once (measured values are inputs, not outputs:
+// every quickstart run of a test is given this table).
+const std::string& quickstart_table() {
+  static const std::string table = [] {
+    const auto t = hwnas::test::temp_dir("quickstart_table") + "/cpu_table.json";
+    const int code = run_binary({"profile", "--space", "nb201", "--space-config",
+                                 R"({"channels": 8, "cells_per_stage": 1, "input_channels": 1, "input_size": 28, "num_classes": 10})",
+                                 "--threads", "1", "--min-time", "0.002", "--out", t},
+                                t + ".log");
+    if (code != 0) throw std::runtime_error("profiling the quickstart's table failed: " + slurp(t + ".log"));
+    return t;
+  }();
+  return table;
+}
+
+// A quickstart folder `out`/qs holding the table.
+void with_quickstart_table(const std::string& out) {
+  fs::create_directories(out + "/qs");
+  fs::copy_file(quickstart_table(), out + "/qs/cpu_table.json");
+}
+
+std::vector<std::string> quickstart_args(const std::string& out, const std::string& seed) {
+  return {"quickstart", "-n", "2", "--search-steps", "5", "--epochs", "1", "--train-size", "500", "--budget", "1.0",
+          "--seed", seed, "--no-progress", "--out", out + "/qs"};
 }
 
 // Runs `make_args(out, seed)` as seed 1 twice and seed 2 once, each writing below the same
@@ -213,38 +259,11 @@ TEST_CASE("hwnas train-supernet and a differentiable search write the same bytes
 
 TEST_CASE("hwnas quickstart with a given latency table writes the same bytes in two processes",
           "[cli][determinism][quickstart]") {
-  // Measured latencies are inputs, not outputs: the table is profiled once and given to
-  // every run; the whole networks the quickstart times at the end (latency_measured_ms in
-  // summary.json, the "measured ms" column of summary.txt) are measurements and excepted.
-  const auto table = hwnas::test::temp_dir("determinism_quickstart_table") + "/cpu_table.json";
-  REQUIRE(run_binary({"profile", "--space", "nb201", "--space-config",
-                      R"({"channels": 8, "cells_per_stage": 1, "input_channels": 1, "input_size": 28, "num_classes": 10})",
-                      "--threads", "1", "--min-time", "0.002", "--out", table},
-                     table + ".log") == 0);
-  const auto measured_aside = [](const fs::path& p) {
-    if (p.filename() == "summary.json") {
-      auto j = nlohmann::json::parse(slurp(p));
-      for (auto& m : j["models"]) m.erase("latency_measured_ms");
-      return j.dump();
-    }
-    if (p.filename() == "summary.txt" && p.parent_path().filename() == "qs") {  // the measured column
-      std::string out, line;
-      std::istringstream in(comparable(p));
-      while (std::getline(in, line))
-        out += std::regex_replace(line, std::regex(R"(^(.{36}\s+[0-9.]+\s+)[0-9.]+)"), "$1<measured>") + "\n";
-      return out;
-    }
-    return comparable(p);
-  };
-  check_deterministic("quickstart", [](const std::string& out, const std::string& seed) {
-    return std::vector<std::string>{"quickstart", "-n", "2", "--search-steps", "5", "--epochs", "1", "--train-size",
-                                    "500", "--budget", "1.0", "--seed", seed, "--no-progress", "--out", out + "/qs"};
-  }, {"qs/search/log.jsonl", "qs/winner/weights.pt", "qs/baseline/weights.pt", "qs/winner/export/model.pt",
-      "qs/winner/export/model.onnx", "qs/winner/export/model.json", "qs/summary.json"},
-  [&](const std::string& out) {
-    fs::create_directories(out + "/qs");
-    fs::copy_file(table, out + "/qs/cpu_table.json");
-  }, measured_aside);
+  check_deterministic("quickstart", quickstart_args,
+                      {"qs/search/log.jsonl", "qs/winner/weights.pt", "qs/baseline/weights.pt",
+                       "qs/winner/export/model.pt", "qs/winner/export/model.onnx", "qs/winner/export/model.json",
+                       "qs/summary.json"},
+                      with_quickstart_table, quickstart_comparable);
 }
 
 TEST_CASE("hwnas train killed and resumed in a new process ends with the uninterrupted run's bytes",
@@ -284,17 +303,23 @@ namespace {
 // as the uninterrupted run. HWNAS_KILL_POINTS overrides `points` (docs/reliability.md).
 void check_kill_resume(const std::string& name,
                        const std::function<std::vector<std::string>(const std::string&)>& make_args,
-                       int points, const std::function<std::string(const fs::path&)>& compare = comparable) {
+                       int points, const std::function<std::string(const fs::path&)>& compare = comparable,
+                       const std::function<void(const std::string&)>& prepare = {}) {
   if (const char* env = std::getenv("HWNAS_KILL_POINTS")) points = std::max(1, std::atoi(env));
   const auto root = hwnas::test::temp_dir("kill_" + name);
   // The uninterrupted run, timed: kill moments are drawn from its duration.
   const auto start = std::chrono::steady_clock::now();
   const auto out = root + "/out";
-  fs::create_directories(out);
+  const auto fresh = [&] {
+    fs::remove_all(out);
+    fs::create_directories(out);
+    if (prepare) prepare(out);
+  };
+  fresh();
   REQUIRE(run_binary(make_args(out), root + "/whole.log") == 0);
   const double whole_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fs::rename(out, root + "/whole");
-  fs::create_directories(out);
+  fresh();
   std::mt19937_64 rng(20261201);
   std::uniform_real_distribution<double> at(0.05, 1.0);
   int kills = 0, reruns = 0;
@@ -328,8 +353,7 @@ void check_kill_resume(const std::string& name,
     REQUIRE(WEXITSTATUS(status) == 0);
     if (kills >= points) break;
     // It finished before the kill: start over in a fresh folder, so every point lands.
-    fs::remove_all(out);
-    fs::create_directories(out);
+    fresh();
   }
   INFO(name << ": " << kills << " kills, " << reruns << " runs");
   std::map<std::string, std::string> whole, killed;
@@ -392,4 +416,11 @@ TEST_CASE("search, train, train-supernet, evaluate and profile killed at random 
     return std::vector<std::string>{"profile", "--space", "nb201", "--space-config", kTinyNb201, "--threads", "1",
                                     "--min-time", "0.002", "--resume", "--out", out + "/table.json"};
   }, 5, table_layers);
+}
+
+TEST_CASE("quickstart killed at random points ends as an uninterrupted run", "[cli][determinism][resume][kill]") {
+  // From a finished latency table (its values are measurements); the search, both
+  // trainings, the export and the summaries are compared.
+  check_kill_resume("quickstart", [](const std::string& out) { return quickstart_args(out, "3"); }, 3,
+                    quickstart_comparable, with_quickstart_table);
 }

@@ -9,6 +9,7 @@
 #include "hwnas/core/arch_table.h"
 #include "hwnas/core/io.h"
 #include "hwnas/core/search_space.h"
+#include "hwnas/estimate/factory.h"
 #include "hwnas/nn/supernet.h"
 #include <torch/torch.h>
 #include "cli/cli_util.h"
@@ -110,7 +111,7 @@ TEST_CASE("hwnas evaluate with inherited weights loads a saved supernet", "[cli]
   auto space = hwnas::make_space("nb201", {{"channels", 4}, {"cells_per_stage", 1}, {"input_size", 28}, {"input_channels", 1}});
   torch::manual_seed(0);
   auto supernet = space->supernet();
-  torch::save(supernet, dir + "/supernet.pt");
+  hwnas::estimate::save_supernet(*supernet, dir + "/supernet.pt");
   const std::vector<std::string> args = {"evaluate", "-e", "inherited", "--space", "nb201", "--space-config", kTiny,
                                          "--data", "synthetic", "--train-size", "64", "--valid-size", "32", "-c",
                                          R"({"bn_batches": 2, "batch_size": 32})", "-n", "2", "--out", dir + "/inh.csv"};
@@ -126,7 +127,7 @@ TEST_CASE("hwnas evaluate with inherited weights loads a saved supernet", "[cli]
   REQUIRE(has(r.err, "--supernet FILE"));
   // Weights of another configuration are refused with the space named.
   auto wide = hwnas::make_space("nb201", {{"channels", 8}, {"cells_per_stage", 1}, {"input_size", 28}, {"input_channels", 1}});
-  torch::save(wide->supernet(), dir + "/wide.pt");
+  hwnas::estimate::save_supernet(*wide->supernet(), dir + "/wide.pt");
   with.back() = dir + "/wide.pt";
   with[with.size() - 3] = dir + "/inh2.csv";
   r = run(with);

@@ -39,6 +39,8 @@ struct EvaluatorSetup {
 std::shared_ptr<SearchSpace> fit_space_to_data(const std::string& name, nlohmann::json config,
                                                const data::Dataset& data);
 
+/// Writes a supernet's weights as `hwnas train-supernet` does (what load_supernet reads).
+void save_supernet(nn::Supernet& net, const std::string& path);
 /// A trained supernet of `space` from `path` (`hwnas train-supernet` output); throws
 /// DataError naming the file and the first tensor whose shape differs from the space's.
 std::shared_ptr<nn::Supernet> load_supernet(const SearchSpace& space, const std::string& path);
