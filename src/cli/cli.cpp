@@ -83,6 +83,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   ctx.out = &out;
   ctx.err = &err;
   add_space_commands(app, ctx);
+  add_list_commands(app, ctx);
   add_cost_commands(app, ctx);
   add_estimate_commands(app, ctx);
   add_search_command(app, ctx);

@@ -46,6 +46,7 @@ CLI::Validator finite_range(double lo, double hi);
 
 // Registration of the subcommands (one function per source file).
 void add_space_commands(CLI::App& app, Context& ctx);
+void add_list_commands(CLI::App& app, Context& ctx);
 void add_demo_command(CLI::App& app, Context& ctx);
 void add_cost_commands(CLI::App& app, Context& ctx);
 void add_estimate_commands(CLI::App& app, Context& ctx);

@@ -1,5 +1,5 @@
-// hwnas demo: the main job for now. Samples NAS-Bench-201 architectures for Fashion-MNIST,
-// prints their exact params and MACs, and trains each briefly on real batches.
+// hwnas demo: a first look without a search. Samples NAS-Bench-201 architectures for
+// Fashion-MNIST, prints their exact params and MACs, and trains each briefly on real batches.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <torch/torch.h>

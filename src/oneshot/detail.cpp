@@ -1,6 +1,5 @@
 #include "oneshot/detail.h"
 
-
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -38,11 +37,13 @@ DataError unusable_checkpoint(const std::string& path, const std::string& why) {
                                path, why));
 }
 
+namespace {
 // "hwnas-supernet-checkpoint" -> "supernet-checkpoint", the archive kind.
 std::string archive_kind(const std::string& format) {
   const std::string prefix = "hwnas-";
   return format.rfind(prefix, 0) == 0 ? format.substr(prefix.size()) : format;
 }
+}  // namespace
 
 void save_checkpoint(const std::string& path, hwnas::detail::TensorArchive& archive, nlohmann::json meta,
                      const std::string& format, int version) {

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +26,23 @@ TEST_CASE("hwnas spaces lists the registered spaces", "[cli]") {
   REQUIRE(j[3]["name"] == "ofa");
   REQUIRE(j[2]["name"] == "nb201");
   REQUIRE(j[2]["size"] == 15625);
+}
+
+TEST_CASE("hwnas strategies and hwnas predictors list their registries", "[cli]") {
+  auto r = run({"strategies"});
+  REQUIRE(r.code == 0);
+  for (const char* name : {"random", "evolution", "nsga2", "rl", "REINFORCE"}) CHECK(r.out.find(name) != std::string::npos);
+  auto j = nlohmann::json::parse(run({"strategies", "--json"}).out);
+  std::vector<std::string> names;
+  for (const auto& e : j) names.push_back(e.at("name").get<std::string>());
+  CHECK(names == std::vector<std::string>{"evolution", "nsga2", "random", "rl"});
+  CHECK_FALSE(j[0].at("description").get<std::string>().empty());
+  r = run({"predictors", "--json"});
+  REQUIRE(r.code == 0);
+  names.clear();
+  for (const auto& e : nlohmann::json::parse(r.out)) names.push_back(e.at("name").get<std::string>());
+  for (const char* name : {"mlp", "ridge", "xgboost"})
+    CHECK(std::find(names.begin(), names.end(), name) != names.end());
 }
 
 TEST_CASE("hwnas sample is seeded", "[cli]") {

@@ -1,6 +1,6 @@
 #pragma once
-// Registry<T>: one per extension point (search spaces, and later predictors, strategies,
-// cost models). Names map to a description and a factory taking a JSON config.
+// Registry<T>: one per extension point (search spaces, predictors, strategies). Names map
+// to a description and a factory taking a JSON config.
 // Unknown and duplicate names throw errors that list the valid names. Built-ins are
 // registered explicitly by the registry accessor (e.g. space_registry()), so they are
 // never lost when hwnas is linked statically.

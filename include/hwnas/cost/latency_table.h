@@ -124,11 +124,11 @@ class LatencyModel {
   double entry_value(const std::string& section, const LayerSpec& layer) const;
   double lookup(const std::string& section, const LayerSpec& layer) const;
   std::string section_of(const Arch& arch) const;
-  std::shared_ptr<Cache> cache_;
 
   std::shared_ptr<const LatencyTable> table_;
   std::shared_ptr<const SearchSpace> space_;
   LatencyOptions options_;
+  std::shared_ptr<Cache> cache_;
   std::function<std::string(const LayerSpec&)> key_fn_;
 };
 

@@ -14,7 +14,7 @@
 //   p->save("acc_gp.json");
 //
 // A new predictor implements the protected hooks and registers itself in
-// predictor_registry(); see docs/predictors.md and examples/custom_predictor.cpp.
+// predictor_registry(); see docs/estimation.md ("Predictors") and examples/custom_predictor.cpp.
 #include <cstdint>
 #include <memory>
 #include <string>

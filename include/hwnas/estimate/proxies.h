@@ -7,7 +7,8 @@
 //   fisher     Theis et al. 2018 / Turner et al. 2020;  jacob_cov  Mellor et al. 2021 (NASWOT v1);
 //   params, macs  the analytic costs, as baselines.
 // Each score sums a per-layer quantity over the convolution and linear weights; see
-// docs/predictors.md for the formulas. Higher is meant to be better for every proxy.
+// docs/estimation.md ("Zero-cost proxies") for the formulas. Higher is meant to be better
+// for every proxy.
 #include <functional>
 #include <memory>
 #include <string>

@@ -1,6 +1,7 @@
 #pragma once
 // The built-in discrete strategies. Each works on every space through its sample, mutate
-// and crossover; registered as "random", "evolution" and "nsga2".
+// and crossover; registered as "random", "evolution" and "nsga2" (the RL controller,
+// "rl", is in rl.h).
 #include <deque>
 #include <unordered_set>
 

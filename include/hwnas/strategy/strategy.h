@@ -107,7 +107,7 @@ class Strategy {
 };
 
 using StrategyRegistry = Registry<Strategy>;
-/// The strategy registry with the built-ins (random, evolution, nsga2).
+/// The strategy registry with the built-ins (random, evolution, nsga2, rl).
 StrategyRegistry& strategy_registry();
 std::unique_ptr<Strategy> make_strategy(const std::string& name);
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const nlohmann::json& config);

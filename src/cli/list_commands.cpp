@@ -1,0 +1,45 @@
+// hwnas strategies | predictors: what a registry holds, one line per entry (--json for
+// scripts), as hwnas spaces lists the spaces.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <memory>
+#include <ostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/context.h"
+#include "hwnas/estimate/predictor.h"
+#include "hwnas/strategy/strategy.h"
+
+namespace hwnas::cli {
+namespace {
+
+template <typename T>
+void add_list_command(CLI::App& app, Context& ctx, const std::string& name, const std::string& help,
+                      const Registry<T>& registry) {
+  auto* cmd = app.add_subcommand(name, help);
+  auto json = std::make_shared<bool>(false);
+  cmd->add_flag("--json", *json, "Print JSON: [{\"name\", \"description\"}]");
+  cmd->callback([&ctx, &registry, json] {
+    ctx.action = [&ctx, &registry, json] {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& e : registry.entries()) {
+        if (*json)
+          out.push_back({{"name", e.name}, {"description", e.description}});
+        else
+          *ctx.out << fmt::format("{:<12} {}\n", e.name, e.description);
+      }
+      if (*json) *ctx.out << out.dump(2) << "\n";
+    };
+  });
+}
+
+}  // namespace
+
+void add_list_commands(CLI::App& app, Context& ctx) {
+  add_list_command(app, ctx, "strategies", "List the registered search strategies", strategy::strategy_registry());
+  add_list_command(app, ctx, "predictors", "List the registered accuracy predictors", estimate::predictor_registry());
+}
+
+}  // namespace hwnas::cli
