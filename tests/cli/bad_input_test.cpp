@@ -146,6 +146,23 @@ std::string make_fixture() {
                           "--no-progress", "--out", d + "/trained"});
   INFO(r.out << r.err);
   REQUIRE(r.code == 0);
+  // A finished one-shot search (PC-DARTS on synthetic data), then its checkpoint damaged.
+  const nlohmann::json oneshot{
+      {"space", {{"name", "nb201"}, {"config", nlohmann::json::parse(kTiny)}}},
+      {"strategy", {{"name", "pcdarts"}, {"epochs", 1}, {"steps_per_epoch", 2}, {"batch_size", 16}}},
+      {"evaluator", {{"name", "none"}, {"data", {{"name", "synthetic"}, {"train_size", 64}, {"valid_size", 32}}}}},
+      {"objectives", {{{"metric", "params"}, {"goal", "min"}}}},
+      {"budget", {{"evaluations", 1}}},
+      {"output", d + "/oneshot"}};
+  write(d + "/cfg_oneshot.json", oneshot.dump());
+  const auto os = run_cli({"search", "-c", d + "/cfg_oneshot.json", "--no-progress"});
+  INFO(os.out << os.err);
+  REQUIRE(os.code == 0);
+  {
+    auto bytes = slurp(d + "/oneshot/search.pt");
+    bytes[bytes.size() - 5] = static_cast<char>(bytes[bytes.size() - 5] ^ 0x01);
+    write(d + "/oneshot/search.pt", bytes);
+  }
   fs::copy(d + "/trained", d + "/damaged", fs::copy_options::recursive);
   {
     // Flip one bit of the last tensor's bytes (the file ends with them).
@@ -292,6 +309,7 @@ std::vector<Case> catalogue() {
       {"value", "a duplicate key in an arch table", {"evaluate", "-e", "proxies", "--archs", "{d}/dupkey_archs.json", "--out", "{d}/new.csv"}, {"\"acc\" appears twice"}},
       {"value", "a duplicate key inline", {"sample", "--space-config", R"({"channels": 8, "channels": 16})"}, {"\"channels\" appears twice", "--space-config"}},
       {"value", "damaged weights", {"export", "--run", "{d}/damaged", "--out", "{d}/newexport"}, {"{d}/damaged/weights.pt", "damaged"}},
+      {"value", "a damaged differentiable search checkpoint", {"search", "-c", "{d}/cfg_oneshot.json", "--resume"}, {"{d}/oneshot/search.pt", "damaged", "start again"}},
       {"value", "truncated weights", {"export", "--run", "{d}/truncated", "--out", "{d}/newexport"}, {"{d}/truncated/weights.pt", "truncated", "train again"}},
       {"value", "weights without the hwnas header", {"export", "--run", "{d}/headerless", "--out", "{d}/newexport"}, {"{d}/headerless/weights.pt", "not an hwnas archive file"}},
       {"value", "weights given as a training checkpoint", train({"--out", "{d}/wrong_kind", "--resume"}), {"{d}/wrong_kind/checkpoint/checkpoint.pt", "holds a weights file, not a training checkpoint", "delete it"}},
