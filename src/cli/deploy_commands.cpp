@@ -27,6 +27,7 @@
 #include "hwnas/nn/network.h"
 #include "hwnas/nn/supernet.h"
 #include "hwnas/train/final_training.h"
+#include "hwnas/train/trained_run.h"
 #include "hwnas/version.h"
 
 namespace hwnas::cli {
@@ -164,34 +165,16 @@ nlohmann::json run_train(Context& ctx, const TrainArgs& a) {
 
 nlohmann::json run_export(Context& ctx, const ExportArgs& a) {
   auto& o = *ctx.out;
-  fs::path run(a.run);
-  HWNAS_CHECK_T(NotFoundError, fs::is_directory(run), "No run directory '", a.run, "'");
-  // A search run whose winner was trained into RUN/train is exported from there.
-  if (!fs::exists(run / "weights.pt") && fs::exists(run / "train" / "weights.pt")) run /= "train";
-  if (!fs::exists(run / "weights.pt")) {
-    if (fs::exists(run / "best.json"))
-      throw NotFoundError(fmt::format("'{}' is a search run without a trained model; train its best arch first: "
-                                      "`hwnas train --from-search {} --out {}/train --epochs 5`, then export again",
-                                      a.run, a.run, a.run));
-    if (fs::exists(run / "checkpoint"))
-      throw NotFoundError(fmt::format("'{}' holds an unfinished training (a checkpoint, no weights.pt); finish it "
-                                      "with the same `hwnas train ... --out {}` command and --resume", a.run, a.run));
-    throw NotFoundError(fmt::format("'{}' holds no trained model (weights.pt from `hwnas train`) and is no search "
-                                    "run (best.json from `hwnas search`)", a.run));
-  }
+  const auto trained = train::TrainedRun::open(a.run);
+  const fs::path run(trained.dir);
   const fs::path final_out = a.out.empty() ? run / "export" : fs::path(a.out);
   // Every file goes to a staging folder that replaces the output only when all are
   // written and checked: a failed export leaves no half output and the old one intact.
   StagedDirectory staged(final_out.string(), a.overwrite);
   const fs::path out(staged.path());
-  const auto arch_file = read_json(run / "arch.json");
-  HWNAS_CHECK_T(DataError, arch_file.is_object() && arch_file.contains("space") && arch_file.contains("arch"), "'",
-                (run / "arch.json").string(), "' has no \"space\" and \"arch\"; was it written by hwnas train?");
-  const std::shared_ptr<const SearchSpace> space =
-      make_space(arch_file.at("space").get<std::string>(), arch_file.value("space_config", nlohmann::json::object()));
-  const auto arch = space->parse(arch_file.at("arch").get<std::string>());
-  auto net = space->build(arch);
-  train::load_weights(*net, (run / "weights.pt").string());
+  const auto& space = trained.space;
+  const auto& arch = trained.arch;
+  auto net = trained.network();
   const auto input = space->input_shape_of(arch);
 
   nlohmann::json files = nlohmann::json::object();
@@ -217,7 +200,7 @@ nlohmann::json run_export(Context& ctx, const ExportArgs& a) {
                       {"input", {{"name", "input"}, {"shape", {"batch", input.c, input.h, input.w}}, {"dtype", "float32"}}},
                       {"output", {{"name", "logits"}}},
                       {"costs", costs_of(space, arch, a.tables)},
-                      {"training", fs::exists(run / "train.json") ? read_json(run / "train.json") : nlohmann::json()},
+                      {"training", trained.summary},
                       {"files", files}};
   write_file_atomic((out / "model.json").string(), meta.dump(2) + "\n");
   staged.commit();
