@@ -57,7 +57,7 @@ void check_output_free(const std::string& path, bool overwrite, const std::strin
                 is_dir ? "a directory" : "not a directory", "; give ", want_directory ? "a folder" : "a file",
                 " path (nothing was replaced)");
   HWNAS_CHECK_T(ConfigError, overwrite, "The ", what, " '", path,
-                "' already exists; nothing was replaced: choose another output or pass --overwrite");
+                "' already exists; nothing was replaced: choose another output or set overwrite (--overwrite)");
 }
 
 // --- StagedDirectory ------------------------------------------------------------------

@@ -163,8 +163,8 @@ LatencyTable profile_space(const SearchSpace& space, const ProfileOptions& o) {
   HWNAS_CHECK_T(ConfigError, !(o.resume() && o.overwrite()), "resume and overwrite exclude each other");
   const bool exists = !o.out().empty() && std::filesystem::exists(o.out()) && !o.overwrite();
   if (exists) {
-    HWNAS_CHECK_T(ConfigError, o.resume(), "The table '", o.out(), "' exists; pass --resume to continue it, "
-                  "--overwrite to replace it, or choose another --out (nothing was replaced)");
+    HWNAS_CHECK_T(ConfigError, o.resume(), "The table '", o.out(), "' exists; set resume (--resume) to continue it, "
+                  "overwrite (--overwrite) to replace it, or choose another output (nothing was replaced)");
     table = LatencyTable::load(o.out());
     HWNAS_CHECK_T(ConfigError, table.space == space.name() && table.space_config == space.config(), "Cannot resume '",
                   o.out(), "': it is for space '", table.space, "' with config ", table.space_config.dump(),

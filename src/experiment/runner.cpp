@@ -315,7 +315,7 @@ RunResult Experiment::run(const RunOptions& options) {
   const auto dir = config_.output();
   HWNAS_CHECK_T(ConfigError, !dir.empty(), "The experiment has no output directory: set \"output\" in the config or "
                 "pass --out DIR");
-  HWNAS_CHECK_T(ConfigError, !(options.resume() && options.overwrite()), "--resume and --overwrite exclude each other");
+  HWNAS_CHECK_T(ConfigError, !(options.resume() && options.overwrite()), "RunOptions: resume (--resume) and overwrite (--overwrite) exclude each other; set one");
   const fs::path out(dir), config_path = out / "config.json", checkpoint_path = out / "checkpoint.json",
       log_path = out / "log.jsonl";
   HWNAS_CHECK_T(ConfigError, !fs::exists(out) || fs::is_directory(out), "The output '", dir,
@@ -328,16 +328,16 @@ RunResult Experiment::run(const RunOptions& options) {
   if (!entries.empty()) {
     const bool is_run = fs::exists(config_path) || fs::exists(checkpoint_path);
     if (options.overwrite()) {
-      HWNAS_CHECK_T(ConfigError, is_run, "--overwrite: '", dir, "' is not an hwnas search directory (no config.json); "
+      HWNAS_CHECK_T(ConfigError, is_run, "overwrite (--overwrite): '", dir, "' is not an hwnas search directory (no config.json); "
                     "it is left alone: choose another output");
       for (const auto& e : entries) fs::remove_all(e);
     } else {
       HWNAS_CHECK_T(ConfigError, options.resume(), "The output directory '", dir,
-                    "' exists; pass --resume to continue that run or --overwrite to replace it");
+                    "' exists; set resume (--resume) to continue that run or overwrite (--overwrite) to replace it");
       HWNAS_CHECK_T(DataError, m.one_shot || fs::exists(checkpoint_path) || !fs::exists(log_path) ||
                                    fs::file_size(log_path) == 0,
                     "The run '", dir, "' has evaluations in log.jsonl but no checkpoint.json, so it cannot be resumed "
-                    "exactly; the log is kept as it is: restore checkpoint.json, or start again with --overwrite");
+                    "exactly; the log is kept as it is: restore checkpoint.json, or start again with overwrite (--overwrite)");
     }
   }
   set_threads(static_cast<int>(config_.threads()));
@@ -358,10 +358,10 @@ RunResult Experiment::run(const RunOptions& options) {
       then = read_json_file(config_path.string(), "run config");
     } catch (const ParseError& e) {
       throw DataError(fmt::format("The run's config '{}' is corrupt ({}); it is kept as it is. Start a new run "
-                                  "with another output or --overwrite", config_path.string(), e.what()));
+                                  "with another output or overwrite (--overwrite)", config_path.string(), e.what()));
     }
     for (const char* key : {"budget", "threads", "checkpoint_every", "output"}) then.erase(key);
-    HWNAS_CHECK_T(ConfigError, then == now_config, "--resume: '", dir, "' was made with a different config:",
+    HWNAS_CHECK_T(ConfigError, then == now_config, "resume (--resume): '", dir, "' was made with a different config:",
                   json_differences(then, now_config), ". Resume with the same config, or use another output directory");
   }
   if (m.one_shot) return run_one_shot(options);
@@ -371,7 +371,7 @@ RunResult Experiment::run(const RunOptions& options) {
   if (options.resume() && fs::exists(checkpoint_path)) {
     const auto corrupt = [&](const std::string& why) {
       return DataError(fmt::format("The checkpoint '{}' is corrupt ({}); it is kept as it is. Restore it, or start "
-                                   "again with --overwrite", checkpoint_path.string(), why));
+                                   "again with overwrite (--overwrite)", checkpoint_path.string(), why));
     };
     nlohmann::json ck;
     try {
@@ -403,7 +403,7 @@ RunResult Experiment::run(const RunOptions& options) {
     for (; row < log_records && std::getline(in, line); ++row) kept_bytes += static_cast<int64_t>(line.size()) + 1;
     HWNAS_CHECK_T(DataError, row == log_records && (in.good() || in.eof()), "The log '", log_path.string(), "' has ",
                   row, " records, fewer than its checkpoint says (", log_records,
-                  "); it was truncated or replaced. Start again with --overwrite");
+                  "); it was truncated or replaced. Start again with overwrite (--overwrite)");
     in.close();
     fs::resize_file(log_path, static_cast<uintmax_t>(kept_bytes));
     in.open(log_path, std::ios::binary);
@@ -416,7 +416,7 @@ RunResult Experiment::run(const RunOptions& options) {
     }
     HWNAS_CHECK_T(DataError, static_cast<int64_t>(m.records.size()) == static_cast<int64_t>(m.strategy->history().size()),
                   "The log '", log_path.string(), "' has ", m.records.size(), " candidates but the checkpoint ",
-                  m.strategy->history().size(), "; start again with --overwrite");
+                  m.strategy->history().size(), "; start again with overwrite (--overwrite)");
   } else {
     std::ofstream(log_path, std::ios::trunc);
   }
