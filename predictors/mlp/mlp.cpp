@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "estimate/predictor_util.h"
+#include "hwnas/core/json_number.h"
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/json.h"
@@ -53,7 +54,8 @@ torch::Tensor tensor_from_json(const nlohmann::json& j, const std::vector<int64_
   HWNAS_CHECK_T(DataError, j.is_object() && j.contains("shape") && j.contains("data") &&
                                j["shape"].is_array() && j["data"].is_array(),
                 what, " must be {\"shape\": [...], \"data\": [...]}");
-  const auto got = j["shape"].get<std::vector<int64_t>>();
+  std::vector<int64_t> got;
+  for (const auto& d : j["shape"]) got.push_back(json_integer<int64_t>(d, what + " shape"));
   HWNAS_CHECK_T(DataError, shape.empty() || got == shape, what, " has shape [",
                 fmt::format("{}", fmt::join(got, ", ")), "], expected [",
                 fmt::format("{}", fmt::join(shape, ", ")), "]");
@@ -65,9 +67,7 @@ torch::Tensor tensor_from_json(const nlohmann::json& j, const std::vector<int64_
   data.reserve(static_cast<size_t>(n));
   for (size_t i = 0; i < j["data"].size(); ++i) {
     const auto& v = j["data"][i];
-    HWNAS_CHECK_T(DataError, v.is_number() && std::isfinite(v.get<double>()), what, " value ", i,
-                  " is not a finite number");
-    data.push_back(v.get<float>());
+    data.push_back(json_float(v, detail::concat(what, " value ", i)));
   }
   return torch::from_blob(data.data(), got, torch::kFloat).clone();
 }

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hwnas/core/json_number.h"
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/json.h"
@@ -158,7 +159,7 @@ std::vector<int> OfaSpace::genes_from_json(const nlohmann::json& j) const {
     HWNAS_CHECK_T(ParseError, v.is_array() && v.size() == n, "Invalid ofa arch: '", field, "' must be a list of ", n,
                   " values, but got ", v.dump());
     for (size_t i = 0; i < n; ++i) {
-      const int idx = v[i].is_number_integer() ? index_of(allowed, v[i].get<int64_t>()) : -1;
+      const int idx = v[i].is_number_integer() ? index_of(allowed, json_integer<int64_t>(v[i], field)) : -1;
       HWNAS_CHECK_T(ParseError, idx >= 0, "Invalid ofa arch: ", field, "[", i, "] is ", v[i].dump(),
                     "; allowed: ", join(allowed));
       genes[static_cast<size_t>(offset) + i] = idx;
@@ -170,7 +171,7 @@ std::vector<int> OfaSpace::genes_from_json(const nlohmann::json& j) const {
   nlohmann::json r = j.contains("r") && j["r"].is_number_integer() ? nlohmann::json::array({j["r"]}) : j.value("r", nlohmann::json());
   HWNAS_CHECK_T(ParseError, r.is_array() && r.size() == 1 && r[0].is_number_integer(),
                 "Invalid ofa arch: 'r' must be [resolution], but got ", r.dump(), "; ", form);
-  const int ri = index_of(options_.resolutions(), r[0].get<int64_t>());
+  const int ri = index_of(options_.resolutions(), json_integer<int64_t>(r[0], "resolution"));
   HWNAS_CHECK_T(ParseError, ri >= 0, "Invalid ofa arch: resolution ", r[0].dump(), " is off the grid; allowed: ",
                 join(options_.resolutions()));
   genes[kR] = ri;

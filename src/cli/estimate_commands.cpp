@@ -325,8 +325,10 @@ void run_import_ofa(Context& ctx, const std::string& in, const std::string& out,
   auto space = make_space("ofa");
   auto p = predictors::import_ofa_accuracy_predictor(in, *space);
   p->save(out);
-  *ctx.out << fmt::format("imported Once-for-All's accuracy predictor (MLP {} -> {} -> 1) from {} to {}\n",
-                          space->encoding_size(), fmt::join(p->config()["hidden"].get<std::vector<int64_t>>(), " -> "), in, out);
+  std::string hidden;
+  for (const auto& width : p->config()["hidden"]) hidden += width.dump() + " -> ";
+  *ctx.out << fmt::format("imported Once-for-All's accuracy predictor (MLP {} -> {}1) from {} to {}\n",
+                          space->encoding_size(), hidden, in, out);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 
 #include "cli/deploy.h"
 #include "hwnas/cli/cli.h"
+#include "hwnas/core/json_number.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/io.h"
 #include "hwnas/core/json.h"
@@ -177,8 +178,8 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
   for (const auto& r : rows)
     text += fmt::format("{:<36} {:>9.4f} {:>13.3f} {:>14.3f} {:>10} {:>8}\n", r.at("model").get<std::string>(),
                         r.at("test_accuracy").get<double>(), r.at("latency_measured_ms").get<double>(),
-                        r.at("latency_predicted_ms").get<double>(), r.at("macs").get<int64_t>(),
-                        r.at("params").get<int64_t>());
+                        r.at("latency_predicted_ms").get<double>(), json_integer<int64_t>(r.at("macs"), "macs"),
+                        json_integer<int64_t>(r.at("params"), "params"));
   text += fmt::format("budget {:.3f} ms (predicted); winner {}\n", budget, winner.str());
   text += "predicted: the table's sum of per-layer timings, which need not add up to a whole network's "
           "(`hwnas calibrate --fit` fits the difference); measured: median of whole-network runs\n";

@@ -1,3 +1,4 @@
+#include "hwnas/core/json_number.h"
 #include "hwnas/core/config.h"
 
 #include <cmath>
@@ -28,7 +29,7 @@ int64_t ConfigReader::get_int(const std::string& key, int64_t fallback, int64_t 
   if (!v) return fallback;
   HWNAS_CHECK_T(ConfigError, v->is_number_integer(), "Expected '", key, "' in the ", what_,
                 " to be an integer in [", min, ", ", max, "], but got ", v->dump());
-  const int64_t x = v->get<int64_t>();
+  const int64_t x = json_integer<int64_t>(*v, "'" + key + "' in the " + what_);
   HWNAS_CHECK_T(ConfigError, x >= min && x <= max, "Expected '", key, "' in the ", what_,
                 " to be in [", min, ", ", max, "], but got ", x);
   return x;
@@ -82,11 +83,11 @@ std::vector<int64_t> ConfigReader::get_int_list(const std::string& key,
   std::vector<int64_t> out;
   for (size_t i = 0; i < v->size(); ++i) {
     const auto& e = (*v)[i];
-    HWNAS_CHECK_T(ConfigError, e.is_number_integer() && e.get<int64_t>() >= min &&
-                                   e.get<int64_t>() <= max,
-                  "Expected '", key, "[", i, "]' in the ", what_, " to be an integer in [", min,
-                  ", ", max, "], but got ", e.dump());
-    out.push_back(e.get<int64_t>());
+    const auto item = detail::concat("'", key, "[", i, "]' in the ", what_);
+    const int64_t x = e.is_number_integer() ? json_integer<int64_t>(e, item) : 0;
+    HWNAS_CHECK_T(ConfigError, e.is_number_integer() && x >= min && x <= max, "Expected ", item,
+                  " to be an integer in [", min, ", ", max, "], but got ", e.dump());
+    out.push_back(x);
   }
   return out;
 }

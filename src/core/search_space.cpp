@@ -1,3 +1,4 @@
+#include "hwnas/core/json_number.h"
 #include "hwnas/core/search_space.h"
 
 #include <cmath>
@@ -92,7 +93,7 @@ Arch SearchSpace::from_json(const nlohmann::json& j) const {
     for (const auto& g : j["genes"]) {
       HWNAS_CHECK_T(ParseError, g.is_number_integer(), "Expected integer genes, but got ",
                     j["genes"].dump());
-      genes.push_back(g.get<int>());
+      genes.push_back(json_integer<int>(g, "a gene"));
     }
     HWNAS_CHECK_T(ParseError, genes == arch.genes(), "The arch JSON's genes ", j["genes"].dump(),
                   " disagree with its string '", arch.str(), "'");

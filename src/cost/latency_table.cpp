@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "hwnas/core/json_number.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
@@ -34,6 +35,7 @@ void check_entry(const LatencyEntry& e, const std::string& source, const std::st
 template <typename T>
 T get_field(const nlohmann::json& j, const char* field, const std::string& where) {
   HWNAS_CHECK_T(DataError, j.is_object() && j.contains(field), where, ": field '", field, "' is missing");
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return json_integer<T>(j[field], detail::concat(where, ": field '", field, "'"));
   try {
     return j[field].get<T>();
   } catch (const nlohmann::json::exception&) {
@@ -89,8 +91,8 @@ LatencyTable read_table(const nlohmann::json& j, const std::string& source) {
   t.device.description = d.value("description", "");
   t.device.framework = d.value("framework", "");
   t.device.framework_version = d.value("framework_version", "");
-  t.device.threads = d.value("threads", int64_t{1});
-  t.device.batch = d.value("batch", int64_t{1});
+  t.device.threads = d.contains("threads") ? get_field<int64_t>(d, "threads", where + " device") : 1;
+  t.device.batch = d.contains("batch") ? get_field<int64_t>(d, "batch", where + " device") : 1;
   t.device.dtype = d.value("dtype", "float32");
   t.device.precision = d.value("precision", "fp32");
   t.device.method = d.value("method", "");

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "hwnas/core/json_number.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
@@ -54,7 +55,7 @@ EncodingInfo EncodingInfo::from_json(const nlohmann::json& j) {
                 "\"fingerprint\" (string), but is ", j.dump());
   EncodingInfo e;
   e.space = j["space"].get<std::string>();
-  e.size = j["size"].get<int64_t>();
+  e.size = json_integer<int64_t>(j["size"], "'encoding.size'");
   e.fingerprint = j["fingerprint"].get<std::string>();
   HWNAS_CHECK_T(DataError, e.size > 0, "'encoding.size' must be positive, but is ", e.size);
   return e;
@@ -143,7 +144,7 @@ std::unique_ptr<Predictor> predictor_from_json(const nlohmann::json& j, const st
                 "write one with `hwnas predictor fit` or Predictor::save");
   HWNAS_CHECK_T(DataError, j.contains("version") && j["version"].is_number_integer(), where,
                 ": missing integer \"version\"");
-  const int version = j["version"].get<int>();
+  const int version = json_integer<int>(j["version"], where + ": \"version\"");
   HWNAS_CHECK_T(DataError, version >= 1 && version <= Predictor::kFormatVersion, where,
                 ": predictor format version ", version, " but this hwnas reads versions 1..",
                 Predictor::kFormatVersion, version > Predictor::kFormatVersion

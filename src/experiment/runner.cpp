@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "hwnas/core/json_number.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
@@ -65,8 +66,8 @@ nlohmann::json record_to_json(const Record& r) {
 
 Record record_from_json(const nlohmann::json& j, const SearchSpace& space) {
   Record r;
-  r.index = j.at("index").get<int64_t>();
-  r.batch = j.at("batch").get<int64_t>();
+  r.index = json_integer<int64_t>(j.at("index"), "the record's \"index\"");
+  r.batch = json_integer<int64_t>(j.at("batch"), "the record's \"batch\"");
   r.arch = space.parse(j.at("arch").get<std::string>());
   for (const auto& [k, v] : j.at("metrics").items()) r.metrics[k] = json_number(v);
   for (const auto& v : j.at("objectives")) r.objectives.push_back(json_number(v));
@@ -377,13 +378,14 @@ RunResult Experiment::run(const RunOptions& options) {
     try {
       ck = read_json_file(checkpoint_path.string(), "checkpoint");
       if (ck.value("format", "") != kCheckpointFormat) throw corrupt("not an hwnas search checkpoint");
-      if (ck.at("version").get<int>() > kCheckpointVersion)
+      const auto version = json_integer<int>(ck.at("version"), "its \"version\"");
+      if (version > kCheckpointVersion)
         throw DataError(fmt::format("The checkpoint '{}' has version {}, newer than this hwnas ({}); use a newer "
-                                    "hwnas", checkpoint_path.string(), ck.at("version").get<int>(), kCheckpointVersion));
+                                    "hwnas", checkpoint_path.string(), version, kCheckpointVersion));
       m.strategy->load_state(ck.at("strategy"));
-      m.batches = ck.at("batches").get<int64_t>();
+      m.batches = json_integer<int64_t>(ck.at("batches"), "its \"batches\"");
       m.elapsed_before = ck.at("elapsed_s").get<double>();
-      log_records = ck.at("log_records").get<int64_t>();
+      log_records = json_integer<int64_t>(ck.at("log_records"), "its \"log_records\"");
       if (m.batches < 0 || log_records < 0 || !(m.elapsed_before >= 0))
         throw corrupt(fmt::format("negative counters (batches {}, log_records {}, elapsed_s {})", m.batches,
                                   log_records, m.elapsed_before));

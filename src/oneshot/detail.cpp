@@ -7,6 +7,7 @@
 
 #include "core/archive.h"
 #include "core/describe.h"
+#include "hwnas/core/json_number.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/json.h"
 #include "hwnas/core/search_space.h"
@@ -66,9 +67,10 @@ nlohmann::json load_checkpoint(const std::string& path, hwnas::detail::TensorArc
     meta = parse_json(*text, "the metadata of '" + path + "'");
     load_timings(path, meta);
     if (!meta.is_object() || meta.value("format", "") != format) throw unusable_checkpoint(path, "it is not a " + format);
-    if (meta.value("version", 0) > version)
+    const auto saved = meta.contains("version") ? json_integer<int>(meta["version"], "its \"version\"") : 0;
+    if (saved > version)
       throw unusable_checkpoint(path, fmt::format("its version {} is newer than this hwnas reads ({}); use a newer "
-                                                  "hwnas", meta.value("version", 0), version));
+                                                  "hwnas", saved, version));
   } catch (const hwnas::Error&) {
     throw;
   } catch (const std::exception& e) {

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "hwnas/core/json_number.h"
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/search_space.h"
@@ -755,11 +756,11 @@ void DifferentiableSearch::load(const std::string& path) {
   detail::check_same_run(path, meta, m.space->name(), m.space->config(), m.o.to_json());
   try {
     // The metadata first (cheap to check), then the tensors.
-    const auto epoch = meta.at("epoch").get<int64_t>();
+    const auto epoch = json_integer<int64_t>(meta.at("epoch"), "\"epoch\"");
     std::vector<EpochReport> reports;
     for (const auto& j : meta.at("reports")) {
       EpochReport r;
-      r.epoch = j.at("epoch").get<int64_t>();
+      r.epoch = json_integer<int64_t>(j.at("epoch"), "a report's \"epoch\"");
       r.train_loss = j.at("train_loss").get<double>();
       r.train_accuracy = j.at("train_accuracy").get<double>();
       r.arch_loss = j.at("arch_loss").get<double>();

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "hwnas/core/json_number.h"
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/search_space.h"
@@ -244,12 +245,12 @@ void SupernetTrainer::load(const std::string& path) {
   detail::check_same_run(path, meta, m.space->name(), m.space->config(), m.o.to_json());
   try {
     // The metadata first (cheap to check), then the tensors.
-    const auto epoch = meta.at("epoch").get<int64_t>();
+    const auto epoch = json_integer<int64_t>(meta.at("epoch"), "\"epoch\"");
     std::vector<SupernetEpoch> reports;
     for (const auto& j : meta.at("reports")) {
       SupernetEpoch r;
-      r.epoch = j.at("epoch").get<int64_t>();
-      r.phase = j.at("phase").get<int>();
+      r.epoch = json_integer<int64_t>(j.at("epoch"), "a report's \"epoch\"");
+      r.phase = json_integer<int>(j.at("phase"), "a report's \"phase\"");
       r.loss = j.at("loss").get<double>();
       r.largest_accuracy = j.at("largest_accuracy").get<double>();
       r.seconds = j.value("seconds", 0.0);  // kept beside the checkpoint (load_timings)

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hwnas/core/json_number.h"
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/search_space.h"
@@ -92,7 +93,7 @@ void RegularizedEvolution::do_load_state(const nlohmann::json& s) {
   std::deque<Evaluation> pop;
   for (const auto& e : s.at("population")) pop.push_back(evaluation_from_json(e));
   population_ = std::move(pop);
-  asked_random_ = s.at("asked_random").get<int64_t>();
+  asked_random_ = json_integer<int64_t>(s.at("asked_random"), "evolution state: \"asked_random\"");
 }
 
 // --- NSGA-II -------------------------------------------------------------------------
@@ -231,7 +232,7 @@ void Nsga2::do_load_state(const nlohmann::json& s) {
   for (const auto& e : s.at("offspring")) off.push_back(evaluation_from_json(e));
   population_ = std::move(pop);
   offspring_ = std::move(off);
-  asked_random_ = s.at("asked_random").get<int64_t>();
+  asked_random_ = json_integer<int64_t>(s.at("asked_random"), "nsga2 state: \"asked_random\"");
   // Ranked once the first population is complete (as survive() does).
   rank_.clear();
   crowding_.clear();

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "hwnas/core/json_number.h"
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/search_space.h"
@@ -124,6 +125,13 @@ namespace {
 std::vector<float> to_vector(const torch::Tensor& t) {
   auto c = t.detach().contiguous();
   return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+std::vector<float> floats(const nlohmann::json& j, const char* what) {
+  HWNAS_CHECK_T(DataError, j.is_array(), "rl strategy state: '", what, "' holds ", j.type_name(), ", not a list");
+  std::vector<float> out;
+  for (const auto& v : j) out.push_back(json_float(v, std::string("rl strategy state: a value of '") + what + "'"));
+  return out;
 }
 
 void from_vector(torch::Tensor& t, const std::vector<float>& values, const char* what) {
@@ -291,14 +299,31 @@ void RlController::do_load_state(const nlohmann::json& s) {
                                s.at("adam_v").size() == params.size(),
                 "rl strategy state: ", saved.size(), " parameter tensors, expected ", params.size());
   for (size_t k = 0; k < params.size(); ++k) {
-    from_vector(*params[k], saved[k].get<std::vector<float>>(), "params");
-    from_vector(p.m[k], s.at("adam_m")[k].get<std::vector<float>>(), "adam_m");
-    from_vector(p.v[k], s.at("adam_v")[k].get<std::vector<float>>(), "adam_v");
+    from_vector(*params[k], floats(saved[k], "params"), "params");
+    from_vector(p.m[k], floats(s.at("adam_m")[k], "adam_m"), "adam_m");
+    from_vector(p.v[k], floats(s.at("adam_v")[k], "adam_v"), "adam_v");
   }
-  p.step = s.at("step").get<int64_t>();
+  p.step = json_integer<int64_t>(s.at("step"), "rl strategy state: \"step\"");
   p.baseline = s.at("baseline").get<double>();
   p.has_baseline = s.at("has_baseline").get<bool>();
-  p.pending = s.at("pending").get<std::map<std::string, std::vector<std::vector<int64_t>>>>();
+  // Each pending arch's actions: one valid option index per choice of the space.
+  const auto& choices = space().choices();
+  HWNAS_CHECK_T(DataError, s.at("pending").is_object(), "rl strategy state: \"pending\" is not an object");
+  p.pending.clear();
+  for (const auto& [arch, lists] : s.at("pending").items()) {
+    for (const auto& list : lists) {
+      HWNAS_CHECK_T(DataError, list.is_array() && list.size() == choices.size(), "rl strategy state: the pending "
+                    "actions of '", arch, "' are not one per choice (", choices.size(), ")");
+      std::vector<int64_t> actions;
+      for (size_t c = 0; c < choices.size(); ++c) {
+        const auto a = json_integer<int64_t>(list[c], "rl strategy state: a pending action");
+        HWNAS_CHECK_T(DataError, a >= 0 && a < static_cast<int64_t>(choices[c].options.size()), "rl strategy "
+                      "state: pending action ", a, " of '", arch, "' is no option of choice ", choices[c].name);
+        actions.push_back(a);
+      }
+      p.pending[arch].push_back(std::move(actions));
+    }
+  }
 }
 
 }  // namespace hwnas::strategy

@@ -11,6 +11,7 @@
 #include "core/archive.h"
 #include "train/training_checkpoint.h"
 #include "train/optimizer_state.h"
+#include "hwnas/core/json_number.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
@@ -32,7 +33,7 @@ nlohmann::json record_json(const EpochRecord& r) {
 
 EpochRecord record_from(const nlohmann::json& j) {
   EpochRecord r;
-  r.epoch = j.at("epoch").get<int64_t>();
+  r.epoch = json_integer<int64_t>(j.at("epoch"), "an epoch record's \"epoch\"");
   r.lr = j.at("lr").get<double>();
   r.train_loss = j.at("train_loss").get<double>();
   r.train_accuracy = j.at("train_accuracy").get<double>();

@@ -125,6 +125,7 @@ std::string make_fixture() {
   write(d + "/nockpt/log.jsonl", "{\"index\": 0}\n");
   write(d + "/cfg_nockpt.json", experiment(d + "/nockpt").dump());
   // Latency tables.
+  write(d + "/table_float_version.json", R"({"format": "hwnas-latency-table", "version": 2e25, "sections": {}})");
   write(d + "/table_big.json", R"({"format": "hwnas-latency-table", "version": 1, "sections": {"": {"k": {"mean_ms": 1e400}}}})");
   write(d + "/table.json", R"({"format": "hwnas-latency-table", "version": 1, "space": "nb201", "sections": {"": {}}})");
   write(d + "/table_dup.json", R"({"format": "hwnas-latency-table", "version": 1, "version": 2, "sections": {}})");
@@ -266,6 +267,7 @@ std::vector<Case> catalogue() {
       // --- exit 3 for user input ----------------------------------------------------------
       {"internal", "1e400 in a space config", {"sample", "--space-config", "@{d}/big.json"}, {"1e400", "/num_classes"}},
       {"internal", "1e400 in an experiment config", {"search", "-c", "{d}/cfg_big.json"}, {"1e400", "/seed"}},
+      {"value", "a float where a latency table needs an integer", {"latency", "-t", "{d}/table_float_version.json", "--arch", A}, {"{d}/table_float_version.json", "'version'", "must be an integer", "2e+25"}},
       {"internal", "1e400 in a latency table", {"latency", "-t", "{d}/table_big.json", "--arch", A}, {"1e400", "{d}/table_big.json"}},
       {"internal", "1e400 inline", {"sample", "--space-config", R"({"channels": -1e400})"}, {"-1e400", "/channels"}},
       {"internal", "numbers in the proxies list", {"proxies", "--config", R"({"proxies": [1, 2]})", "-n", "1", "--out", "{d}/new.csv"}, {"\"proxies\"[0]", "1"}},

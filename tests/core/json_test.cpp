@@ -6,6 +6,7 @@
 
 #include "hwnas/core/io.h"
 #include "hwnas/core/json.h"
+#include "hwnas/core/json_number.h"
 #include "test_util.h"
 
 using hwnas::parse_json;
@@ -56,4 +57,24 @@ TEST_CASE("read_json_file names directories, missing and empty files", "[core][j
                           "is empty");
   hwnas::write_file_atomic(dir + "/ok.json", R"({"a": 1})");
   CHECK(hwnas::read_json_file(dir + "/ok.json", "x")["a"] == 1);
+}
+
+TEST_CASE("json_integer and json_float read only numbers that fit", "[core][json]") {
+  const auto j = hwnas::parse_json(R"({"i": 7, "neg": -3, "big": 18446744073709551615, "f": 1.5, "huge": 2e25,
+                                      "two": 2.0, "s": "7", "d": 1e300})", "test");
+  CHECK(hwnas::json_integer<int>(j["i"], "i") == 7);
+  CHECK(hwnas::json_integer<int64_t>(j["neg"], "neg") == -3);
+  CHECK(hwnas::json_integer<uint64_t>(j["big"], "big") == 18446744073709551615ull);
+  // A float is no integer, even an integral one; out of range is refused, not wrapped.
+  REQUIRE_THROWS_WITH_ALL(hwnas::DataError, hwnas::json_integer<int>(j["huge"], "\"version\""), "\"version\"",
+                          "must be an integer", "2e+25");
+  REQUIRE_THROWS_WITH_ALL(hwnas::DataError, hwnas::json_integer<int>(j["two"], "two"), "two", "2.0");
+  REQUIRE_THROWS_WITH_ALL(hwnas::DataError, hwnas::json_integer<int>(j["f"], "f"), "1.5");
+  REQUIRE_THROWS_WITH_ALL(hwnas::DataError, hwnas::json_integer<int64_t>(j["big"], "big"), "18446744073709551615");
+  REQUIRE_THROWS_WITH_ALL(hwnas::DataError, hwnas::json_integer<uint32_t>(j["neg"], "neg"), "-3");
+  REQUIRE_THROWS_WITH_ALL(hwnas::DataError, hwnas::json_integer<int>(j["s"], "s"), "\"7\"");
+  CHECK(hwnas::json_float(j["f"], "f") == 1.5f);
+  CHECK(hwnas::json_float(j["i"], "i") == 7.0f);
+  REQUIRE_THROWS_WITH_ALL(hwnas::DataError, hwnas::json_float(j["d"], "d"), "d", "float's range");
+  REQUIRE_THROWS_WITH_ALL(hwnas::DataError, hwnas::json_float(j["s"], "s"), "finite number");
 }
