@@ -139,7 +139,8 @@ nlohmann::json Predictor::to_json() const {
 void Predictor::save(const std::string& path) const { write_file_atomic(path, to_json().dump() + "\n"); }
 
 std::unique_ptr<Predictor> predictor_from_json(const nlohmann::json& j, const std::string& where) {
-  HWNAS_CHECK_T(DataError, j.is_object() && j.value("format", "") == "hwnas-predictor",
+  // Compared as JSON values: value("format", "") would throw on a "format" of another type.
+  HWNAS_CHECK_T(DataError, j.is_object() && j.contains("format") && j["format"] == "hwnas-predictor",
                 where, " is not an hwnas predictor (expected \"format\": \"hwnas-predictor\"); "
                 "write one with `hwnas predictor fit` or Predictor::save");
   HWNAS_CHECK_T(DataError, j.contains("version") && j["version"].is_number_integer(), where,
@@ -165,7 +166,9 @@ std::unique_ptr<Predictor> predictor_from_json(const nlohmann::json& j, const st
   } catch (const nlohmann::json::exception& e) {
     throw DataError(fmt::format("{}: malformed predictor state: {}", where, e.what()));
   }
-  p->target_ = j.value("target", "");
+  HWNAS_CHECK_T(DataError, !j.contains("target") || j["target"].is_string(), where,
+                ": \"target\" must be a string (the metric the predictor was fitted to), but is ", j["target"].dump());
+  p->target_ = j.contains("target") ? j["target"].get<std::string>() : "";
   p->fitted_ = true;
   return p;
 }

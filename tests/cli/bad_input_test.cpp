@@ -125,6 +125,7 @@ std::string make_fixture() {
   write(d + "/nockpt/log.jsonl", "{\"index\": 0}\n");
   write(d + "/cfg_nockpt.json", experiment(d + "/nockpt").dump());
   // Latency tables.
+  write(d + "/pred_format.json", R"({"format": 0, "version": 1})");
   write(d + "/table_float_version.json", R"({"format": "hwnas-latency-table", "version": 2e25, "sections": {}})");
   write(d + "/table_big.json", R"({"format": "hwnas-latency-table", "version": 1, "sections": {"": {"k": {"mean_ms": 1e400}}}})");
   write(d + "/table.json", R"({"format": "hwnas-latency-table", "version": 1, "space": "nb201", "sections": {"": {}}})");
@@ -383,6 +384,7 @@ std::vector<Case> catalogue() {
       {"internal", "a number as the sampling rule", {"train-supernet", "--space-config", kTiny, "--data", "synthetic", "--train-size", "32", "--options", R"({"rule": 5})", "-o", "{d}/new.pt"}, {"rule", "5"}},
       {"message", "a missing latency table", {"calibrate", "-t", "{d}/none.json"}, {"{d}/none.json", "no such file"}},
       {"message", "an empty latency table", {"latency", "-t", "{d}/empty.json", "--arch", A}, {"{d}/empty.json", "is empty"}},
+      {"message", "a predictor file whose format is a number", {"predictor", "predict", "--model", "{d}/pred_format.json", "--arch", A}, {"{d}/pred_format.json", "not an hwnas predictor", "hwnas predictor fit"}},
       {"message", "an empty predictor file", {"predictor", "eval", "--model", "{d}/empty.json", "--data", "{d}/data.csv", "-t", "acc"}, {"{d}/empty.json", "is empty"}},
       {"message", "an arch list without archs", {"evaluate", "-e", "proxies", "--archs", "{d}/empty.txt", "--out", "{d}/new.csv"}, {"{d}/empty.txt", "has no archs"}},
       {"message", "a missing arch list", {"evaluate", "-e", "proxies", "--archs", "{d}/none.txt", "--out", "{d}/new.csv"}, {"{d}/none.txt", "no such file"}},
