@@ -21,6 +21,7 @@
 #include "hwnas/cost/learned_latency.h"
 #include "hwnas/estimate/predictor.h"
 #include "hwnas/cost/profiler.h"
+#include "hwnas/search_spaces/registry.h"
 
 namespace {
 using Clock = std::chrono::steady_clock;

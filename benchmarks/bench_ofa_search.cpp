@@ -25,6 +25,7 @@
 #include "hwnas/estimate/predictor.h"
 #include "hwnas/experiment/runner.h"
 #include "hwnas/predictors/mlp/mlp.h"
+#include "hwnas/search_spaces/registry.h"
 #include "hwnas/strategy/strategy.h"
 
 using namespace hwnas;

@@ -35,6 +35,7 @@
 #include "hwnas/estimate/short_training.h"
 #include "hwnas/nn/network.h"
 #include "hwnas/oneshot/differentiable.h"
+#include "hwnas/search_spaces/registry.h"
 
 using namespace hwnas;
 using Clock = std::chrono::steady_clock;

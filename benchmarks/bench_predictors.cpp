@@ -22,6 +22,7 @@
 #include "hwnas/core/threads.h"
 #include "hwnas/estimate/predictor.h"
 #include "hwnas/predictors/mlp/mlp.h"
+#include "hwnas/search_spaces/registry.h"
 
 namespace {
 using Clock = std::chrono::steady_clock;

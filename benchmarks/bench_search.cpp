@@ -16,6 +16,7 @@
 #include "hwnas/core/io.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/estimate/evaluator.h"
+#include "hwnas/search_spaces/registry.h"
 #include "hwnas/strategy/builtin.h"
 
 namespace {

@@ -7,6 +7,7 @@
 #include "hwnas/core/search_space.h"
 #include "hwnas/core/threads.h"
 #include "hwnas/nn/network.h"
+#include "hwnas/search_spaces/registry.h"
 
 namespace {
 

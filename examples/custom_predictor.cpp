@@ -14,6 +14,7 @@
 #include "hwnas/core/search_space.h"
 #include "hwnas/core/stats.h"
 #include "hwnas/estimate/predictor.h"
+#include "hwnas/search_spaces/registry.h"
 
 class KnnPredictor : public hwnas::estimate::Predictor {
  public:

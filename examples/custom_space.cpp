@@ -12,6 +12,7 @@
 #include "hwnas/cli/cli.h"
 #include "hwnas/hwnas.h"
 #include "hwnas/nn/network.h"
+#include "hwnas/search_spaces/registry.h"
 
 namespace {
 

@@ -7,6 +7,7 @@
 #include "hwnas/data/fashion_mnist.h"
 #include "hwnas/export/onnx.h"
 #include "hwnas/export/torchscript.h"
+#include "hwnas/search_spaces/registry.h"
 #include "hwnas/train/final_training.h"
 
 int main(int argc, char** argv) try {

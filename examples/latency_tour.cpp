@@ -7,6 +7,7 @@
 #include "hwnas/cost/calibration.h"
 #include "hwnas/cost/profiler.h"
 #include "hwnas/hwnas.h"
+#include "hwnas/search_spaces/registry.h"
 
 int main(int argc, char** argv) try {
   std::shared_ptr<const hwnas::SearchSpace> space =

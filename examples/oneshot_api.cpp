@@ -12,6 +12,7 @@
 #include "hwnas/estimate/inherited.h"
 #include "hwnas/oneshot/differentiable.h"
 #include "hwnas/oneshot/supernet_training.h"
+#include "hwnas/search_spaces/registry.h"
 
 int main(int argc, char** argv) try {
   using namespace hwnas;

@@ -6,6 +6,7 @@
 #include "hwnas/core/search_space.h"
 #include "hwnas/cost/latency_table.h"
 #include "hwnas/predictors/mlp/mlp.h"
+#include "hwnas/search_spaces/registry.h"
 #include "hwnas/strategy/strategy.h"
 
 int main(int argc, char** argv) {

@@ -9,6 +9,7 @@
 
 #include "hwnas/hwnas.h"
 #include "hwnas/nn/network.h"
+#include "hwnas/search_spaces/registry.h"
 
 int main(int argc, char** argv) try {
   const uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 0;

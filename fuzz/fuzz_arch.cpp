@@ -6,6 +6,7 @@
 
 #include "fuzz_util.h"
 #include "hwnas/core/search_space.h"
+#include "hwnas/search_spaces/registry.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::vector<std::unique_ptr<hwnas::SearchSpace>> spaces = [] {

@@ -36,6 +36,7 @@
 #include "hwnas/nn/network.h"
 #include "hwnas/oneshot/differentiable.h"
 #include "hwnas/oneshot/supernet_training.h"
+#include "hwnas/search_spaces/registry.h"
 #include "hwnas/strategy/strategy.h"
 #include "hwnas/train/final_training.h"
 #include "train/training_checkpoint.h"

@@ -8,6 +8,7 @@
 #include "hwnas/core/json.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/experiment/config.h"
+#include "hwnas/search_spaces/registry.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

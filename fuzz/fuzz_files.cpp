@@ -6,6 +6,7 @@
 #include "hwnas/core/arch_table.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/data/fashion_mnist.h"
+#include "hwnas/search_spaces/registry.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const auto space = hwnas::make_space("nb201");

@@ -18,9 +18,6 @@ RANK = {area: i for i, area in enumerate(ORDER)}
 # Upward includes that exist today, as "file -> included area"; issue 17 removes them.
 KNOWN = {
     "include/hwnas/cost/learned_latency.h -> estimate",  # the learned model registers from estimate
-    "src/core/space_registry.cpp -> search_spaces",  # built-in spaces registered from search_spaces/
-    "src/cost/latency_table.cpp -> search_spaces",  # OFA's key mapping moves to the ofa space
-    "src/cost/profiler.cpp -> search_spaces",  # layer kinds build their own modules
     "src/estimate/predictor_registry.cpp -> predictors",  # built-in predictors registered from predictors/
 }
 

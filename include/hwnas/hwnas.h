@@ -10,4 +10,6 @@
 #include "hwnas/core/registry.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/cost/analytic.h"
+#include "hwnas/cost/layer_kind.h"
+#include "hwnas/search_spaces/registry.h"
 #include "hwnas/version.h"

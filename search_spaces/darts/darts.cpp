@@ -7,6 +7,7 @@
 
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
+#include "hwnas/search_spaces/registry.h"
 
 namespace hwnas::spaces {
 
@@ -125,6 +126,7 @@ nlohmann::json DartsOptions::to_json() const {
 }
 
 DartsSpace::DartsSpace(DartsOptions options) : options_(DartsOptions::from_json(options.to_json())) {
+  register_builtin_layer_kinds();  // so this space's layers are costed and profiled
   std::vector<std::string> ops(kOps.begin(), kOps.end());
   for (const char* cell : kCellNames)
     for (int i = 0; i < kNodes; ++i)

@@ -22,9 +22,9 @@ class Op;  // hwnas/nn/ops.h
 
 namespace hwnas::spaces {
 
-/// A standalone module for one DARTS layer spec ("sep_conv", "dil_conv",
-/// "factorized_reduce", "darts_aux_head"), for profiling a single layer.
-std::shared_ptr<nn::Op> make_darts_layer(const LayerSpec& layer, const BuildOptions& options);
+/// Registers the DARTS layer kinds ("sep_conv", "dil_conv", "factorized_reduce",
+/// "darts_aux_head"; cost/layer_kind.h). Called once by register_builtin_layer_kinds().
+void register_darts_layer_kinds();
 
 /// Example: DartsSpace space(DartsOptions().channels(16).layers(8));  // search-size network
 struct DartsOptions {

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "hwnas/core/error.h"
+#include "hwnas/cost/layer_kind.h"
 #include "hwnas/nn/drop_path.h"
 #include "hwnas/nn/mixed.h"
 #include "hwnas/nn/network.h"
@@ -420,15 +421,52 @@ class AuxHead : public nn::Op {
  private:
   tn::Sequential seq_{nullptr};
 };
-}  // namespace
 
 std::shared_ptr<nn::Op> make_darts_layer(const LayerSpec& l, const BuildOptions& bn) {
   const int64_t s = l.attr_or("s", 1);
   if (l.kind == "sep_conv") return std::make_shared<SepConv>(l.input.c, l.attr("k"), s, bn);
   if (l.kind == "dil_conv") return std::make_shared<DilConv>(l.input.c, l.output.c, l.attr("k"), s, l.attr("d"), bn);
   if (l.kind == "factorized_reduce") return std::make_shared<FactorizedReduce>(l.input.c, l.output.c, bn);
-  if (l.kind == "darts_aux_head") return std::make_shared<AuxHead>(l.input.c, l.output.c, bn);
-  throw NotFoundError(detail::concat("make_darts_layer cannot build a '", l.kind, "' layer"));
+  return std::make_shared<AuxHead>(l.input.c, l.output.c, bn);  // darts_aux_head
+}
+
+// DARTS ops. dil_conv: ReLU, depthwise kxk (dilated), pointwise 1x1, BN; sep_conv: two of
+// those without dilation; factorized_reduce: two 1x1 stride-2 convs to half the output
+// channels each, BN.
+cost::LayerCost dil_conv_cost(const LayerSpec& l) {
+  const int64_t ci = l.input.c, co = l.output.c, k = l.attr("k"), hw = l.output.h * l.output.w;
+  return {ci * k * k + ci * co + 2 * co, hw * (ci * k * k + ci * co)};
+}
+cost::LayerCost sep_conv_cost(const LayerSpec& l) {
+  const int64_t c = l.input.c, k = l.attr("k"), hw = l.output.h * l.output.w;
+  return {2 * (c * k * k + c * c + 2 * c), 2 * hw * (c * k * k + c * c)};
+}
+cost::LayerCost factorized_reduce_cost(const LayerSpec& l) {
+  const int64_t ci = l.input.c, co = l.output.c, hw = l.output.h * l.output.w;
+  return {ci * co + 2 * co, hw * ci * co};
+}
+// The CIFAR auxiliary head on an 8x8 map: ReLU, AvgPool 5/3 (-> 2x2), conv 1x1 to 128,
+// BN, ReLU, conv 2x2 to 768, BN, ReLU, linear.
+cost::LayerCost aux_head_cost(const LayerSpec& l) {
+  const int64_t c = l.input.c, n = l.output.c;
+  return {c * 128 + 256 + 128 * 768 * 4 + 1536 + 768 * n + n, 4 * c * 128 + 128 * 768 * 4 + 768 * n};
+}
+}  // namespace
+
+void register_darts_layer_kinds() {
+  auto runner = [](const LayerSpec& l, int64_t batch) {
+    return nn::eval_runner(make_darts_layer(l, BuildOptions()), l.input, batch);
+  };
+  auto depthwise_out = [](const LayerSpec& l) { return l.input.c * l.output.h * l.output.w; };
+  auto relu_out = [](const LayerSpec& l) { return l.input.numel(); };
+  cost::register_layer_kind("sep_conv", "DARTS separable conv (k, s): two ReLU-depthwise-pointwise-BN stacks",
+                            {sep_conv_cost, depthwise_out, runner});
+  cost::register_layer_kind("dil_conv", "DARTS dilated separable conv (k, s, d): ReLU, depthwise, pointwise, BN",
+                            {dil_conv_cost, depthwise_out, runner});
+  cost::register_layer_kind("factorized_reduce", "DARTS stride-2 reduction: ReLU, two 1x1 convs, concat, BN",
+                            {factorized_reduce_cost, relu_out, runner});
+  cost::register_layer_kind("darts_aux_head", "DARTS CIFAR auxiliary classifier head",
+                            {aux_head_cost, [](const LayerSpec&) { return int64_t{768}; }, runner});
 }
 
 std::vector<LayerSpec> DartsSpace::do_layers(const std::vector<int>& genes, const Shape& input) const {

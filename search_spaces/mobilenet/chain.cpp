@@ -1,10 +1,12 @@
 #include "hwnas/search_spaces/mobilenet/chain.h"
 
+#include <algorithm>
 #include <map>
 
 #include <torch/torch.h>
 
 #include "hwnas/core/error.h"
+#include "hwnas/cost/layer_kind.h"
 #include "hwnas/nn/mixed.h"
 #include "hwnas/nn/network.h"
 #include "hwnas/nn/ops.h"
@@ -251,10 +253,8 @@ class MBConvLayer : public nn::Op {
   BlockSpec spec_;
   std::shared_ptr<MBConv> block_;
 };
-}  // namespace
 
 std::shared_ptr<nn::Op> make_mbconv_layer(const LayerSpec& l, const BuildOptions& options) {
-  HWNAS_CHECK_T(ConfigError, l.kind == "mbconv", "make_mbconv_layer got a '", l.kind, "' layer");
   BlockSpec b;
   b.slot = l.name;
   b.in = l.input.c;
@@ -268,6 +268,43 @@ std::shared_ptr<nn::Op> make_mbconv_layer(const LayerSpec& l, const BuildOptions
   b.expand_conv = l.attr("pw") != 0;
   b.residual = l.attr_or("res", 0) != 0;
   return std::make_shared<MBConvLayer>(b, options);
+}
+
+// Inverted residual: [1x1 expand conv + BN] (pw=1), depthwise kxk + BN, [squeeze-excite
+// with `se` hidden channels, convs with bias], 1x1 projection + BN. Pointwise convs in g groups.
+cost::LayerCost mbconv_cost(const LayerSpec& l) {
+  const int64_t in = l.input.c, out = l.output.c, mid = l.attr("mid"), k = l.attr("k"), g = l.attr_or("g", 1),
+                se = l.attr_or("se", 0);
+  const int64_t hw_in = l.input.h * l.input.w, hw_out = l.output.h * l.output.w;
+  cost::LayerCost c;
+  if (l.attr("pw")) {
+    c.params += in * mid / g + 2 * mid;
+    c.macs += hw_in * in * mid / g;
+  }
+  c.params += mid * k * k + 2 * mid;
+  c.macs += hw_out * mid * k * k;
+  if (se > 0) {
+    c.params += mid * se + se + se * mid + mid;
+    c.macs += 2 * mid * se;
+  }
+  c.params += mid * out / g + 2 * out;
+  c.macs += hw_out * mid * out / g;
+  return c;
+}
+
+// The expanded tensor, before and after the depthwise conv.
+int64_t mbconv_intermediate(const LayerSpec& l) {
+  const int64_t mid = l.attr("mid");
+  return std::max(l.attr("pw") ? mid * l.input.h * l.input.w : 0, mid * l.output.h * l.output.w);
+}
+}  // namespace
+
+void register_mbconv_layer_kind() {
+  cost::register_layer_kind(
+      "mbconv", "Inverted residual (mid, k, s, g, se, act, pw, res) of the MobileNet and OFA spaces",
+      {mbconv_cost, mbconv_intermediate, [](const LayerSpec& l, int64_t batch) {
+         return nn::eval_runner(make_mbconv_layer(l, BuildOptions()), l.input, batch);
+       }});
 }
 
 std::vector<LayerSpec> chain_layers(const ChainNet& net, const Shape& input) {

@@ -81,7 +81,8 @@ std::shared_ptr<nn::Supernet> build_mixed_chain_supernet(
     std::shared_ptr<const SearchSpace> space, const ChainNet& largest,
     std::function<ChainNet(const std::vector<int>&)> active, MixedChain mixed, const BuildOptions& options);
 
-/// A standalone module for one "mbconv" layer spec (for profiling a single layer).
-std::shared_ptr<nn::Op> make_mbconv_layer(const LayerSpec& layer, const BuildOptions& options);
+/// Registers the "mbconv" layer kind (cost/layer_kind.h): its analytic cost and a
+/// standalone module for profiling. Called once by register_builtin_layer_kinds().
+void register_mbconv_layer_kind();
 
 }  // namespace hwnas::spaces

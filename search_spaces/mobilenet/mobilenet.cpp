@@ -7,6 +7,7 @@
 
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
+#include "hwnas/search_spaces/registry.h"
 
 namespace hwnas::spaces {
 namespace {
@@ -207,6 +208,7 @@ nlohmann::json MobileNetConfig::to_json() const {
 }
 
 MobileNetSpace::MobileNetSpace(MobileNetConfig config) : config_(std::move(config)) {
+  register_builtin_layer_kinds();  // so this space's layers are costed and profiled
   std::vector<std::string> names;
   for (const auto& c : config_.candidates) names.push_back(c.name);
   int64_t in = config_.has_first_block ? config_.first_block.out : config_.stem_channels;

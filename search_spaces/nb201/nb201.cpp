@@ -4,6 +4,7 @@
 
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
+#include "hwnas/search_spaces/registry.h"
 
 namespace hwnas::spaces {
 
@@ -44,6 +45,7 @@ nlohmann::json Nb201Options::to_json() const {
 }
 
 Nb201Space::Nb201Space(Nb201Options options) : options_(std::move(options)) {
+  register_builtin_layer_kinds();  // so this space's layers are costed and profiled
   // Validate through the same rules as a JSON config.
   options_ = Nb201Options::from_json(options_.to_json());
   std::vector<std::string> ops(kOps.begin(), kOps.end());

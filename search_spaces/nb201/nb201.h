@@ -21,8 +21,9 @@ class Op;  // hwnas/nn/ops.h
 
 namespace hwnas::spaces {
 
-/// A standalone module for one "nb201_resblock" layer spec (for profiling a single layer).
-std::shared_ptr<nn::Op> make_nb201_layer(const LayerSpec& layer, const BuildOptions& options);
+/// Registers the "nb201_resblock" layer kind (cost/layer_kind.h). Called once by
+/// register_builtin_layer_kinds().
+void register_nb201_layer_kinds();
 
 /// Configuration of the NAS-Bench-201 space. Defaults reproduce the benchmark on CIFAR-10.
 ///

@@ -4,6 +4,7 @@
 // so a standalone model's weights are the same-named supernet tensors.
 #include <torch/torch.h>
 
+#include "hwnas/cost/layer_kind.h"
 #include "hwnas/nn/mixed.h"
 #include "hwnas/nn/network.h"
 #include "hwnas/nn/ops.h"
@@ -211,11 +212,24 @@ class ResBlockLayer : public nn::Op {
  private:
   std::shared_ptr<Nb201ResBlock> block_;
 };
+
+// The residual reduction block: ReLUConvBN 3x3 stride s, ReLUConvBN 3x3, shortcut
+// AvgPool 2x2 + conv 1x1 (no BN).
+cost::LayerCost resblock_cost(const LayerSpec& l) {
+  const int64_t ci = l.input.c, co = l.output.c, hw = l.output.h * l.output.w;
+  const int64_t params = (9 * ci * co + 2 * co) + (9 * co * co + 2 * co) + ci * co;
+  const int64_t macs = hw * (9 * ci * co + 9 * co * co + ci * co);
+  return {params, macs};
+}
 }  // namespace
 
-std::shared_ptr<nn::Op> make_nb201_layer(const LayerSpec& l, const BuildOptions& options) {
-  HWNAS_CHECK_T(ConfigError, l.kind == "nb201_resblock", "make_nb201_layer got a '", l.kind, "' layer");
-  return std::make_shared<ResBlockLayer>(l.input.c, l.output.c, options);
+void register_nb201_layer_kinds() {
+  cost::register_layer_kind(
+      "nb201_resblock", "NAS-Bench-201 residual reduction block between stages",
+      {resblock_cost, [](const LayerSpec& l) { return l.output.numel(); },
+       [](const LayerSpec& l, int64_t batch) {
+         return nn::eval_runner(std::make_shared<ResBlockLayer>(l.input.c, l.output.c, BuildOptions()), l.input, batch);
+       }});
 }
 
 std::shared_ptr<nn::Network> Nb201Space::do_build(const std::vector<int>& genes,

@@ -8,6 +8,8 @@
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/json.h"
+#include "hwnas/cost/layer_kind.h"
+#include "hwnas/search_spaces/registry.h"
 
 namespace hwnas::spaces {
 
@@ -63,6 +65,7 @@ nlohmann::json OfaOptions::to_json() const {
 }
 
 OfaSpace::OfaSpace(OfaOptions options) : options_(OfaOptions::from_json(options.to_json())) {
+  register_builtin_layer_kinds();  // so this space's layers are costed and profiled
   for (double base : {16, 16, 24, 40, 80, 112, 160}) widths_.push_back(make_divisible(base * options_.width_mult()));
   final_width_ = make_divisible(960 * options_.width_mult());
   last_width_ = make_divisible(1280 * options_.width_mult());
@@ -305,6 +308,13 @@ void register_ofa(SpaceRegistry& registry) {
   registry.add("ofa", OfaSpace().description(), [](const nlohmann::json& config) {
     return std::make_unique<OfaSpace>(OfaOptions::from_json(config));
   });
+}
+
+void register_ofa_key_format() {
+  cost::key_format_registry().add("ofa", "Once-for-All latency-table keys (tables from LatencyTable::from_ofa_yaml)",
+                                  [](const nlohmann::json&) {
+                                    return std::make_unique<cost::KeyFormat>(cost::KeyFormat{&OfaSpace::ofa_lut_key, false});
+                                  });
 }
 
 }  // namespace hwnas::spaces

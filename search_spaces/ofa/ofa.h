@@ -78,5 +78,9 @@ class OfaSpace : public SearchSpace {
 };
 
 void register_ofa(SpaceRegistry& registry);
+/// Registers the "ofa" latency-table key format (OfaSpace::ofa_lut_key), the keys of tables
+/// imported from Once-for-All (LatencyTable::from_ofa_yaml). Called by
+/// register_builtin_layer_kinds().
+void register_ofa_key_format();
 
 }  // namespace hwnas::spaces

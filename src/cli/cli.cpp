@@ -19,6 +19,7 @@
 #include "hwnas/core/error.h"
 #include "hwnas/core/logging.h"
 #include "hwnas/core/threads.h"
+#include "hwnas/search_spaces/registry.h"
 #include "hwnas/version.h"
 
 namespace hwnas::cli {

@@ -17,6 +17,7 @@
 #include "hwnas/data/synthetic.h"
 #include "hwnas/nn/batch_norm.h"
 #include "hwnas/nn/network.h"
+#include "hwnas/search_spaces/registry.h"
 #include "hwnas/train/trainer.h"
 
 namespace hwnas::cli {

@@ -24,6 +24,7 @@
 #include "hwnas/estimate/factory.h"
 #include "hwnas/estimate/predictor.h"
 #include "hwnas/predictors/mlp/mlp.h"
+#include "hwnas/search_spaces/registry.h"
 
 namespace hwnas::cli {
 namespace {

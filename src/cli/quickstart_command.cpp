@@ -26,6 +26,7 @@
 #include "hwnas/cost/analytic.h"
 #include "hwnas/cost/latency_table.h"
 #include "hwnas/cost/profiler.h"
+#include "hwnas/search_spaces/registry.h"
 
 namespace hwnas::cli {
 namespace {

@@ -11,6 +11,7 @@
 #include "cli/context.h"
 #include "hwnas/core/error.h"
 #include "hwnas/cost/analytic.h"
+#include "hwnas/search_spaces/registry.h"
 
 namespace hwnas::cli {
 namespace {

@@ -14,7 +14,7 @@
 #include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
 #include "hwnas/cost/analytic.h"
-#include "hwnas/search_spaces/ofa/ofa.h"
+#include "hwnas/cost/layer_kind.h"
 
 namespace hwnas::cost {
 namespace {
@@ -100,8 +100,10 @@ LatencyTable read_table(const nlohmann::json& j, const std::string& source) {
   t.space = j.value("space", "");
   t.space_config = j.value("space_config", nlohmann::json::object());
   t.key_format = j.value("key_format", "hwnas");
-  HWNAS_CHECK_T(DataError, t.key_format == "hwnas" || t.key_format == "ofa", where, ": unknown key_format '",
-                t.key_format, "' (hwnas or ofa)");
+  // "ofa" is what from_ofa_yaml writes; the ofa space registers how its keys are made.
+  HWNAS_CHECK_T(DataError, key_format_registry().contains(t.key_format) || t.key_format == "ofa", where,
+                ": unknown key_format '", t.key_format, "' (known: ", fmt::format("{}", fmt::join(key_format_registry().names(), ", ")),
+                ")");
   t.overhead_ms = j.value("overhead_ms", 0.0);
   HWNAS_CHECK_T(DataError, std::isfinite(t.overhead_ms), where, ": overhead_ms is not finite");
   if (j.contains("calibration")) {
@@ -285,13 +287,10 @@ LatencyModel::LatencyModel(std::shared_ptr<const LatencyTable> table, std::share
                                   "'{}': {}; profile a table for this configuration (hwnas profile)",
                                   table_->device.name, space_->name(), differ));
   }
-  if (table_->key_format == "ofa") {
-    HWNAS_CHECK_T(ConfigError, options_.fallback() == Fallback::kError,
-                  "The nearest-shape fallback needs hwnas layer keys; tables imported from OFA have OFA's keys");
-    key_fn_ = &spaces::OfaSpace::ofa_lut_key;
-  } else {
-    key_fn_ = [](const LayerSpec& l) { return l.key(); };
-  }
+  const auto format = key_format_registry().shared(table_->key_format);
+  HWNAS_CHECK_T(ConfigError, format->parses_back || options_.fallback() == Fallback::kError,
+                "The nearest-shape fallback needs hwnas layer keys; this table has '", table_->key_format, "' keys");
+  key_fn_ = format->key;
 }
 
 std::string LatencyModel::name() const {

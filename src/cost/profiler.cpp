@@ -11,80 +11,14 @@
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/threads.h"
+#include "hwnas/cost/layer_kind.h"
 #include "hwnas/nn/network.h"
-#include "hwnas/nn/ops.h"
-#include "hwnas/search_spaces/darts/darts.h"
-#include "hwnas/search_spaces/mobilenet/chain.h"
-#include "hwnas/search_spaces/nb201/nb201.h"
 #include "hwnas/version.h"
 
 namespace hwnas::cost {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-namespace tn = torch::nn;
-
-torch::Tensor activate(const torch::Tensor& x, int64_t act) {
-  switch (act) {
-    case 1: return torch::relu(x);
-    case 2: return torch::hardtanh(x, 0.0, 6.0);
-    case 3: return torch::hardswish(x);
-    default: return x;
-  }
-}
-
-// A module for one layer spec and the function that runs it on a fixed input.
-std::function<void()> make_runner(const LayerSpec& l, int64_t batch) {
-  const auto& in = l.input;
-  auto x = torch::randn({batch, in.c, in.h, in.w});
-  BuildOptions bn;
-  std::shared_ptr<nn::Op> op;
-  const std::string& k = l.kind;
-  if (k == "conv_bn" || k == "relu_conv_bn" || k == "conv_bn_act") {
-    op = std::make_shared<nn::ConvBn>(nn::ConvBnOptions(in.c, l.output.c, l.attr("k"))
-                                          .stride(l.attr_or("s", 1))
-                                          .groups(l.attr_or("g", 1))
-                                          .relu_first(k == "relu_conv_bn"));
-    op->eval();
-    const int64_t act = l.attr_or("act", 0);
-    return [op, x, act] { activate(op->forward(x), act); };
-  }
-  if (k == "conv_act") {
-    auto conv = tn::Conv2d(tn::Conv2dOptions(in.c, l.output.c, l.attr("k")).padding(l.attr("k") / 2).bias(false));
-    const int64_t act = l.attr_or("act", 0);
-    return [conv, x, act]() mutable { activate(conv->forward(x), act); };
-  }
-  if (k == "mbconv") op = spaces::make_mbconv_layer(l, bn);
-  else if (k == "nb201_resblock") op = spaces::make_nb201_layer(l, bn);
-  else if (k == "sep_conv" || k == "dil_conv" || k == "factorized_reduce" || k == "darts_aux_head")
-    op = spaces::make_darts_layer(l, bn);
-  else if (k == "avg_pool" || k == "max_pool")
-    op = std::make_shared<nn::Pool>(k == "avg_pool" ? nn::Pool::Kind::kAvg : nn::Pool::Kind::kMax, l.attr("k"), l.attr_or("s", 1));
-  if (op) {
-    op->eval();
-    return [op, x] { op->forward(x); };
-  }
-  if (k == "add") {
-    std::vector<torch::Tensor> xs;
-    for (int64_t i = 0; i < l.attr("n"); ++i) xs.push_back(torch::randn({batch, in.c, in.h, in.w}));
-    return [xs] {
-      auto s = xs[0];
-      for (size_t i = 1; i < xs.size(); ++i) s = s + xs[i];
-    };
-  }
-  if (k == "bn_relu") {
-    auto norm = tn::BatchNorm2d(in.c);
-    norm->eval();
-    return [norm, x]() mutable { torch::relu(norm->forward(x)); };
-  }
-  if (k == "global_avg_pool") return [x] { x.mean({2, 3}, true); };
-  if (k == "linear") {
-    auto fc = tn::Linear(tn::LinearOptions(in.numel(), l.output.numel()).bias(l.attr_or("bias", 1) != 0));
-    auto flat = x.flatten(1);
-    return [fc, flat]() mutable { fc->forward(flat); };
-  }
-  throw NotFoundError(detail::concat("The profiler cannot build layer kind '", k, "' (", l.key(), ")"));
-}
 
 std::string today() {
   std::time_t t = std::time(nullptr);
@@ -106,7 +40,10 @@ void check_device(const ProfileOptions& o) {
 
 std::function<void()> layer_runner(const LayerSpec& layer, int64_t batch) {
   HWNAS_CHECK_T(ConfigError, batch >= 1, "Expected a batch size >= 1, but got ", batch);
-  auto run = make_runner(layer, batch);
+  const LayerKind& kind = layer_kind(layer);
+  HWNAS_CHECK_T(NotFoundError, static_cast<bool>(kind.build_runner), "Layer kind '", layer.kind,
+                "' cannot be profiled: it registers no build_runner (layer ", layer.key(), ")");
+  auto run = kind.build_runner(layer, batch);
   return [run] {
     torch::NoGradGuard no_grad;
     run();

@@ -19,6 +19,7 @@
 #include "hwnas/estimate/proxies.h"
 #include "hwnas/estimate/short_training.h"
 #include "hwnas/nn/supernet.h"
+#include "hwnas/search_spaces/registry.h"
 
 namespace hwnas::estimate {
 namespace {

@@ -87,4 +87,13 @@ torch::Tensor Zero::forward(const torch::Tensor& x) {
                                      Slice(None, None, stride_)}));
 }
 
+std::function<void()> eval_runner(std::shared_ptr<Op> op, const Shape& input, int64_t batch) {
+  op->eval();
+  auto x = torch::randn({batch, input.c, input.h, input.w});
+  return [op, x] {
+    torch::NoGradGuard no_grad;
+    op->forward(x);
+  };
+}
+
 }  // namespace hwnas::nn

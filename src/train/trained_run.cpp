@@ -6,6 +6,7 @@
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/json.h"
+#include "hwnas/search_spaces/registry.h"
 #include "hwnas/train/final_training.h"
 
 namespace hwnas::train {

@@ -8,6 +8,7 @@
 #include "hwnas/cli/cli.h"
 #include "hwnas/core/io.h"
 #include "hwnas/core/search_space.h"
+#include "hwnas/search_spaces/registry.h"
 #include "cli/cli_util.h"
 #include "test_util.h"
 

@@ -10,6 +10,7 @@
 #include "hwnas/estimate/factory.h"
 #include "hwnas/nn/network.h"
 #include "hwnas/nn/supernet.h"
+#include "hwnas/search_spaces/registry.h"
 #include "hwnas/train/final_training.h"
 #include "test_util.h"
 

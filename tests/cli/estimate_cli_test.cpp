@@ -11,6 +11,7 @@
 #include "hwnas/core/search_space.h"
 #include "hwnas/estimate/factory.h"
 #include "hwnas/nn/supernet.h"
+#include "hwnas/search_spaces/registry.h"
 #include <torch/torch.h>
 #include "cli/cli_util.h"
 #include "test_util.h"

@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include "hwnas/core/search_space.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 TEST_CASE("Arch JSON round-trips through its space", "[core][arch]") {

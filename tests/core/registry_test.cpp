@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "hwnas/core/search_space.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 namespace {

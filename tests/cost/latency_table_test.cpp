@@ -6,6 +6,7 @@
 #include "hwnas/core/io.h"
 #include "hwnas/cost/latency_table.h"
 #include "hwnas/search_spaces/ofa/ofa.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 using hwnas::cost::Fallback;

@@ -2,6 +2,7 @@
 
 #include "hwnas/cost/learned_latency.h"
 #include "hwnas/cost/profiler.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 TEST_CASE("A learned latency model captures what a table cannot add up", "[cost][learned]") {

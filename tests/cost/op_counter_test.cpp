@@ -6,6 +6,7 @@
 #include "hwnas/cost/analytic.h"
 #include "hwnas/cost/op_counter.h"
 #include "hwnas/nn/network.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 TEST_CASE("count_ops counts the MACs LibTorch executes", "[cost][op_counter]") {

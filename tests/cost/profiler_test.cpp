@@ -5,6 +5,7 @@
 #include "hwnas/core/io.h"
 #include "hwnas/cost/calibration.h"
 #include "hwnas/cost/profiler.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 using hwnas::cost::ProfileOptions;

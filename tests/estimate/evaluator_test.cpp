@@ -13,6 +13,7 @@
 #include "hwnas/estimate/predictor.h"
 #include "hwnas/estimate/short_training.h"
 #include "hwnas/nn/supernet.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 using namespace hwnas;

@@ -8,6 +8,7 @@
 #include "hwnas/data/synthetic.h"
 #include "hwnas/estimate/proxies.h"
 #include "hwnas/nn/network.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 using namespace hwnas;

@@ -17,6 +17,7 @@
 #include "hwnas/estimate/predictor.h"
 #include "hwnas/experiment/config.h"
 #include "hwnas/experiment/runner.h"
+#include "hwnas/search_spaces/registry.h"
 #include "cli/cli_util.h"
 #include "test_util.h"
 

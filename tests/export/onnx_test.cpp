@@ -10,6 +10,7 @@
 #include "export_util.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/export/onnx.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

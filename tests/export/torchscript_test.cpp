@@ -8,6 +8,7 @@
 
 #include "hwnas/core/search_space.h"
 #include "hwnas/export/torchscript.h"
+#include "hwnas/search_spaces/registry.h"
 #include "export_util.h"
 #include "test_util.h"
 

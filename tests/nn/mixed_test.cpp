@@ -5,6 +5,7 @@
 
 #include "hwnas/core/search_space.h"
 #include "hwnas/nn/mixed.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 using hwnas::nn::MixedChoice;

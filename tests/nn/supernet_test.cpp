@@ -6,6 +6,7 @@
 #include "hwnas/nn/batch_norm.h"
 #include "hwnas/nn/network.h"
 #include "hwnas/nn/supernet.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 namespace {

@@ -14,6 +14,7 @@
 #include "hwnas/experiment/runner.h"
 #include "hwnas/nn/mixed.h"
 #include "hwnas/oneshot/differentiable.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 using namespace hwnas;

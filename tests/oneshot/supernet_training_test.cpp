@@ -10,6 +10,7 @@
 #include "hwnas/estimate/factory.h"
 #include "hwnas/nn/supernet.h"
 #include "hwnas/oneshot/supernet_training.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 using namespace hwnas;

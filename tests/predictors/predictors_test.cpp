@@ -11,6 +11,7 @@
 #include "hwnas/estimate/predictor.h"
 #include "hwnas/predictors/gp/gp.h"
 #include "hwnas/predictors/mlp/mlp.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 using hwnas::estimate::load_predictor;

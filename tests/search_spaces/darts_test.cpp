@@ -5,6 +5,7 @@
 #include "hwnas/cost/analytic.h"
 #include "hwnas/nn/network.h"
 #include "hwnas/search_spaces/darts/darts.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 using hwnas::spaces::DartsOptions;

@@ -8,6 +8,7 @@
 #include "hwnas/data/fashion_mnist.h"
 #include "hwnas/nn/network.h"
 #include "hwnas/search_spaces/nb201/nb201.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 using hwnas::spaces::Nb201Options;

@@ -8,6 +8,7 @@
 #include "hwnas/cost/analytic.h"
 #include "hwnas/nn/network.h"
 #include "hwnas/search_spaces/ofa/ofa.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 using hwnas::spaces::OfaOptions;

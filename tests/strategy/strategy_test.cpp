@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hwnas/core/search_space.h"
+#include "hwnas/search_spaces/registry.h"
 #include "hwnas/strategy/builtin.h"
 #include "hwnas/strategy/rl.h"
 #include "test_util.h"

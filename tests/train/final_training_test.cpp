@@ -8,6 +8,7 @@
 #include "hwnas/data/synthetic.h"
 #include "hwnas/nn/drop_path.h"
 #include "hwnas/nn/network.h"
+#include "hwnas/search_spaces/registry.h"
 #include "hwnas/train/final_training.h"
 #include "test_util.h"
 

@@ -5,6 +5,7 @@
 #include "hwnas/core/search_space.h"
 #include "hwnas/data/synthetic.h"
 #include "hwnas/nn/network.h"
+#include "hwnas/search_spaces/registry.h"
 #include "hwnas/train/trainer.h"
 #include "test_util.h"
 

@@ -1,6 +1,6 @@
 #pragma once
 // The hwnas command line as a library (target hwnas::cli): a program that registers its
-// own spaces (or, later, predictors and strategies) and then calls run_main gets every
+// own spaces, layer kinds, predictors or strategies and then calls run_main gets every
 // hwnas command with them.
 //
 //   int main(int argc, char** argv) {

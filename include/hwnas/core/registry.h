@@ -1,9 +1,9 @@
 #pragma once
-// Registry<T>: one per extension point (search spaces, predictors, strategies). Names map
-// to a description and a factory taking a JSON config.
-// Unknown and duplicate names throw errors that list the valid names. Built-ins are
-// registered explicitly by the registry accessor (e.g. space_registry()), so they are
-// never lost when hwnas is linked statically.
+// Registry<T>: one per extension point (search spaces, layer kinds, predictors, strategies,
+// ...; docs/architecture.md lists them). Names map to a description and a factory taking a
+// JSON config. Unknown and duplicate names throw errors that list the valid names.
+// Built-ins are registered explicitly, by the layer that owns them, when the registry is
+// first used, so they are never lost when hwnas is linked statically.
 //
 // Example:
 //   hwnas::space_registry().add("tiny", "My tiny CNN space",
@@ -71,6 +71,19 @@ class Registry {
     return made;
   }
 
+  /// One shared instance per name, made with the default config on first use and kept
+  /// (for stateless entries looked up often, such as layer kinds).
+  std::shared_ptr<const T> shared(const std::string& name) const {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = shared_.find(name);
+      if (it != shared_.end()) return it->second;
+    }
+    std::shared_ptr<const T> made = create(name);
+    std::lock_guard<std::mutex> lock(mutex_);
+    return shared_.emplace(name, std::move(made)).first->second;
+  }
+
   /// Registered names, sorted.
   std::vector<std::string> names() const {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -106,6 +119,7 @@ class Registry {
   std::string what_;
   mutable std::mutex mutex_;
   std::map<std::string, Entry> entries_;
+  mutable std::map<std::string, std::shared_ptr<const T>> shared_;
 };
 
 }  // namespace hwnas

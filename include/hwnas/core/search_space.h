@@ -156,13 +156,8 @@ class SearchSpace {
   void check_own(const Arch& arch) const;
 };
 
+/// The registry type of search spaces; the registry itself, with the built-in spaces, is
+/// space_registry() in hwnas/search_spaces/registry.h.
 using SpaceRegistry = Registry<SearchSpace>;
-
-/// The search-space registry, with the built-in spaces registered on first use.
-SpaceRegistry& space_registry();
-
-/// Shorthand for space_registry().create(name, config).
-std::unique_ptr<SearchSpace> make_space(const std::string& name);
-std::unique_ptr<SearchSpace> make_space(const std::string& name, const nlohmann::json& config);
 
 }  // namespace hwnas

@@ -4,22 +4,16 @@
 // MACs count the multiply-accumulates of convolutions and linear layers (the convention
 // of NAS-Bench-201, ProxylessNAS and OFA papers); BatchNorm, activations, pooling and
 // additions count 0 MACs. Parameters count every learnable scalar, BatchNorm affine
-// weights included, exactly as LibTorch's module.parameters() does.
+// weights included, exactly as LibTorch's module.parameters() does. Each layer kind gives
+// its own formulas (hwnas/cost/layer_kind.h).
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "hwnas/core/layer_spec.h"
+#include "hwnas/cost/layer_kind.h"
 
 namespace hwnas::cost {
-
-struct LayerCost {
-  int64_t params = 0;
-  int64_t macs = 0;
-  /// Activation elements alive while the layer runs, per sample: its input, its output
-  /// and its largest internal intermediate (e.g. an MBConv's expanded tensor).
-  int64_t activations = 0;
-};
 
 struct NetworkCost {
   int64_t params = 0;
@@ -37,13 +31,11 @@ struct NetworkCost {
   }
 };
 
-/// Cost of one layer; throws NotFoundError listing the known kinds for an unknown kind.
+/// Cost of one layer, from its kind (layer_kind_registry()); throws NotFoundError listing
+/// the known kinds for an unknown kind.
 LayerCost layer_cost(const LayerSpec& layer);
 
 /// Sum over the layers.
 NetworkCost network_cost(const std::vector<LayerSpec>& layers);
-
-/// The layer kinds this cost model knows, sorted.
-std::vector<std::string> known_layer_kinds();
 
 }  // namespace hwnas::cost

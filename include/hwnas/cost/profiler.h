@@ -57,7 +57,7 @@ struct ProfileOptions {
   HWNAS_ARG(std::function<void(int64_t, int64_t, const std::string&)>, on_progress);
 };
 
-/// A LibTorch module for one layer spec of any built-in kind, run as the profiler does.
+/// One layer built by its kind (layer_kind_registry()) and run under no-grad, as the profiler does.
 std::function<void()> layer_runner(const LayerSpec& layer, int64_t batch);
 
 /// Builds (or, with resume, completes) the latency table of `space` on this device.

@@ -1,5 +1,6 @@
 #pragma once
 // Building blocks shared by the built-in spaces' networks and supernets.
+#include <functional>
 #include <memory>
 
 #include <torch/nn/module.h>
@@ -84,6 +85,10 @@ class Zero : public Op {
 /// statistics in training mode); bn.forward(x) when that is all of them.
 torch::Tensor sliced_batch_norm(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x, int64_t channels,
                                 bool training);
+
+/// What the profiler runs for one layer (a layer kind's build_runner): `op`, put in eval
+/// mode, on a fixed random batch of `batch` inputs of shape `input`, without gradients.
+std::function<void()> eval_runner(std::shared_ptr<Op> op, const Shape& input, int64_t batch);
 
 /// BatchNorm options as LibTorch wants them.
 torch::nn::BatchNorm2dOptions batch_norm_options(int64_t channels, const BuildOptions& bn);

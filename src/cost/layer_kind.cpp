@@ -1,0 +1,170 @@
+// The layer-kind and key-format registries, and hwnas's generic layer kinds: their analytic
+// costs and how the profiler runs them. Kinds that belong to one space (mbconv, the NB201
+// residual block, DARTS's ops) are registered by that space (search_spaces/).
+#include "hwnas/cost/layer_kind.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "hwnas/core/error.h"
+#include "hwnas/nn/ops.h"
+
+namespace hwnas::cost {
+namespace {
+
+namespace tn = torch::nn;
+
+torch::Tensor activate(const torch::Tensor& x, int64_t act) {
+  switch (act) {
+    case 1: return torch::relu(x);
+    case 2: return torch::hardtanh(x, 0.0, 6.0);
+    case 3: return torch::hardswish(x);
+    default: return x;
+  }
+}
+
+torch::Tensor random_input(const LayerSpec& l, int64_t batch) {
+  return torch::randn({batch, l.input.c, l.input.h, l.input.w});
+}
+
+// conv (bias-free) + BatchNorm: weights Cout*Cin/g*k*k, BN weight and bias 2*Cout.
+LayerCost conv_bn(const LayerSpec& l) {
+  const int64_t k = l.attr("k"), g = l.attr_or("g", 1);
+  HWNAS_CHECK_T(ConfigError, g > 0 && l.input.c % g == 0,
+                "Layer '", l.key(), "': groups must divide the input channels");
+  const int64_t per_out = (l.input.c / g) * k * k;
+  return {l.output.c * per_out + 2 * l.output.c, l.output.numel() * per_out};
+}
+
+LayerRun conv_bn_runner(const LayerSpec& l, int64_t batch) {
+  auto op = std::make_shared<nn::ConvBn>(nn::ConvBnOptions(l.input.c, l.output.c, l.attr("k"))
+                                             .stride(l.attr_or("s", 1))
+                                             .groups(l.attr_or("g", 1))
+                                             .relu_first(l.kind == "relu_conv_bn"));
+  op->eval();
+  auto x = random_input(l, batch);
+  const int64_t act = l.attr_or("act", 0);
+  return [op, x, act] { activate(op->forward(x), act); };
+}
+
+// conv (bias-free, no BN) + activation, e.g. OFA's feature-mix layer.
+LayerCost conv_act(const LayerSpec& l) {
+  const int64_t k = l.attr("k"), g = l.attr_or("g", 1);
+  const int64_t per_out = (l.input.c / g) * k * k;
+  return {l.output.c * per_out, l.output.numel() * per_out};
+}
+
+LayerRun conv_act_runner(const LayerSpec& l, int64_t batch) {
+  auto conv = tn::Conv2d(tn::Conv2dOptions(l.input.c, l.output.c, l.attr("k")).padding(l.attr("k") / 2).bias(false));
+  auto x = random_input(l, batch);
+  const int64_t act = l.attr_or("act", 0);
+  return [conv, x, act]() mutable { activate(conv->forward(x), act); };
+}
+
+LayerRun pool_runner(const LayerSpec& l, int64_t batch) {
+  auto op = std::make_shared<nn::Pool>(l.kind == "avg_pool" ? nn::Pool::Kind::kAvg : nn::Pool::Kind::kMax,
+                                       l.attr("k"), l.attr_or("s", 1));
+  op->eval();
+  auto x = random_input(l, batch);
+  return [op, x] { op->forward(x); };
+}
+
+LayerRun add_runner(const LayerSpec& l, int64_t batch) {
+  std::vector<torch::Tensor> xs;
+  for (int64_t i = 0; i < l.attr("n"); ++i) xs.push_back(random_input(l, batch));
+  return [xs] {
+    auto s = xs[0];
+    for (size_t i = 1; i < xs.size(); ++i) s = s + xs[i];
+  };
+}
+
+LayerRun bn_relu_runner(const LayerSpec& l, int64_t batch) {
+  auto norm = tn::BatchNorm2d(l.input.c);
+  norm->eval();
+  auto x = random_input(l, batch);
+  return [norm, x]() mutable { torch::relu(norm->forward(x)); };
+}
+
+LayerRun global_avg_pool_runner(const LayerSpec& l, int64_t batch) {
+  auto x = random_input(l, batch);
+  return [x] { x.mean({2, 3}, true); };
+}
+
+LayerCost linear(const LayerSpec& l) {
+  const int64_t in = l.input.numel(), out = l.output.numel();
+  return {in * out + (l.attr_or("bias", 1) ? out : 0), in * out};
+}
+
+LayerRun linear_runner(const LayerSpec& l, int64_t batch) {
+  auto fc = tn::Linear(tn::LinearOptions(l.input.numel(), l.output.numel()).bias(l.attr_or("bias", 1) != 0));
+  auto flat = random_input(l, batch).flatten(1);
+  return [fc, flat]() mutable { fc->forward(flat); };
+}
+
+LayerCost free_layer(const LayerSpec&) { return {0, 0}; }
+
+int64_t relu_output(const LayerSpec& l) { return l.kind == "relu_conv_bn" ? l.input.numel() : 0; }
+
+void add_kind(LayerKindRegistry& r, const std::string& name, const std::string& description, LayerKind kind) {
+  HWNAS_CHECK_T(ConfigError, static_cast<bool>(kind.cost), "Layer kind '", name,
+                "' has no cost function: set LayerKind::cost");
+  r.add(name, description, [kind](const nlohmann::json&) { return std::make_unique<LayerKind>(kind); });
+}
+
+void register_generic(LayerKindRegistry& r) {
+  auto add = [&r](const std::string& name, const std::string& description, LayerKind kind) {
+    add_kind(r, name, description, std::move(kind));
+  };
+  add("conv_bn", "Convolution (k, s, g) without bias, then BatchNorm; optional activation act", {conv_bn, {}, conv_bn_runner});
+  add("relu_conv_bn", "ReLU, convolution (k, s, g) without bias, BatchNorm", {conv_bn, relu_output, conv_bn_runner});
+  add("conv_bn_act", "Convolution (k, s, g), BatchNorm, activation act (1 relu, 2 relu6, 3 hswish)",
+      {conv_bn, {}, conv_bn_runner});
+  add("conv_act", "Convolution (k, g) without bias or BatchNorm, then activation act", {conv_act, {}, conv_act_runner});
+  add("linear", "Fully connected layer on the flattened input (bias 0/1)", {linear, {}, linear_runner});
+  add("avg_pool", "Average pooling (k, s)", {free_layer, {}, pool_runner});
+  add("max_pool", "Max pooling (k, s)", {free_layer, {}, pool_runner});
+  add("global_avg_pool", "Mean over height and width", {free_layer, {}, global_avg_pool_runner});
+  add("bn_relu", "BatchNorm then ReLU", {[](const LayerSpec& l) { return LayerCost{2 * l.input.c, 0}; }, {}, bn_relu_runner});
+  add("add", "Sum of n inputs of the same shape", {free_layer, {}, add_runner});
+  add("identity", "Passes its input on (costs nothing, not profiled)", {free_layer, {}, {}});
+  add("zero", "Outputs zeros (costs nothing, not profiled)", {free_layer, {}, {}});
+}
+
+}  // namespace
+
+LayerKindRegistry& layer_kind_registry() {
+  static LayerKindRegistry* registry = [] {
+    auto* r = new LayerKindRegistry("layer kind");
+    register_generic(*r);
+    return r;
+  }();
+  return *registry;
+}
+
+void register_layer_kind(const std::string& name, const std::string& description, LayerKind kind) {
+  add_kind(layer_kind_registry(), name, description, std::move(kind));
+}
+
+const LayerKind& layer_kind(const LayerSpec& layer) {
+  auto& r = layer_kind_registry();
+  if (!r.contains(layer.kind)) {
+    std::string known;
+    for (const auto& n : r.names()) known += (known.empty() ? "" : ", ") + n;
+    throw NotFoundError(detail::concat("Unknown layer kind '", layer.kind, "' (layer ", layer.key(), "); known kinds: ",
+                                       known, ". A space with its own kinds registers them in layer_kind_registry()"));
+  }
+  return *r.shared(layer.kind);  // the registry keeps it for the life of the process
+}
+
+KeyFormatRegistry& key_format_registry() {
+  static KeyFormatRegistry* registry = [] {
+    auto* r = new KeyFormatRegistry("latency-table key format");
+    r->add("hwnas", "hwnas layer keys (LayerSpec::key): kind, shapes and attributes", [](const nlohmann::json&) {
+      return std::make_unique<KeyFormat>(KeyFormat{[](const LayerSpec& l) { return l.key(); }, true});
+    });
+    return r;
+  }();
+  return *registry;
+}
+
+}  // namespace hwnas::cost
