@@ -18,8 +18,8 @@
 #include "hwnas/core/threads.h"
 #include "hwnas/cost/analytic.h"
 #include "hwnas/cost/calibration.h"
-#include "hwnas/cost/learned_latency.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/estimate/learned_latency.h"
+#include "hwnas/predictors/predictor.h"
 #include "hwnas/cost/profiler.h"
 #include "hwnas/search_spaces/registry.h"
 
@@ -85,10 +85,10 @@ int main(int argc, char** argv) try {
       // predicting the ratio measured / calibrated table, and alone on the latency.
       std::vector<hwnas::Arch> held_archs;
       for (const auto& m : held) held_archs.push_back(m.arch);
-      hwnas::cost::LearnedLatencyModel learned(space, hwnas::estimate::make_predictor("gp"), calibrated_model);
+      hwnas::estimate::LearnedLatencyModel learned(space, hwnas::predictors::make_predictor("gp"), calibrated_model);
       learned.fit(fit);
       const auto after_learned = hwnas::cost::evaluate_predictions(learned.predict(held_archs), held);
-      hwnas::cost::LearnedLatencyModel alone(space, hwnas::estimate::make_predictor("gp"));
+      hwnas::estimate::LearnedLatencyModel alone(space, hwnas::predictors::make_predictor("gp"));
       alone.fit(fit);
       const auto gp_alone = hwnas::cost::evaluate_predictions(alone.predict(held_archs), held);
       // Lookup throughput, one thread.

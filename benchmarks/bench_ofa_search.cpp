@@ -22,7 +22,7 @@
 #include "hwnas/core/search_space.h"
 #include "hwnas/core/threads.h"
 #include "hwnas/cost/latency_table.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 #include "hwnas/experiment/runner.h"
 #include "hwnas/predictors/mlp/mlp.h"
 #include "hwnas/search_spaces/registry.h"
@@ -40,7 +40,7 @@ constexpr double kTargetMs = 25;
 
 // The ask/tell loop on its own: `candidates` archs in batches of 100.
 double loop_rate(const std::string& name, const nlohmann::json& config, std::shared_ptr<const SearchSpace> space,
-                 const estimate::Predictor& predictor, const cost::LatencyModel& latency, int64_t candidates,
+                 const predictors::Predictor& predictor, const cost::LatencyModel& latency, int64_t candidates,
                  double* best_acc) {
   auto s = strategy::make_strategy(name, config);
   s->setup(space, {{"imagenet_top1", strategy::Direction::kMaximize}, {"latency@note10", strategy::Direction::kMinimize}}, 0);
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   auto space = std::shared_ptr<const SearchSpace>(make_space("ofa", kSpaceConfig));
   auto table = std::make_shared<cost::LatencyTable>(cost::LatencyTable::from_ofa_yaml(ofa + "/note10_lut", "note10"));
   cost::LatencyModel latency(table, space);
-  std::shared_ptr<estimate::Predictor> predictor = predictors::import_ofa_accuracy_predictor(ofa + "/acc_predictor.json", *space);
+  std::shared_ptr<predictors::Predictor> predictor = predictors::import_ofa_accuracy_predictor(ofa + "/acc_predictor.json", *space);
   nlohmann::json report = {{"threads", threads}, {"candidates", candidates}, {"torch_threads", hwnas::threads()}};
 
   // 1. The same archs, the same values as Once-for-All's finder.
@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
     Rng rng(0);
     std::vector<Arch> archs;
     for (int i = 0; i < 10000; ++i) archs.push_back(space->sample(rng));
-    const auto x = estimate::encode_archs(*space, archs);
+    const auto x = predictors::encode_archs(*space, archs);
     predictor->predict(x);
     reps = 0;
     const auto t1 = Clock::now();

@@ -20,7 +20,7 @@
 #include "hwnas/core/search_space.h"
 #include "hwnas/core/stats.h"
 #include "hwnas/core/threads.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 #include "hwnas/predictors/mlp/mlp.h"
 #include "hwnas/search_spaces/registry.h"
 
@@ -98,7 +98,7 @@ int main(int argc, char** argv) try {
           rng.shuffle(order);
           const std::vector<size_t> train(order.begin(), order.begin() + static_cast<long>(size));
           const std::vector<size_t> test(order.begin() + static_cast<long>(sizes.back()), order.end());
-          auto p = hwnas::estimate::make_predictor(name, config);
+          auto p = hwnas::predictors::make_predictor(name, config);
           const auto t0 = Clock::now();
           p->fit(*space, pick(gt.archs, train), pick(y, train));
           fit_s.push_back(seconds_since(t0));
@@ -142,7 +142,7 @@ int main(int argc, char** argv) try {
   std::cout << "\nSpeed, OFA space (128 features), 1 thread: predictions per second on batches of 1 and 1000 archs "
                "(encoding included), fit time on 500 archs\n";
   std::cout << fmt::format("{:<22} {:>12} {:>14} {:>9}\n", "predictor", "batch 1 /s", "batch 1000 /s", "fit s");
-  auto time_predict = [&](const hwnas::estimate::Predictor& p, const std::vector<hwnas::Arch>& archs) {
+  auto time_predict = [&](const hwnas::predictors::Predictor& p, const std::vector<hwnas::Arch>& archs) {
     int reps = 0;
     const auto t0 = Clock::now();
     do {
@@ -151,10 +151,10 @@ int main(int argc, char** argv) try {
     } while (seconds_since(t0) < 1.0);
     return static_cast<double>(reps) * static_cast<double>(archs.size()) / seconds_since(t0);
   };
-  std::vector<std::pair<std::string, std::unique_ptr<hwnas::estimate::Predictor>>> fitted;
+  std::vector<std::pair<std::string, std::unique_ptr<hwnas::predictors::Predictor>>> fitted;
   fitted.emplace_back("mlp (OFA's, 400x3)", std::move(oracle));
   for (const auto& [name, config] : kPredictors) {
-    auto p = hwnas::estimate::make_predictor(name, config);
+    auto p = hwnas::predictors::make_predictor(name, config);
     const auto t0 = Clock::now();
     p->fit(*ofa, train, labels);
     const double fit = seconds_since(t0);

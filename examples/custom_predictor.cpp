@@ -13,10 +13,10 @@
 #include "hwnas/core/config.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/core/stats.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 #include "hwnas/search_spaces/registry.h"
 
-class KnnPredictor : public hwnas::estimate::Predictor {
+class KnnPredictor : public hwnas::predictors::Predictor {
  public:
   explicit KnnPredictor(const nlohmann::json& config) {
     hwnas::ConfigReader r(config, "knn predictor config");
@@ -27,12 +27,12 @@ class KnnPredictor : public hwnas::estimate::Predictor {
   nlohmann::json config() const override { return {{"k", k_}}; }
 
  protected:
-  void do_fit(const hwnas::estimate::Features& x, const std::vector<double>& y) override {
+  void do_fit(const hwnas::predictors::Features& x, const std::vector<double>& y) override {
     x_ = x;  // the base class checked rows, finite targets and the encoding
     y_ = y;
   }
-  hwnas::estimate::Prediction do_predict(const hwnas::estimate::Features& q) const override {
-    hwnas::estimate::Prediction p;
+  hwnas::predictors::Prediction do_predict(const hwnas::predictors::Features& q) const override {
+    hwnas::predictors::Prediction p;
     for (int64_t i = 0; i < q.rows; ++i) {
       std::vector<std::pair<double, double>> by_distance;  // (squared distance, target)
       for (int64_t j = 0; j < x_.rows; ++j) {
@@ -51,7 +51,7 @@ class KnnPredictor : public hwnas::estimate::Predictor {
   // What save() stores and load_predictor() gives back.
   nlohmann::json state() const override { return {{"x", x_.data}, {"rows", x_.rows}, {"y", y_}}; }
   void load_state(const nlohmann::json& s) override {
-    x_ = hwnas::estimate::Features(s.at("rows").get<int64_t>(), encoding().size);
+    x_ = hwnas::predictors::Features(s.at("rows").get<int64_t>(), encoding().size);
     x_.data = s.at("x").get<std::vector<float>>();
     y_ = s.at("y").get<std::vector<double>>();
     HWNAS_CHECK_T(hwnas::DataError, static_cast<int64_t>(x_.data.size()) == x_.rows * x_.cols &&
@@ -60,12 +60,12 @@ class KnnPredictor : public hwnas::estimate::Predictor {
 
  private:
   int64_t k_ = 5;
-  hwnas::estimate::Features x_;
+  hwnas::predictors::Features x_;
   std::vector<double> y_;
 };
 
 int main(int argc, char** argv) {
-  hwnas::estimate::predictor_registry().add(
+  hwnas::predictors::predictor_registry().add(
       "knn", "k nearest neighbours on the encoding (examples/custom_predictor.cpp)",
       [](const nlohmann::json& c) { return std::make_unique<KnnPredictor>(c); });
   if (argc > 1) return hwnas::cli::run_main(argc, argv);  // the full CLI, with "knn" in it
@@ -81,10 +81,10 @@ int main(int argc, char** argv) {
     (i < 200 ? train : test).push_back(a);
     (i < 200 ? y_train : y_test).push_back(y);
   }
-  auto knn = hwnas::estimate::make_predictor("knn", {{"k", 3}});
+  auto knn = hwnas::predictors::make_predictor("knn", {{"k", 3}});
   knn->fit(*space, train, y_train);
   knn->save("knn_predictor.json");
-  auto loaded = hwnas::estimate::load_predictor("knn_predictor.json");
+  auto loaded = hwnas::predictors::load_predictor("knn_predictor.json");
   const auto pred = loaded->predict(*space, test).mean;
   std::cout << "knn (k=3) on 100 held-out NAS-Bench-201 archs: Kendall tau "
             << hwnas::stats::kendall_tau(pred, y_test) << " (saved to and loaded from knn_predictor.json)\n";

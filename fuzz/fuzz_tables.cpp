@@ -8,7 +8,7 @@
 #include "fuzz_util.h"
 #include "hwnas/core/json.h"
 #include "hwnas/cost/latency_table.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const auto t = hwnas::cost::LatencyTable::from_json(j, "fuzz");
       (void)hwnas::cost::LatencyTable::from_json(t.to_json(), "round trip");
     } else {
-      (void)hwnas::estimate::predictor_from_json(j, "fuzz");
+      (void)hwnas::predictors::predictor_from_json(j, "fuzz");
     }
   });
   return 0;

@@ -13,6 +13,12 @@ cmake --build "$consumer" -j "$(nproc 2>/dev/null || echo 2)"
 "$consumer/space_tour" 1
 "$consumer/custom_space"
 "$consumer/custom_space" info --space tiny --arch w16k3-w32k5-w8k3
+# A space with its own layer kind: profiled into a table (its layers in it), costed,
+# exported to TorchScript and ONNX (a registered op conversion), searched under a latency limit.
+"$consumer/custom_layer_kind" profile --space attn --warmup 1 --runs 3 --min-time 0.01 -o "$consumer/attn_cpu.json"
+grep -q '"spatial_attention-in:16x14x14-out:16x14x14"' "$consumer/attn_cpu.json"
+(cd "$consumer" && ./custom_layer_kind tour attn_cpu.json && test -s attn.pt && test -s attn.onnx &&
+  grep -q '"latency@here"' attn_search/best.json)
 "$consumer/latency_tour"
 (cd "$consumer" && ./custom_predictor)
 "$consumer/search_api" "$PWD/data/ofa"

@@ -3,23 +3,15 @@
 
 Each source or header belongs to an area: src/<area>/, include/hwnas/<area>/, search_spaces/
 and predictors/. A file may include its own area and the areas below it, never one above.
-Includes that go up today are listed in KNOWN (with the issue that removes them); any other
-upward include fails, and so does a KNOWN entry that no longer occurs (so the list only
-shrinks). Usage: scripts/check-layers.py [ROOT | --self-test]   (exit 1 on a violation)
+Usage: scripts/check-layers.py [ROOT | --self-test]   (exit 1 on an upward include)
 """
 import pathlib
 import re
 import sys
 
-ORDER = ["core", "nn", "data", "cost", "search_spaces", "train", "estimate", "predictors", "strategy", "oneshot",
+ORDER = ["core", "nn", "data", "cost", "search_spaces", "train", "predictors", "estimate", "strategy", "oneshot",
          "experiment", "export", "cli"]
 RANK = {area: i for i, area in enumerate(ORDER)}
-
-# Upward includes that exist today, as "file -> included area"; issue 17 removes them.
-KNOWN = {
-    "include/hwnas/cost/learned_latency.h -> estimate",  # the learned model registers from estimate
-    "src/estimate/predictor_registry.cpp -> predictors",  # built-in predictors registered from predictors/
-}
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
@@ -83,17 +75,13 @@ def main():
     if sys.argv[1:] == ["--self-test"]:
         return self_test()
     root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).resolve().parent.parent)
-    found = violations(root)
-    bad = sorted(found - set(KNOWN))
-    gone = sorted(set(KNOWN) - found)
+    bad = sorted(violations(root))
     for v in bad:
         print(f"check-layers: {v}: includes an area above its own (order: {' < '.join(ORDER)}); move the code "
               f"down or depend on an interface in a lower area")
-    for v in gone:
-        print(f"check-layers: {v} no longer occurs: remove it from KNOWN in scripts/check-layers.py")
-    if bad or gone:
+    if bad:
         return 1
-    print(f"check-layers: every include points down the order ({len(KNOWN)} known exceptions)")
+    print("check-layers: every include points down the order")
     return 0
 
 

@@ -37,7 +37,7 @@ EnsembleOptions EnsembleOptions::from_json(const nlohmann::json& config) {
     }
   } else {
     HWNAS_CHECK_T(ConfigError, size >= 1, "ensemble predictor config: \"size\" must be at least 1");
-    const bool seeded = estimate::make_predictor(one, one_config)->config().contains("seed");
+    const bool seeded = predictors::make_predictor(one, one_config)->config().contains("seed");
     for (int64_t i = 0; i < size; ++i) {
       auto c = one_config;
       if (seeded) c["seed"] = c.value("seed", uint64_t{0}) + o.seed() + static_cast<uint64_t>(i);
@@ -56,16 +56,16 @@ nlohmann::json EnsembleOptions::to_json() const {
 }
 
 EnsemblePredictor::EnsemblePredictor(EnsembleOptions options) : options_(std::move(options)) {
-  for (const auto& m : options_.members()) members_.push_back(estimate::make_predictor(m.predictor, m.config));
+  for (const auto& m : options_.members()) members_.push_back(predictors::make_predictor(m.predictor, m.config));
 }
 EnsemblePredictor::~EnsemblePredictor() = default;
 
 int64_t EnsemblePredictor::min_rows() const { return 4; }
 
-void EnsemblePredictor::do_fit(const estimate::Features& x, const std::vector<double>& y) {
+void EnsemblePredictor::do_fit(const predictors::Features& x, const std::vector<double>& y) {
   Rng rng(options_.seed());
   // Members see the rows only: their encoding is the ensemble's, set when it is saved.
-  const estimate::EncodingInfo member_encoding{"(ensemble member)", x.cols, ""};
+  const predictors::EncodingInfo member_encoding{"(ensemble member)", x.cols, ""};
   for (auto& m : members_) {
     if (!options_.bootstrap()) {
       m->fit(x, y, member_encoding);
@@ -79,7 +79,7 @@ void EnsemblePredictor::do_fit(const estimate::Features& x, const std::vector<do
   }
 }
 
-estimate::Prediction EnsemblePredictor::do_predict(const estimate::Features& x) const {
+predictors::Prediction EnsemblePredictor::do_predict(const predictors::Features& x) const {
   const size_t n = static_cast<size_t>(x.rows);
   std::vector<double> sum(n, 0), sum_sq(n, 0), var(n, 0);
   for (const auto& m : members_) {
@@ -91,7 +91,7 @@ estimate::Prediction EnsemblePredictor::do_predict(const estimate::Features& x) 
     }
   }
   const double k = static_cast<double>(members_.size());
-  estimate::Prediction out;
+  predictors::Prediction out;
   out.mean.resize(n);
   out.std.resize(n);
   for (size_t i = 0; i < n; ++i) {
@@ -117,14 +117,14 @@ void EnsemblePredictor::load_state(const nlohmann::json& s) {
                                s["members"].size() == members_.size(),
                 "predictor state: \"members\" must list the ", members_.size(), " members of the config");
   for (size_t i = 0; i < members_.size(); ++i) {
-    auto m = estimate::predictor_from_json(s["members"][i], fmt::format("ensemble member {}", i));
+    auto m = predictors::predictor_from_json(s["members"][i], fmt::format("ensemble member {}", i));
     HWNAS_CHECK_T(DataError, m->name() == options_.members()[i].predictor, "ensemble member ", i,
                   " is a '", m->name(), "' but the config says '", options_.members()[i].predictor, "'");
     members_[i] = std::move(m);
   }
 }
 
-void register_ensemble(estimate::PredictorRegistry& registry) {
+void register_ensemble(predictors::PredictorRegistry& registry) {
   registry.add("ensemble", "Mean and spread of several predictors (any registered ones)",
                [](const nlohmann::json& c) { return std::make_unique<EnsemblePredictor>(EnsembleOptions::from_json(c)); });
 }

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "hwnas/core/options.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 
 namespace hwnas::predictors {
 
@@ -28,7 +28,7 @@ struct EnsembleOptions {
   nlohmann::json to_json() const;
 };
 
-class EnsemblePredictor : public estimate::Predictor {
+class EnsemblePredictor : public predictors::Predictor {
  public:
   explicit EnsemblePredictor(EnsembleOptions options);
   ~EnsemblePredictor() override;
@@ -38,17 +38,17 @@ class EnsemblePredictor : public estimate::Predictor {
   size_t size() const { return members_.size(); }
 
  protected:
-  void do_fit(const estimate::Features& x, const std::vector<double>& y) override;
-  estimate::Prediction do_predict(const estimate::Features& x) const override;
+  void do_fit(const predictors::Features& x, const std::vector<double>& y) override;
+  predictors::Prediction do_predict(const predictors::Features& x) const override;
   nlohmann::json state() const override;
   void load_state(const nlohmann::json& state) override;
   int64_t min_rows() const override;
 
  private:
   EnsembleOptions options_;
-  std::vector<std::unique_ptr<estimate::Predictor>> members_;
+  std::vector<std::unique_ptr<predictors::Predictor>> members_;
 };
 
-void register_ensemble(estimate::PredictorRegistry& registry);
+void register_ensemble(predictors::PredictorRegistry& registry);
 
 }  // namespace hwnas::predictors

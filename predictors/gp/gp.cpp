@@ -6,7 +6,7 @@
 #include <Eigen/Dense>
 #include <nlohmann/json.hpp>
 
-#include "estimate/predictor_util.h"
+#include "predictors/util.h"
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
 
@@ -84,7 +84,7 @@ nlohmann::json GpOptions::to_json() const {
   return {{"ard", ard()}, {"iterations", iterations()}, {"lr", lr()}, {"min_noise", min_noise()}};
 }
 
-void GpPredictor::do_fit(const estimate::Features& x, const std::vector<double>& y) {
+void GpPredictor::do_fit(const predictors::Features& x, const std::vector<double>& y) {
   n_ = x.rows;
   d_ = x.cols;
   const MatrixXd X = to_matrix(x);
@@ -161,7 +161,7 @@ void GpPredictor::factorize() {
   lml_ = -0.5 * t.dot(a) - 0.5 * logdet - 0.5 * static_cast<double>(n_) * std::log(2 * M_PI);
 }
 
-estimate::Prediction GpPredictor::do_predict(const estimate::Features& x) const {
+predictors::Prediction GpPredictor::do_predict(const predictors::Features& x) const {
   using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const MatrixXd X = Eigen::Map<const RowMat>(x_.data(), n_, d_);
   const MatrixXd Q = to_matrix(x);
@@ -172,7 +172,7 @@ estimate::Prediction GpPredictor::do_predict(const estimate::Features& x) const 
   const VectorXd mean = Ks * Eigen::Map<const VectorXd>(alpha_.data(), n_);
   const MatrixXd L = Eigen::Map<const RowMat>(chol_.data(), n_, n_);
   const MatrixXd V = L.triangularView<Eigen::Lower>().solve(Ks.transpose());
-  estimate::Prediction p;
+  predictors::Prediction p;
   p.mean.resize(static_cast<size_t>(x.rows));
   p.std.resize(static_cast<size_t>(x.rows));
   for (int64_t i = 0; i < x.rows; ++i) {
@@ -206,7 +206,7 @@ void GpPredictor::load_state(const nlohmann::json& s) {
   factorize();
 }
 
-void register_gp(estimate::PredictorRegistry& registry) {
+void register_gp(predictors::PredictorRegistry& registry) {
   registry.add("gp", "Gaussian process, RBF/ARD kernel fitted by marginal likelihood (Eigen); with uncertainty",
                [](const nlohmann::json& c) { return std::make_unique<GpPredictor>(GpOptions::from_json(c)); });
 }

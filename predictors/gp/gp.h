@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "hwnas/core/options.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 
 namespace hwnas::predictors {
 
@@ -28,7 +28,7 @@ struct GpOptions {
   nlohmann::json to_json() const;
 };
 
-class GpPredictor : public estimate::Predictor {
+class GpPredictor : public predictors::Predictor {
  public:
   explicit GpPredictor(GpOptions options = {}) : options_(options) {}
   std::string name() const override { return "gp"; }
@@ -40,8 +40,8 @@ class GpPredictor : public estimate::Predictor {
   const std::vector<double>& length_scales() const { return length_scales_; }
 
  protected:
-  void do_fit(const estimate::Features& x, const std::vector<double>& y) override;
-  estimate::Prediction do_predict(const estimate::Features& x) const override;
+  void do_fit(const predictors::Features& x, const std::vector<double>& y) override;
+  predictors::Prediction do_predict(const predictors::Features& x) const override;
   nlohmann::json state() const override;
   void load_state(const nlohmann::json& state) override;
   int64_t min_rows() const override { return 3; }
@@ -61,6 +61,6 @@ class GpPredictor : public estimate::Predictor {
   double lml_ = 0;
 };
 
-void register_gp(estimate::PredictorRegistry& registry);
+void register_gp(predictors::PredictorRegistry& registry);
 
 }  // namespace hwnas::predictors

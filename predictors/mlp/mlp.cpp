@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "estimate/predictor_util.h"
+#include "predictors/util.h"
 #include "hwnas/core/json_number.h"
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
@@ -72,7 +72,7 @@ torch::Tensor tensor_from_json(const nlohmann::json& j, const std::vector<int64_
   return torch::from_blob(data.data(), got, torch::kFloat).clone();
 }
 
-torch::Tensor features_tensor(const estimate::Features& x) {
+torch::Tensor features_tensor(const predictors::Features& x) {
   return torch::from_blob(const_cast<float*>(x.data.data()), {x.rows, x.cols}, torch::kFloat);
 }
 
@@ -103,7 +103,7 @@ MlpPredictor::MlpPredictor(MlpOptions options)
     : options_(std::move(options)), layers_(std::make_unique<Layers>()) {}
 MlpPredictor::~MlpPredictor() = default;
 
-void MlpPredictor::do_fit(const estimate::Features& x, const std::vector<double>& y) {
+void MlpPredictor::do_fit(const predictors::Features& x, const std::vector<double>& y) {
   torch::NoGradGuard outer_no_grad;  // re-enabled for the training steps below
   Rng rng(options_.seed());
   std::tie(y_mean_, y_std_) = mean_std(y);
@@ -180,10 +180,10 @@ void MlpPredictor::do_fit(const estimate::Features& x, const std::vector<double>
   *layers_ = n_val > 0 ? best : net.clone();
 }
 
-estimate::Prediction MlpPredictor::do_predict(const estimate::Features& x) const {
+predictors::Prediction MlpPredictor::do_predict(const predictors::Features& x) const {
   torch::NoGradGuard no_grad;
   const auto out = layers_->forward(features_tensor(x)).contiguous();
-  estimate::Prediction p;
+  predictors::Prediction p;
   p.mean.resize(static_cast<size_t>(x.rows));
   const float* o = out.data_ptr<float>();
   for (int64_t i = 0; i < x.rows; ++i) p.mean[static_cast<size_t>(i)] = y_mean_ + y_std_ * o[i];
@@ -220,7 +220,7 @@ void MlpPredictor::load_state(const nlohmann::json& s) {
 }
 
 std::unique_ptr<MlpPredictor> MlpPredictor::from_state_dict(const nlohmann::json& sd,
-                                                            const estimate::EncodingInfo& encoding,
+                                                            const predictors::EncodingInfo& encoding,
                                                             const std::string& where) {
   HWNAS_CHECK_T(DataError, sd.is_object(), where, ": expected a JSON object of tensors");
   // Linear layers at Sequential indices 0, 2, 4, ... (ReLU at the odd ones).
@@ -264,12 +264,12 @@ std::unique_ptr<MlpPredictor> import_ofa_accuracy_predictor(const std::string& p
                 "Once-for-All's accuracy predictor works on the 'ofa' space's 128-value encoding, "
                 "not on space '", ofa_space.name(), "'");
   const auto sd = read_json_file(path, "OFA accuracy predictor");
-  auto p = MlpPredictor::from_state_dict(sd, estimate::EncodingInfo::of(ofa_space), "OFA accuracy predictor " + path);
+  auto p = MlpPredictor::from_state_dict(sd, predictors::EncodingInfo::of(ofa_space), "OFA accuracy predictor " + path);
   p->set_target("imagenet_top1");
   return p;
 }
 
-void register_mlp(estimate::PredictorRegistry& registry) {
+void register_mlp(predictors::PredictorRegistry& registry) {
   registry.add("mlp", "Multi-layer perceptron (LibTorch), Adam with early stopping",
                [](const nlohmann::json& c) { return std::make_unique<MlpPredictor>(MlpOptions::from_json(c)); });
 }

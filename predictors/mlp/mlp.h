@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "hwnas/core/options.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 
 namespace hwnas::predictors {
 
@@ -32,7 +32,7 @@ struct MlpOptions {
   nlohmann::json to_json() const;
 };
 
-class MlpPredictor : public estimate::Predictor {
+class MlpPredictor : public predictors::Predictor {
  public:
   explicit MlpPredictor(MlpOptions options = {});
   ~MlpPredictor() override;
@@ -46,12 +46,12 @@ class MlpPredictor : public estimate::Predictor {
   /// (row-major float values), predicting raw targets on `encoding`. `where` names the
   /// source in errors.
   static std::unique_ptr<MlpPredictor> from_state_dict(const nlohmann::json& state_dict,
-                                                       const estimate::EncodingInfo& encoding,
+                                                       const predictors::EncodingInfo& encoding,
                                                        const std::string& where);
 
  protected:
-  void do_fit(const estimate::Features& x, const std::vector<double>& y) override;
-  estimate::Prediction do_predict(const estimate::Features& x) const override;
+  void do_fit(const predictors::Features& x, const std::vector<double>& y) override;
+  predictors::Prediction do_predict(const predictors::Features& x) const override;
   nlohmann::json state() const override;
   void load_state(const nlohmann::json& state) override;
   int64_t min_rows() const override { return 4; }
@@ -69,6 +69,6 @@ class MlpPredictor : public estimate::Predictor {
 std::unique_ptr<MlpPredictor> import_ofa_accuracy_predictor(const std::string& path,
                                                             const SearchSpace& ofa_space);
 
-void register_mlp(estimate::PredictorRegistry& registry);
+void register_mlp(predictors::PredictorRegistry& registry);
 
 }  // namespace hwnas::predictors

@@ -5,7 +5,7 @@
 
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
-#include "estimate/predictor_util.h"
+#include "predictors/util.h"
 
 namespace hwnas::predictors {
 
@@ -19,7 +19,7 @@ RidgeOptions RidgeOptions::from_json(const nlohmann::json& config) {
 
 nlohmann::json RidgeOptions::to_json() const { return {{"alpha", alpha()}}; }
 
-void RidgePredictor::do_fit(const estimate::Features& x, const std::vector<double>& y) {
+void RidgePredictor::do_fit(const predictors::Features& x, const std::vector<double>& y) {
   const Eigen::MatrixXd X = to_matrix(x);
   const Eigen::VectorXd t = Eigen::Map<const Eigen::VectorXd>(y.data(), static_cast<Eigen::Index>(y.size()));
   const Eigen::RowVectorXd mean = X.colwise().mean();
@@ -33,8 +33,8 @@ void RidgePredictor::do_fit(const estimate::Features& x, const std::vector<doubl
   intercept_ = tmean - mean.dot(w);
 }
 
-estimate::Prediction RidgePredictor::do_predict(const estimate::Features& x) const {
-  estimate::Prediction p;
+predictors::Prediction RidgePredictor::do_predict(const predictors::Features& x) const {
+  predictors::Prediction p;
   p.mean.resize(static_cast<size_t>(x.rows));
   for (int64_t i = 0; i < x.rows; ++i) {
     double s = intercept_;
@@ -52,7 +52,7 @@ void RidgePredictor::load_state(const nlohmann::json& s) {
   intercept_ = read_number(s, "intercept");
 }
 
-void register_ridge(estimate::PredictorRegistry& registry) {
+void register_ridge(predictors::PredictorRegistry& registry) {
   registry.add("ridge", "Ridge regression on the encoding (Eigen, closed form)",
                [](const nlohmann::json& c) { return std::make_unique<RidgePredictor>(RidgeOptions::from_json(c)); });
 }

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "hwnas/core/options.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 
 namespace hwnas::predictors {
 
@@ -19,7 +19,7 @@ struct RidgeOptions {
   nlohmann::json to_json() const;
 };
 
-class RidgePredictor : public estimate::Predictor {
+class RidgePredictor : public predictors::Predictor {
  public:
   explicit RidgePredictor(RidgeOptions options = {}) : options_(options) {}
   std::string name() const override { return "ridge"; }
@@ -28,8 +28,8 @@ class RidgePredictor : public estimate::Predictor {
   double intercept() const { return intercept_; }
 
  protected:
-  void do_fit(const estimate::Features& x, const std::vector<double>& y) override;
-  estimate::Prediction do_predict(const estimate::Features& x) const override;
+  void do_fit(const predictors::Features& x, const std::vector<double>& y) override;
+  predictors::Prediction do_predict(const predictors::Features& x) const override;
   nlohmann::json state() const override;
   void load_state(const nlohmann::json& state) override;
 
@@ -39,6 +39,6 @@ class RidgePredictor : public estimate::Predictor {
   double intercept_ = 0;
 };
 
-void register_ridge(estimate::PredictorRegistry& registry);
+void register_ridge(predictors::PredictorRegistry& registry);
 
 }  // namespace hwnas::predictors

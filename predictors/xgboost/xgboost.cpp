@@ -18,7 +18,7 @@ void check(int rc, const char* what) {
 // Owns a DMatrix for the duration of a call.
 struct DMatrix {
   DMatrixHandle h = nullptr;
-  explicit DMatrix(const estimate::Features& x) {
+  explicit DMatrix(const predictors::Features& x) {
     check(XGDMatrixCreateFromMat(x.data.data(), static_cast<bst_ulong>(x.rows),
                                  static_cast<bst_ulong>(x.cols), NAN, &h),
           "creating a matrix");
@@ -78,7 +78,7 @@ void XgboostPredictor::new_booster(void* dtrain) {
   for (const auto& [k, v] : params) check(XGBoosterSetParam(booster_, k, v.c_str()), k);
 }
 
-void XgboostPredictor::do_fit(const estimate::Features& x, const std::vector<double>& y) {
+void XgboostPredictor::do_fit(const predictors::Features& x, const std::vector<double>& y) {
   DMatrix d(x);
   std::vector<float> labels(y.begin(), y.end());
   check(XGDMatrixSetFloatInfo(d.h, "label", labels.data(), static_cast<bst_ulong>(labels.size())),
@@ -88,13 +88,13 @@ void XgboostPredictor::do_fit(const estimate::Features& x, const std::vector<dou
     check(XGBoosterUpdateOneIter(booster_, static_cast<int>(i), d.h), "boosting");
 }
 
-estimate::Prediction XgboostPredictor::do_predict(const estimate::Features& x) const {
+predictors::Prediction XgboostPredictor::do_predict(const predictors::Features& x) const {
   DMatrix d(x);
   bst_ulong len = 0;
   const float* out = nullptr;
   check(XGBoosterPredict(booster_, d.h, 0, 0, 0, &len, &out), "prediction");
   HWNAS_INTERNAL_ASSERT(static_cast<int64_t>(len) == x.rows, "XGBoost returned ", len, " values for ", x.rows, " rows");
-  estimate::Prediction p;
+  predictors::Prediction p;
   p.mean.assign(out, out + len);
   return p;
 }
@@ -115,7 +115,7 @@ void XgboostPredictor::load_state(const nlohmann::json& s) {
         "loading the saved model");
 }
 
-void register_xgboost(estimate::PredictorRegistry& registry) {
+void register_xgboost(predictors::PredictorRegistry& registry) {
   registry.add("xgboost", "Gradient-boosted trees (XGBoost C API)",
                [](const nlohmann::json& c) { return std::make_unique<XgboostPredictor>(XgboostOptions::from_json(c)); });
 }

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "hwnas/core/options.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 
 namespace hwnas::predictors {
 
@@ -29,7 +29,7 @@ struct XgboostOptions {
   nlohmann::json to_json() const;
 };
 
-class XgboostPredictor : public estimate::Predictor {
+class XgboostPredictor : public predictors::Predictor {
  public:
   explicit XgboostPredictor(XgboostOptions options = {});
   ~XgboostPredictor() override;
@@ -37,8 +37,8 @@ class XgboostPredictor : public estimate::Predictor {
   nlohmann::json config() const override { return options_.to_json(); }
 
  protected:
-  void do_fit(const estimate::Features& x, const std::vector<double>& y) override;
-  estimate::Prediction do_predict(const estimate::Features& x) const override;
+  void do_fit(const predictors::Features& x, const std::vector<double>& y) override;
+  predictors::Prediction do_predict(const predictors::Features& x) const override;
   nlohmann::json state() const override;
   void load_state(const nlohmann::json& state) override;
 
@@ -48,6 +48,6 @@ class XgboostPredictor : public estimate::Predictor {
   void* booster_ = nullptr;  // BoosterHandle
 };
 
-void register_xgboost(estimate::PredictorRegistry& registry);
+void register_xgboost(predictors::PredictorRegistry& registry);
 
 }  // namespace hwnas::predictors

@@ -13,8 +13,8 @@
 #include "hwnas/core/io.h"
 #include "hwnas/core/config.h"
 #include "hwnas/cost/calibration.h"
-#include "hwnas/cost/learned_latency.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/estimate/learned_latency.h"
+#include "hwnas/predictors/predictor.h"
 #include "hwnas/cost/profiler.h"
 
 namespace hwnas::cli {
@@ -195,7 +195,7 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--json", *json, "Also write the report as JSON to this file");
     cmd->add_option("--learned", learned->predictor,
                     "Also fit a learned latency model: this predictor on the ratio measured / table (half the archs), "
-                    "reported on the other half")->check(CLI::IsMember(estimate::predictor_registry().names()));
+                    "reported on the other half")->check(CLI::IsMember(predictors::predictor_registry().names()));
     cmd->add_option("--learned-config", learned->config, "Options of the --learned predictor (JSON or @file)");
     cmd->add_option("--save-learned", learned->save, "Write the fitted --learned predictor here");
     add_overwrite_flag(*cmd, *overwrite);
@@ -254,7 +254,7 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
         }
         if (!learned->predictor.empty()) {
           const auto config = learned->config.empty() ? nlohmann::json::object() : parse_json_arg(learned->config, "--learned-config");
-          cost::LearnedLatencyModel model(s, estimate::make_predictor(learned->predictor, config), table_model);
+          estimate::LearnedLatencyModel model(s, predictors::make_predictor(learned->predictor, config), table_model);
           model.fit(train);
           std::vector<Arch> test_archs;
           for (const auto& m : test) test_archs.push_back(m.arch);

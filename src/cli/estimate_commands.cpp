@@ -22,7 +22,7 @@
 #include "hwnas/core/stats.h"
 #include "hwnas/estimate/evaluator.h"
 #include "hwnas/estimate/factory.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 #include "hwnas/predictors/mlp/mlp.h"
 #include "hwnas/search_spaces/registry.h"
 
@@ -236,8 +236,8 @@ std::vector<T> pick(const std::vector<T>& v, const std::vector<int64_t>& idx) {
   return out;
 }
 
-std::unique_ptr<estimate::Predictor> new_predictor(const PredictorArgs& a) {
-  return estimate::make_predictor(a.predictor, a.config.empty() ? nlohmann::json::object()
+std::unique_ptr<predictors::Predictor> new_predictor(const PredictorArgs& a) {
+  return predictors::make_predictor(a.predictor, a.config.empty() ? nlohmann::json::object()
                                                                 : parse_json_arg(a.config, "--config"));
 }
 
@@ -262,7 +262,7 @@ void run_predictor_eval(Context& ctx, const PredictorArgs& a) {
   const auto y = table.column(a.target);
   auto& o = *ctx.out;
   if (!a.model.empty()) {  // a saved predictor on all rows
-    auto p = estimate::load_predictor(a.model);
+    auto p = predictors::load_predictor(a.model);
     const auto s = score(p->predict(*space, table.archs).mean, y);
     o << fmt::format("{} ({}) on all {} rows of {}: Kendall tau {:.3f}  Spearman {:.3f}  MAE {:.4g}  MAPE {:.2f}%\n",
                      a.model, p->name(), y.size(), a.data, s.tau, s.spearman, s.mae, s.mape);
@@ -296,7 +296,7 @@ void run_predictor_eval(Context& ctx, const PredictorArgs& a) {
 
 void run_predictor_predict(Context& ctx, const PredictorArgs& a) {
   if (!a.out.empty()) check_output_free(a.out, a.overwrite, "predictions CSV");
-  auto p = estimate::load_predictor(a.model);
+  auto p = predictors::load_predictor(a.model);
   auto space = a.space.make();
   std::vector<Arch> archs;
   if (!a.arch.empty()) archs.push_back(space->parse(a.arch));
@@ -352,7 +352,7 @@ void add_estimate_commands(CLI::App& app, Context& ctx) {
   }
   auto* pred = app.add_subcommand("predictor", "Fit, evaluate, use and import accuracy (or any metric) predictors");
   pred->require_subcommand(1);
-  const auto predictor_names = estimate::predictor_registry().names();
+  const auto predictor_names = predictors::predictor_registry().names();
   auto common = [&](CLI::App* cmd, PredictorArgs& a, bool needs_data) {
     add_space_args(*cmd, a.space);
     if (needs_data) {

@@ -1,15 +1,18 @@
-// hwnas strategies | predictors: what a registry holds, one line per entry (--json for
+// hwnas strategies | predictors | layer-kinds: what a registry holds, one line per entry (--json for
 // scripts), as hwnas spaces lists the spaces.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 #include <ostream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/cost/layer_kind.h"
+#include "hwnas/predictors/predictor.h"
+#include "hwnas/search_spaces/registry.h"
 #include "hwnas/strategy/strategy.h"
 
 namespace hwnas::cli {
@@ -24,11 +27,13 @@ void add_list_command(CLI::App& app, Context& ctx, const std::string& name, cons
   cmd->callback([&ctx, &registry, json] {
     ctx.action = [&ctx, &registry, json] {
       nlohmann::json out = nlohmann::json::array();
+      size_t width = 0;
+      for (const auto& n : registry.names()) width = std::max(width, n.size());
       for (const auto& e : registry.entries()) {
         if (*json)
           out.push_back({{"name", e.name}, {"description", e.description}});
         else
-          *ctx.out << fmt::format("{:<12} {}\n", e.name, e.description);
+          *ctx.out << fmt::format("{:<{}}  {}\n", e.name, width, e.description);
       }
       if (*json) *ctx.out << out.dump(2) << "\n";
     };
@@ -39,7 +44,10 @@ void add_list_command(CLI::App& app, Context& ctx, const std::string& name, cons
 
 void add_list_commands(CLI::App& app, Context& ctx) {
   add_list_command(app, ctx, "strategies", "List the registered search strategies", strategy::strategy_registry());
-  add_list_command(app, ctx, "predictors", "List the registered accuracy predictors", estimate::predictor_registry());
+  add_list_command(app, ctx, "predictors", "List the registered accuracy predictors", predictors::predictor_registry());
+  spaces::register_builtin_layer_kinds();
+  add_list_command(app, ctx, "layer-kinds", "List the layer kinds the cost models, profiler and latency tables know",
+                   cost::layer_kind_registry());
 }
 
 }  // namespace hwnas::cli

@@ -5,7 +5,7 @@
 #include "hwnas/core/error.h"
 #include <spdlog/spdlog.h>
 #include "hwnas/core/search_space.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 
 namespace hwnas::estimate {
 
@@ -59,7 +59,7 @@ std::vector<Metrics> TabularEvaluator::do_evaluate(const std::vector<Arch>& arch
 }
 
 PredictorEvaluator::PredictorEvaluator(std::shared_ptr<const SearchSpace> space,
-                                       std::shared_ptr<const Predictor> predictor, std::string metric)
+                                       std::shared_ptr<const predictors::Predictor> predictor, std::string metric)
     : space_(std::move(space)), predictor_(std::move(predictor)), metric_(std::move(metric)) {
   HWNAS_CHECK_T(ConfigError, space_ && predictor_ && predictor_->fitted(),
                 "PredictorEvaluator needs a space and a fitted predictor");

@@ -15,7 +15,7 @@
 #include "hwnas/data/fashion_mnist.h"
 #include "hwnas/data/synthetic.h"
 #include "hwnas/estimate/inherited.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 #include "hwnas/estimate/proxies.h"
 #include "hwnas/estimate/short_training.h"
 #include "hwnas/nn/supernet.h"
@@ -128,7 +128,7 @@ EvaluatorSetup make_evaluator(const nlohmann::json& spec, const std::string& spa
     } else if (name == "predictor") {
       const auto path = r.get_string("predictor", "");
       HWNAS_CHECK_T(ConfigError, !path.empty(), "the predictor evaluator needs \"predictor\": a saved predictor file");
-      out.evaluator = std::make_shared<PredictorEvaluator>(out.space, load_predictor(path), r.get_string("metric", ""));
+      out.evaluator = std::make_shared<PredictorEvaluator>(out.space, predictors::load_predictor(path), r.get_string("metric", ""));
     } else {
       out.evaluator = std::make_shared<NoEvaluator>();
     }

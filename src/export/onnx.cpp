@@ -11,13 +11,21 @@
 #include <torch/torch.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/io.h"
+#include "hwnas/core/registry.h"
 #include "hwnas/version.h"
 #include "trace.h"
 
 namespace hwnas::exporting {
+
+// Makes the writers registered conversions receive (OnnxNodeWriter's constructor is private).
+struct OnnxWriterAccess {
+  static OnnxNodeWriter make(void* converter, const void* node);
+};
+
 namespace {
 
 using torch::jit::Node;
@@ -66,6 +74,8 @@ class Converter {
   }
 
   static const std::unordered_map<std::string, Rule>& rules();
+  // The conversion registered for `kind` (register_onnx_op), or an empty rule.
+  static Rule registered_conversion(const std::string& kind);
 
   void bind(const Value* v, std::string name) { names_[v] = std::move(name); }
 
@@ -75,6 +85,7 @@ class Converter {
     const auto& all = rules();
     const auto rule = all.find(kind);
     if (rule == all.end()) {
+      if (auto registered = registered_conversion(kind)) return registered(*this, n);
       std::string known;
       for (const auto& op : onnx_supported_ops()) known += (known.empty() ? "" : ", ") + op;
       throw Error(fmt::format("ONNX export: the op {} has no ONNX mapping (the network's forward uses it{}). "
@@ -324,11 +335,23 @@ const std::unordered_map<std::string, Converter::Rule>& Converter::rules() {
        }},
       {"aten::flatten",
        [](Converter& c, const Node* n) {
-         const auto start = c.integer(n, 1), end = c.integer(n, 2);
-         const auto rank = end == -1 ? int64_t{-1} : static_cast<int64_t>(c.sizes(n->input(0)).size());
-         c.require(start == 1 && (end == -1 || end == rank - 1), n, "flatten other than flatten(1, -1)");
-         auto& node = c.add("Flatten", {c.in(n->input(0))}, {c.out(n->output())});
-         attr(node, "axis", int64_t{1});
+         const auto sizes = c.sizes(n->input(0));
+         const auto rank = static_cast<int64_t>(sizes.size());
+         auto start = c.integer(n, 1), end = c.integer(n, 2);
+         if (start < 0) start += rank;
+         if (end < 0) end += rank;
+         c.require(start >= 1 && start <= end && end < rank, n, "flatten of the batch dimension");
+         if (start == 1 && end == rank - 1) {
+           auto& node = c.add("Flatten", {c.in(n->input(0))}, {c.out(n->output())});
+           attr(node, "axis", int64_t{1});
+           return;
+         }
+         // Reshape: dims before `start` copied (0, the batch stays symbolic), the flattened
+         // run as -1, the trailing dims as traced (they do not depend on the batch).
+         std::vector<int64_t> shape(static_cast<size_t>(start), 0);
+         shape.push_back(-1);
+         shape.insert(shape.end(), sizes.begin() + end + 1, sizes.end());
+         c.add("Reshape", {c.in(n->input(0)), c.int64s(shape)}, {c.out(n->output())});
        }},
       {"aten::view",
        [](Converter& c, const Node* n) {
@@ -411,11 +434,88 @@ void set_float_tensor_type(onnx::ValueInfoProto& info, const std::string& name, 
   for (size_t i = 1; i < dims.size(); ++i) shape->add_dim()->set_dim_value(dims[i]);
 }
 
+Registry<OnnxOpConversion>& onnx_op_registry() {
+  static Registry<OnnxOpConversion> registry("ONNX op conversion");
+  return registry;
+}
+
+Converter::Rule Converter::registered_conversion(const std::string& kind) {
+  auto& registry = onnx_op_registry();
+  if (!registry.contains(kind)) return {};
+  return [conversion = registry.shared(kind)](Converter& c, const Node* n) {
+    auto writer = OnnxWriterAccess::make(&c, n);
+    (*conversion)(writer);
+  };
+}
+
+Converter& converter_of(void* c) { return *static_cast<Converter*>(c); }
+const Node* node_of(const void* n) { return static_cast<const Node*>(n); }
+onnx::NodeProto& proto_of(void* p) { return *static_cast<onnx::NodeProto*>(p); }
+
 }  // namespace
+
+OnnxNodeWriter OnnxWriterAccess::make(void* converter, const void* node) { return OnnxNodeWriter(converter, node); }
+
+OnnxNodeAttributes& OnnxNodeAttributes::i(const std::string& name, int64_t value) {
+  attr(proto_of(node_), name, value);
+  return *this;
+}
+OnnxNodeAttributes& OnnxNodeAttributes::f(const std::string& name, float value) {
+  attr(proto_of(node_), name, value);
+  return *this;
+}
+OnnxNodeAttributes& OnnxNodeAttributes::ints(const std::string& name, const std::vector<int64_t>& values) {
+  attr(proto_of(node_), name, values);
+  return *this;
+}
+
+std::string OnnxNodeWriter::input(size_t index) {
+  const auto* n = node_of(node_);
+  if (index >= n->inputs().size()) refuse(fmt::format("it has no input {}", index));
+  return converter_of(converter_).in(n->input(index));
+}
+std::string OnnxNodeWriter::output(size_t index) {
+  const auto* n = node_of(node_);
+  if (index >= n->outputs().size()) refuse(fmt::format("it has no output {}", index));
+  return converter_of(converter_).out(n->outputs()[index]);
+}
+int64_t OnnxNodeWriter::int_input(size_t index) const { return converter_of(converter_).integer(node_of(node_), index); }
+double OnnxNodeWriter::float_input(size_t index) const {
+  return converter_of(converter_).constant(node_of(node_), index).toScalar().toDouble();
+}
+std::vector<int64_t> OnnxNodeWriter::ints_input(size_t index) const {
+  return converter_of(converter_).ints(node_of(node_), index);
+}
+std::vector<int64_t> OnnxNodeWriter::input_sizes(size_t index) const {
+  return converter_of(converter_).sizes(node_of(node_)->input(index));
+}
+std::string OnnxNodeWriter::temp() { return converter_of(converter_).temp(); }
+std::string OnnxNodeWriter::constant(const std::vector<int64_t>& values) { return converter_of(converter_).int64s(values); }
+std::string OnnxNodeWriter::constant(float value) { return converter_of(converter_).initializer(torch::tensor(value)); }
+OnnxNodeAttributes OnnxNodeWriter::add(const std::string& op_type, const std::vector<std::string>& inputs,
+                                       const std::vector<std::string>& outputs) {
+  return OnnxNodeAttributes(&converter_of(converter_).add(op_type, inputs, outputs));
+}
+void OnnxNodeWriter::refuse(const std::string& why) const {
+  converter_of(converter_).require(false, node_of(node_), why);
+  HWNAS_INTERNAL_ASSERT(false, "require(false) returned");
+}
+
+void register_onnx_op(const std::string& aten_op, OnnxOpConversion conversion) {
+  HWNAS_CHECK_T(ConfigError, aten_op.rfind("aten::", 0) == 0 && aten_op.size() > 6, "register_onnx_op: '", aten_op,
+                "' is not an ATen op name (e.g. aten::transpose)");
+  HWNAS_CHECK_T(ConfigError, static_cast<bool>(conversion), "register_onnx_op: no conversion given for ", aten_op);
+  HWNAS_CHECK_T(ConfigError, !Converter::rules().count(aten_op), "register_onnx_op: hwnas converts ", aten_op,
+                " already");
+  onnx_op_registry().add(aten_op, "registered conversion", [conversion](const nlohmann::json&) {
+    return std::make_unique<OnnxOpConversion>(conversion);
+  });
+}
 
 std::vector<std::string> onnx_supported_ops() {
   std::vector<std::string> ops;
   for (const auto& [op, rule] : Converter::rules()) ops.push_back(op);
+  for (const auto& op : onnx_op_registry().names()) ops.push_back(op);
   std::sort(ops.begin(), ops.end());
   return ops;
 }

@@ -10,7 +10,7 @@
 #include "hwnas/data/synthetic.h"
 #include "hwnas/estimate/evaluator.h"
 #include "hwnas/estimate/inherited.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 #include "hwnas/estimate/short_training.h"
 #include "hwnas/nn/supernet.h"
 #include "hwnas/search_spaces/registry.h"
@@ -80,7 +80,7 @@ TEST_CASE("Predictor evaluator reports the predictor's target", "[estimate]") {
     archs.push_back(space->sample(rng));
     y.push_back(archs.back().genes()[0]);
   }
-  std::shared_ptr<estimate::Predictor> p = estimate::make_predictor("gp", {{"iterations", 10}});
+  std::shared_ptr<predictors::Predictor> p = predictors::make_predictor("gp", {{"iterations", 10}});
   p->set_target("acc");
   p->fit(*space, archs, y);
   estimate::PredictorEvaluator ev(space, p);

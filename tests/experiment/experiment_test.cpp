@@ -14,7 +14,7 @@
 #include "hwnas/core/search_space.h"
 #include "hwnas/cost/analytic.h"
 #include "hwnas/cost/latency_table.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 #include "hwnas/experiment/config.h"
 #include "hwnas/experiment/runner.h"
 #include "hwnas/search_spaces/registry.h"
@@ -326,7 +326,7 @@ TEST_CASE("every strategy runs on every built-in space with a latency table and 
       archs.push_back(space->sample(rng));
       macs.push_back(static_cast<double>(cost::network_cost(space->layers(archs.back())).macs));
     }
-    auto p = estimate::make_predictor("ridge");
+    auto p = predictors::make_predictor("ridge");
     p->set_target("predicted_macs");
     p->fit(*space, archs, macs);
     const auto predictor_path = dir + "/" + space_name + "_ridge.json";

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -102,6 +103,12 @@ class Gelu : public hwnas::nn::Network {
  public:
   torch::Tensor forward(const torch::Tensor& x) override { return torch::gelu(x).flatten(1); }
 };
+// flatten(2) (a Reshape keeping the batch symbolic) and a transpose, converted by a
+// conversion registered in the test.
+class Positions : public hwnas::nn::Network {
+ public:
+  torch::Tensor forward(const torch::Tensor& x) override { return torch::matmul(x.flatten(2), x.flatten(2).transpose(1, 2)).flatten(1); }
+};
 class BatchView : public hwnas::nn::Network {
  public:
   torch::Tensor forward(const torch::Tensor& x) override { return x.view({2, -1}); }
@@ -120,6 +127,34 @@ TEST_CASE("ONNX export of a custom network's ops, at opsets 13 and 17", "[export
     CHECK(report.ops.count("Reshape") == 1);
     CHECK(outside_diff(net, s, path, 4) <= 1e-4);
   }
+}
+
+TEST_CASE("A registered op conversion exports an op the exporter lacks", "[export][onnx]") {
+  const auto dir = hwnas::test::temp_dir("onnx_registered");
+  const hwnas::Shape s{3, 4, 5};
+  Positions net;
+  REQUIRE_THROWS_WITH_ALL(hwnas::Error, save_onnx(net, s, dir + "/p.onnx"), "aten::transpose", "no ONNX mapping");
+  REQUIRE_FALSE(std::filesystem::exists(dir + "/p.onnx"));
+  hwnas::exporting::register_onnx_op("aten::transpose", [](hwnas::exporting::OnnxNodeWriter& w) {
+    REQUIRE(w.input_sizes(0).size() == 3);
+    REQUIRE(w.int_input(1) == 1);
+    REQUIRE(w.int_input(2) == 2);
+    w.add("Transpose", {w.input(0)}, {w.output()}).ints("perm", {0, 2, 1});
+  });
+  const auto ops = hwnas::exporting::onnx_supported_ops();
+  CHECK(std::find(ops.begin(), ops.end(), "aten::transpose") != ops.end());
+  const auto report = save_onnx(net, s, dir + "/p.onnx");
+  CHECK(report.ops.at("Transpose") == 1);
+  CHECK(report.ops.at("Reshape") == 2);  // the two flatten(2)
+  CHECK(outside_diff(net, s, dir + "/p.onnx", 3) <= 1e-4);
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, hwnas::exporting::register_onnx_op("aten::softmax", {}),
+                          "no conversion given");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError,
+                          hwnas::exporting::register_onnx_op("aten::softmax", [](hwnas::exporting::OnnxNodeWriter&) {}),
+                          "hwnas converts aten::softmax already");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError,
+                          hwnas::exporting::register_onnx_op("transpose", [](hwnas::exporting::OnnxNodeWriter&) {}),
+                          "not an ATen op name");
 }
 
 TEST_CASE("ONNX export refuses what it cannot convert, naming it, writing nothing", "[export][onnx]") {

@@ -8,14 +8,14 @@
 #include "hwnas/core/io.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/core/stats.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 #include "hwnas/predictors/gp/gp.h"
 #include "hwnas/predictors/mlp/mlp.h"
 #include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
-using hwnas::estimate::load_predictor;
-using hwnas::estimate::make_predictor;
+using hwnas::predictors::load_predictor;
+using hwnas::predictors::make_predictor;
 
 namespace {
 

@@ -38,7 +38,7 @@ class Registry {
   /// Registers a factory; throws ConfigError if the name is taken or malformed.
   void add(const std::string& name, const std::string& description, Factory factory) {
     HWNAS_CHECK_T(ConfigError, valid_name(name), "Invalid ", what_, " name '", name,
-                  "': use lower-case letters, digits, '_' and '-', starting with a letter");
+                  "': use lower-case letters, digits, '_', '-' and ':', starting with a letter");
     HWNAS_CHECK_T(ConfigError, static_cast<bool>(factory), "Registering ", what_, " '", name,
                   "' without a factory");
     std::lock_guard<std::mutex> lock(mutex_);
@@ -106,7 +106,7 @@ class Registry {
   static bool valid_name(const std::string& n) {
     if (n.empty() || !(n[0] >= 'a' && n[0] <= 'z')) return false;
     for (char c : n)
-      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == ':'))
         return false;
     return true;
   }

@@ -27,9 +27,11 @@ namespace hwnas {
 class SearchSpace;
 }
 
-namespace hwnas::estimate {
+namespace hwnas::predictors {
+class Predictor;  // hwnas/predictors/predictor.h
+}
 
-class Predictor;
+namespace hwnas::estimate {
 
 /// Metric values of one arch, by name.
 using Metrics = std::map<std::string, double>;
@@ -88,7 +90,7 @@ class TabularEvaluator : public Evaluator {
 /// predictor's target or "predicted"), plus "<metric>_std" when it has uncertainty.
 class PredictorEvaluator : public Evaluator {
  public:
-  PredictorEvaluator(std::shared_ptr<const SearchSpace> space, std::shared_ptr<const Predictor> predictor,
+  PredictorEvaluator(std::shared_ptr<const SearchSpace> space, std::shared_ptr<const predictors::Predictor> predictor,
                      std::string metric = "");
   std::string name() const override { return "predictor"; }
   std::vector<std::string> metrics() const override;
@@ -98,7 +100,7 @@ class PredictorEvaluator : public Evaluator {
 
  private:
   std::shared_ptr<const SearchSpace> space_;
-  std::shared_ptr<const Predictor> predictor_;
+  std::shared_ptr<const predictors::Predictor> predictor_;
   std::string metric_;
 };
 

@@ -1,4 +1,4 @@
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 
 #include "core/fnv1a.h"
 
@@ -12,7 +12,7 @@
 #include "hwnas/core/io.h"
 #include "hwnas/core/search_space.h"
 
-namespace hwnas::estimate {
+namespace hwnas::predictors {
 
 Features Features::select(const std::vector<int64_t>& indices) const {
   Features out(static_cast<int64_t>(indices.size()), cols);
@@ -186,4 +186,4 @@ std::unique_ptr<Predictor> make_predictor(const std::string& name, const nlohman
   return predictor_registry().create(name, config);
 }
 
-}  // namespace hwnas::estimate
+}  // namespace hwnas::predictors

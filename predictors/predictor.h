@@ -8,7 +8,7 @@
 // another with an error naming both.
 //
 // Example:
-//   auto p = hwnas::estimate::make_predictor("gp");
+//   auto p = hwnas::predictors::make_predictor("gp");
 //   p->fit(space, train_archs, train_accuracies);
 //   auto pred = p->predict(space, candidates);   // pred.mean[i], pred.std[i]
 //   p->save("acc_gp.json");
@@ -29,7 +29,7 @@ namespace hwnas {
 class SearchSpace;
 }
 
-namespace hwnas::estimate {
+namespace hwnas::predictors {
 
 /// Row-major float matrix: one encoded arch per row.
 struct Features {
@@ -142,4 +142,4 @@ std::unique_ptr<Predictor> predictor_from_json(const nlohmann::json& j, const st
 /// problem (not a predictor file, newer format version, unknown predictor, bad state).
 std::unique_ptr<Predictor> load_predictor(const std::string& path);
 
-}  // namespace hwnas::estimate
+}  // namespace hwnas::predictors

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "hwnas/cost/learned_latency.h"
+#include "hwnas/estimate/learned_latency.h"
 #include "hwnas/cost/profiler.h"
 #include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
@@ -25,7 +25,7 @@ TEST_CASE("A learned latency model captures what a table cannot add up", "[cost]
   std::vector<hwnas::Arch> test_archs;
   for (const auto& m : test) test_archs.push_back(m.arch);
   const auto table_only = hwnas::cost::evaluate_table(*model, test);
-  hwnas::cost::LearnedLatencyModel learned(space, hwnas::estimate::make_predictor("xgboost", {{"rounds", 200}, {"max_depth", 3}}), model);
+  hwnas::estimate::LearnedLatencyModel learned(space, hwnas::predictors::make_predictor("xgboost", {{"rounds", 200}, {"max_depth", 3}}), model);
   learned.fit(train);
   REQUIRE(learned.predictor().target() == "latency_ratio_to:" + model->name());
   const auto with_learned = hwnas::cost::evaluate_predictions(learned.predict(test_archs), test);
@@ -33,7 +33,7 @@ TEST_CASE("A learned latency model captures what a table cannot add up", "[cost]
   REQUIRE(with_learned.mape < table_only.mape / 4);
   REQUIRE(with_learned.within5 > 0.95);
   // Alone (no table) it learns the latency itself.
-  hwnas::cost::LearnedLatencyModel alone(space, hwnas::estimate::make_predictor("ridge"));
+  hwnas::estimate::LearnedLatencyModel alone(space, hwnas::predictors::make_predictor("ridge"));
   alone.fit(train);
   REQUIRE_FALSE(alone.has_table());
   REQUIRE(alone.predict(test_archs[0]) > 0);

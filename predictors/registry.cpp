@@ -1,14 +1,14 @@
 // The predictor registry and the explicit registration of the built-in predictors.
 #include <nlohmann/json.hpp>
 
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 #include "hwnas/predictors/ensemble/ensemble.h"
 #include "hwnas/predictors/gp/gp.h"
 #include "hwnas/predictors/mlp/mlp.h"
 #include "hwnas/predictors/ridge/ridge.h"
 #include "hwnas/predictors/xgboost/xgboost.h"
 
-namespace hwnas::estimate {
+namespace hwnas::predictors {
 
 PredictorRegistry& predictor_registry() {
   static PredictorRegistry* registry = [] {
@@ -23,4 +23,4 @@ PredictorRegistry& predictor_registry() {
   return *registry;
 }
 
-}  // namespace hwnas::estimate
+}  // namespace hwnas::predictors

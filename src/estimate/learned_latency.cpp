@@ -1,18 +1,18 @@
-#include "hwnas/cost/learned_latency.h"
+#include "hwnas/estimate/learned_latency.h"
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/search_space.h"
 
-namespace hwnas::cost {
+namespace hwnas::estimate {
 
 LearnedLatencyModel::LearnedLatencyModel(std::shared_ptr<const SearchSpace> space,
-                                         std::shared_ptr<estimate::Predictor> predictor,
-                                         std::shared_ptr<const LatencyModel> table)
+                                         std::shared_ptr<predictors::Predictor> predictor,
+                                         std::shared_ptr<const cost::LatencyModel> table)
     : space_(std::move(space)), predictor_(std::move(predictor)), table_(std::move(table)) {
   HWNAS_CHECK_T(ConfigError, space_ && predictor_, "LearnedLatencyModel needs a space and a predictor");
 }
 
-void LearnedLatencyModel::fit(const std::vector<Measurement>& ms) {
+void LearnedLatencyModel::fit(const std::vector<cost::Measurement>& ms) {
   std::vector<Arch> archs;
   std::vector<double> y;
   for (const auto& m : ms) archs.push_back(m.arch);
@@ -37,4 +37,4 @@ std::vector<double> LearnedLatencyModel::predict(const std::vector<Arch>& archs)
   return out;
 }
 
-}  // namespace hwnas::cost
+}  // namespace hwnas::estimate

@@ -10,12 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "hwnas/core/error.h"
-#include "hwnas/estimate/predictor.h"
+#include "hwnas/predictors/predictor.h"
 
 namespace hwnas::predictors {
 
 /// The features as a double matrix.
-inline Eigen::MatrixXd to_matrix(const estimate::Features& x) {
+inline Eigen::MatrixXd to_matrix(const predictors::Features& x) {
   Eigen::MatrixXd m(x.rows, x.cols);
   for (int64_t i = 0; i < x.rows; ++i)
     for (int64_t j = 0; j < x.cols; ++j) m(i, j) = x.row(i)[j];
