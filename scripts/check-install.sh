@@ -19,6 +19,8 @@ cmake --build "$consumer" -j "$(nproc 2>/dev/null || echo 2)"
 grep -q '"spatial_attention-in:16x14x14-out:16x14x14"' "$consumer/attn_cpu.json"
 (cd "$consumer" && ./custom_layer_kind tour attn_cpu.json && test -s attn.pt && test -s attn.onnx &&
   grep -q '"latency@here"' attn_search/best.json)
+# A cost model of its own: energy_mj as a search constraint; the best is checked by brute force.
+(cd "$consumer" && ./custom_cost_model && grep -q '"energy_mj"' energy_search/best.json)
 "$consumer/latency_tour"
 (cd "$consumer" && ./custom_predictor)
 "$consumer/search_api" "$PWD/data/ofa"

@@ -8,6 +8,7 @@
 
 #include "predictors/util.h"
 #include "hwnas/core/config.h"
+#include "hwnas/core/json_number.h"
 #include "hwnas/core/error.h"
 
 namespace hwnas::predictors {
@@ -190,8 +191,10 @@ nlohmann::json GpPredictor::state() const {
 
 void GpPredictor::load_state(const nlohmann::json& s) {
   d_ = encoding().size;
-  n_ = static_cast<int64_t>(read_number(s, "rows"));
+  HWNAS_CHECK_T(DataError, s.is_object() && s.contains("rows"), "predictor state: missing \"rows\"");
+  n_ = json_integer<int64_t>(s.at("rows"), "predictor state: \"rows\"");
   HWNAS_CHECK_T(DataError, n_ >= 1, "predictor state: \"rows\" must be positive");
+  y_ = read_vector(s, "y", n_);  // first: bounds rows by the file before rows x encoding size
   length_scales_ = read_vector(s, "length_scales", -1);
   HWNAS_CHECK_T(DataError, length_scales_.size() == 1 || static_cast<int64_t>(length_scales_.size()) == d_,
                 "predictor state: \"length_scales\" has ", length_scales_.size(), " values, expected 1 or ", d_);
@@ -202,7 +205,6 @@ void GpPredictor::load_state(const nlohmann::json& s) {
   y_mean_ = read_number(s, "y_mean");
   y_std_ = read_number(s, "y_std");
   x_ = read_vector(s, "x", n_ * d_);
-  y_ = read_vector(s, "y", n_);
   factorize();
 }
 

@@ -1,4 +1,4 @@
-// hwnas strategies | predictors | layer-kinds: what a registry holds, one line per entry (--json for
+// hwnas strategies | predictors | cost-models | layer-kinds: what a registry holds, one line per entry (--json for
 // scripts), as hwnas spaces lists the spaces.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -11,6 +11,7 @@
 
 #include "cli/context.h"
 #include "hwnas/cost/layer_kind.h"
+#include "hwnas/estimate/cost_models.h"
 #include "hwnas/predictors/predictor.h"
 #include "hwnas/search_spaces/registry.h"
 #include "hwnas/strategy/strategy.h"
@@ -18,9 +19,9 @@
 namespace hwnas::cli {
 namespace {
 
-template <typename T>
+template <typename T, typename... C>
 void add_list_command(CLI::App& app, Context& ctx, const std::string& name, const std::string& help,
-                      const Registry<T>& registry) {
+                      const Registry<T, C...>& registry) {
   auto* cmd = app.add_subcommand(name, help);
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "Print JSON: [{\"name\", \"description\"}]");
@@ -45,6 +46,8 @@ void add_list_command(CLI::App& app, Context& ctx, const std::string& name, cons
 void add_list_commands(CLI::App& app, Context& ctx) {
   add_list_command(app, ctx, "strategies", "List the registered search strategies", strategy::strategy_registry());
   add_list_command(app, ctx, "predictors", "List the registered accuracy predictors", predictors::predictor_registry());
+  add_list_command(app, ctx, "cost-models", "List the registered cost models (an experiment's \"cost_models\")",
+                   estimate::cost_model_registry());
   spaces::register_builtin_layer_kinds();
   add_list_command(app, ctx, "layer-kinds", "List the layer kinds the cost models, profiler and latency tables know",
                    cost::layer_kind_registry());

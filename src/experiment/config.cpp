@@ -117,6 +117,16 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j, const std:
     c.latency_tables_[device] = resolve(path.get<std::string>(), base);
   }
 
+  c.cost_models_ = r.get_json("cost_models", c.cost_models_);
+  HWNAS_CHECK_T(ConfigError, c.cost_models_.is_array(), "experiment config: \"cost_models\" must be a list such as "
+                "[{\"name\": \"analytic\"}], got ", c.cost_models_.dump());
+  for (auto& m : c.cost_models_) {
+    HWNAS_CHECK_T(ConfigError, m.is_object() && m.contains("name") && m["name"].is_string(), "experiment config: "
+                  "cost model ", m.dump(), " must be an object with a \"name\" (see hwnas cost-models)");
+    for (const char* key : {"table", "predictor"})
+      if (m.contains(key) && m[key].is_string()) m[key] = resolve(m[key].get<std::string>(), base);
+  }
+
   const auto objectives = r.get_json("objectives", nlohmann::json::array());
   HWNAS_CHECK_T(ConfigError, objectives.is_array() && !objectives.empty(), "experiment config: \"objectives\" must be a "
                 "non-empty list such as [{\"metric\": \"val_accuracy\", \"goal\": \"max\"}]");
@@ -182,7 +192,7 @@ nlohmann::json ExperimentConfig::to_json() const {
     objectives.push_back({{"metric", o.name}, {"goal", o.direction == strategy::Direction::kMaximize ? "max" : "min"}});
   auto strategy = strategy_config_;
   strategy["name"] = strategy_;
-  return {{"space", {{"name", space_}, {"config", space_config_}}},
+  nlohmann::json out = {{"space", {{"name", space_}, {"config", space_config_}}},
           {"strategy", strategy},
           {"evaluator", evaluator_},
           {"latency_tables", latency_tables_},
@@ -195,6 +205,8 @@ nlohmann::json ExperimentConfig::to_json() const {
           {"checkpoint_every", checkpoint_every_},
           {"reference_point", reference_point_},
           {"output", output_}};
+  if (!cost_models_.empty()) out["cost_models"] = cost_models_;  // absent: the default (and earlier runs' files)
+  return out;
 }
 
 std::vector<Constraint> ExperimentConfig::parsed_constraints() const {

@@ -22,8 +22,9 @@
 #include "hwnas/core/io.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/core/threads.h"
-#include "hwnas/cost/analytic.h"
+#include "hwnas/cost/cost_model.h"
 #include "hwnas/cost/latency_table.h"
+#include "hwnas/estimate/cost_models.h"
 #include "hwnas/estimate/factory.h"
 #include "hwnas/oneshot/differentiable.h"
 #include "hwnas/strategy/strategy.h"
@@ -40,7 +41,6 @@ constexpr int kCheckpointVersion = 1;
 // The violation given to a candidate whose objectives are not numbers (NaN proxies, a
 // diverged training): worse than any real constraint shortfall.
 constexpr double kErrorViolation = 1e9;
-const std::vector<std::string> kCostMetrics = {"params", "macs", "activation_bytes"};
 
 // The parts of a config that decide the search's result: the budget, threads, checkpoint
 // period and output may change between sessions of one run.
@@ -146,7 +146,8 @@ double hypervolume(const std::vector<std::vector<double>>& points, const std::ve
 struct Experiment::Impl {
   std::shared_ptr<SearchSpace> space;
   std::shared_ptr<estimate::Evaluator> evaluator;
-  std::vector<std::pair<std::string, std::shared_ptr<cost::LatencyModel>>> latency;  // metric -> model
+  std::vector<std::shared_ptr<const cost::CostModel>> cost_models;
+  std::vector<std::vector<std::string>> cost_metrics;  // per cost model: its metric names
   std::unique_ptr<strategy::Strategy> strategy;
   std::vector<Constraint> constraints;
   std::vector<std::string> metric_names;
@@ -171,10 +172,14 @@ struct Experiment::Impl {
     const auto& hw = o.hardware();
     if (hw.form() == "none") return nullptr;
     std::vector<std::string> devices;
-    for (const auto& [name, model] : latency) {
-      devices.push_back(name.substr(std::string("latency@").size()));
-      if (devices.back() == hw.device() || (hw.device().empty() && latency.size() == 1)) return model;
-    }
+    std::vector<std::shared_ptr<const cost::LatencyModel>> models;
+    for (size_t i = 0; i < cost_models.size(); ++i)
+      if (auto model = cost_models[i]->latency_model()) {
+        devices.push_back(cost_metrics[i][0].substr(std::string("latency@").size()));
+        models.push_back(model);
+      }
+    for (size_t i = 0; i < models.size(); ++i)
+      if (devices[i] == hw.device() || (hw.device().empty() && models.size() == 1)) return models[i];
     throw ConfigError(fmt::format("The {} hardware loss names device '{}', but the experiment's \"latency_tables\" "
                                   "have: {}; set strategy \"hardware\": {{\"device\": ...}} to one of them",
                                   hw.form(), hw.device(), devices.empty() ? std::string("none") : fmt::format("{}", fmt::join(devices, ", "))));
@@ -236,16 +241,29 @@ Experiment::Experiment(ExperimentConfig config) : config_(std::move(config)), im
   m.space = setup.space;
   m.evaluator = setup.evaluator;
   m.metric_names = m.evaluator->metrics();
-  for (const auto& c : kCostMetrics)
-    if (std::find(m.metric_names.begin(), m.metric_names.end(), c) == m.metric_names.end()) m.metric_names.push_back(c);
-  for (const auto& [device, path] : config_.latency_tables()) {
-    auto table = std::make_shared<cost::LatencyTable>(cost::LatencyTable::load(path));
-    m.latency.emplace_back("latency@" + device, std::make_shared<cost::LatencyModel>(table, m.space));
-    m.metric_names.push_back("latency@" + device);
-  }
   const auto known = [&](const std::string& name) {
     return std::find(m.metric_names.begin(), m.metric_names.end(), name) != m.metric_names.end();
   };
+  // The cost models: the config's (default: analytic), then one latency model per table.
+  auto specs = config_.cost_models().empty() ? nlohmann::json::array({{{"name", "analytic"}}}) : config_.cost_models();
+  for (const auto& [device, path] : config_.latency_tables())
+    specs.push_back({{"name", "latency"}, {"table", path}, {"device", device}});
+  std::vector<std::string> cost_names;
+  for (const auto& spec : specs) {
+    auto options = spec;
+    options.erase("name");
+    const std::string name = spec.at("name");
+    m.cost_models.push_back(estimate::cost_model_registry().create(name, options, cost::CostModelContext{m.space}));
+    m.cost_metrics.emplace_back();
+    for (const auto& metric : m.cost_models.back()->metrics()) {
+      HWNAS_CHECK_T(ConfigError, std::find(cost_names.begin(), cost_names.end(), metric.name) == cost_names.end(),
+                    "Two cost models give the metric '", metric.name, "'; give each latency table or learned model "
+                    "its own device name");
+      cost_names.push_back(metric.name);
+      m.cost_metrics.back().push_back(metric.name);
+      if (!known(metric.name)) m.metric_names.push_back(metric.name);  // an evaluator's own value is kept
+    }
+  }
   const auto valid = fmt::format("{}", fmt::join(m.metric_names, ", "));
   for (const auto& o : config_.objectives())
     HWNAS_CHECK_T(ConfigError, known(o.name), "Unknown objective metric '", o.name, "'; this experiment's metrics are: ",
@@ -279,13 +297,18 @@ std::vector<estimate::Metrics> Experiment::measure(const std::vector<Arch>& arch
   HWNAS_INTERNAL_ASSERT(metrics.size() == archs.size(), "evaluator '", m.evaluator->name(), "' returned ",
                         metrics.size(), " results for ", archs.size(), " archs");
   auto costs = [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) {
-      const auto layers = m.space->layers(archs[i]);
-      const auto nc = cost::network_cost(layers);
-      const double values[] = {static_cast<double>(nc.params), static_cast<double>(nc.macs),
-                               static_cast<double>(nc.peak_activation_bytes())};
-      for (size_t k = 0; k < kCostMetrics.size(); ++k) metrics[i].emplace(kCostMetrics[k], values[k]);
-      for (const auto& [name, model] : m.latency) metrics[i][name] = model->predict(archs[i], layers);
+    const std::vector<Arch> chunk(archs.begin() + static_cast<std::ptrdiff_t>(begin),
+                                  archs.begin() + static_cast<std::ptrdiff_t>(end));
+    std::vector<std::vector<LayerSpec>> layers;
+    for (const auto& a : chunk) layers.push_back(m.space->layers(a));
+    for (size_t k = 0; k < m.cost_models.size(); ++k) {
+      const auto values = m.cost_models[k]->evaluate_batch(chunk, layers);
+      const auto& names = m.cost_metrics[k];
+      for (size_t i = 0; i < chunk.size(); ++i) {
+        HWNAS_CHECK_T(Error, values[i].size() == names.size(), "cost model ", names[0], " gave ", values[i].size(),
+                      " values for ", names.size(), " metrics");
+        for (size_t j = 0; j < names.size(); ++j) metrics[begin + i].emplace(names[j], values[i][j]);
+      }
     }
   };
   const size_t workers = std::min<size_t>(static_cast<size_t>(config_.threads()), archs.size());

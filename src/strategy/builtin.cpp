@@ -9,6 +9,7 @@
 
 #include "hwnas/core/json_number.h"
 #include "hwnas/core/config.h"
+#include "hwnas/core/option_fields.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/strategy/rl.h"
@@ -43,18 +44,19 @@ void RandomSearch::do_load_state(const nlohmann::json& s) {
 
 // --- regularized evolution -----------------------------------------------------------
 
+void EvolutionOptions::validate() const {
+  options::check(*this, "evolution options");
+  HWNAS_CHECK_T(ConfigError, sample_size() <= population(), "evolution options: sample_size (", sample_size(),
+                ") must not exceed population (", population(), ")");
+}
+
 EvolutionOptions EvolutionOptions::from_json(const nlohmann::json& config) {
-  EvolutionOptions o;
-  ConfigReader r(config, "evolution strategy config");
-  o.population(r.get_int("population", o.population(), 2, 1000000));
-  o.sample_size(r.get_int("sample_size", o.sample_size(), 1, 1000000));
-  r.finish();
-  HWNAS_CHECK_T(ConfigError, o.sample_size() <= o.population(), "evolution strategy config: \"sample_size\" (",
-                o.sample_size(), ") must not exceed \"population\" (", o.population(), ")");
+  auto o = options::read<EvolutionOptions>(config, "evolution strategy config");
+  o.validate();
   return o;
 }
 
-nlohmann::json EvolutionOptions::to_json() const { return {{"population", population()}, {"sample_size", sample_size()}}; }
+nlohmann::json EvolutionOptions::to_json() const { return options::write(*this); }
 
 std::vector<Arch> RegularizedEvolution::do_ask(int64_t n) {
   std::vector<Arch> out;
@@ -98,19 +100,13 @@ void RegularizedEvolution::do_load_state(const nlohmann::json& s) {
 
 // --- NSGA-II -------------------------------------------------------------------------
 
+void Nsga2Options::validate() const { options::check(*this, "nsga2 options"); }
+
 Nsga2Options Nsga2Options::from_json(const nlohmann::json& config) {
-  Nsga2Options o;
-  ConfigReader r(config, "nsga2 strategy config");
-  o.population(r.get_int("population", o.population(), 2, 1000000));
-  o.crossover_prob(r.get_double("crossover_prob", o.crossover_prob(), 0, 1));
-  o.mutations(r.get_int("mutations", o.mutations(), 0, 1000));
-  r.finish();
-  return o;
+  return options::read<Nsga2Options>(config, "nsga2 strategy config");
 }
 
-nlohmann::json Nsga2Options::to_json() const {
-  return {{"population", population()}, {"crossover_prob", crossover_prob()}, {"mutations", mutations()}};
-}
+nlohmann::json Nsga2Options::to_json() const { return options::write(*this); }
 
 std::vector<int> Nsga2::non_dominated_ranks(const std::vector<Evaluation>& evals, const std::vector<Objective>& objectives) {
   const size_t n = evals.size();

@@ -10,39 +10,25 @@
 
 #include "hwnas/core/json_number.h"
 #include "hwnas/core/config.h"
+#include "hwnas/core/option_fields.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/search_space.h"
 
 namespace hwnas::strategy {
 
+void RlOptions::validate() const {
+  options::check(*this, "rl options");
+  HWNAS_CHECK_T(ConfigError, reward() != "mnasnet" || target() > 0, "rl options: the \"mnasnet\" reward needs target "
+                "(\"target\"): the latency target (> 0) in the second objective's unit");
+}
+
 RlOptions RlOptions::from_json(const nlohmann::json& config) {
-  RlOptions o;
-  ConfigReader r(config, "rl strategy config");
-  o.hidden(r.get_int("hidden", o.hidden(), 1, 4096));
-  o.lr(r.get_double("lr", o.lr(), 0, 10));
-  o.baseline_decay(r.get_double("baseline_decay", o.baseline_decay(), 0, 1));
-  o.entropy_weight(r.get_double("entropy_weight", o.entropy_weight(), 0, 100));
-  o.tanh_constant(r.get_double("tanh_constant", o.tanh_constant(), 0, 100));
-  o.temperature(r.get_double("temperature", o.temperature(), 1e-6, 1e6));
-  o.reward(r.get_string("reward", o.reward(), {"objective", "mnasnet"}));
-  o.target(r.get_double("target", o.target(), 0, 1e300));
-  o.alpha(r.get_double("alpha", o.alpha(), -100, 100));
-  o.beta(r.get_double("beta", o.beta(), -100, 100));
-  o.penalty(r.get_double("penalty", o.penalty(), 0, 1e300));
-  r.finish();
-  HWNAS_CHECK_T(ConfigError, o.reward() != "mnasnet" || o.target() > 0, "rl strategy config: the \"mnasnet\" reward "
-                "needs \"target\": the latency target (> 0) in the second objective's unit");
+  auto o = options::read<RlOptions>(config, "rl strategy config");
+  o.validate();
   return o;
 }
 
-nlohmann::json RlOptions::to_json() const {
-  return {{"hidden", hidden()},       {"lr", lr()},
-          {"baseline_decay", baseline_decay()}, {"entropy_weight", entropy_weight()},
-          {"tanh_constant", tanh_constant()},   {"temperature", temperature()},
-          {"reward", reward()},       {"target", target()},
-          {"alpha", alpha()},         {"beta", beta()},
-          {"penalty", penalty()}};
-}
+nlohmann::json RlOptions::to_json() const { return options::write(*this); }
 
 // The policy: an LSTM cell over the sequence of choices; the input at each step is the
 // embedding of the previous decision (a start token first); one linear head per choice.
@@ -143,7 +129,7 @@ void from_vector(torch::Tensor& t, const std::vector<float>& values, const char*
 
 }  // namespace
 
-RlController::RlController(RlOptions options) : options_(std::move(options)) {}
+RlController::RlController(RlOptions options) : options_(std::move(options)) { options_.validate(); }
 RlController::~RlController() = default;
 
 void RlController::ensure_policy() {

@@ -120,12 +120,25 @@ std::string make_fixture() {
   write(d + "/cfg_dupkey.json", cfg.dump().replace(1, 0, "\"seed\": 1, \"seed\": 2, "));
   write(d + "/cfg_types.json", [&] { auto c = cfg; c["evaluator"]["options"]["proxies"] = {1, 2}; return c.dump(); }());
   write(d + "/cfg_outdir.json", experiment(d + "/outdir").dump());
+  write(d + "/cfg_cost_unknown.json", [&] { auto c = cfg; c["cost_models"] = {{{"name", "abacus"}}}; return c.dump(); }());
+  write(d + "/cfg_cost_notlist.json", [&] { auto c = cfg; c["cost_models"] = "analytic"; return c.dump(); }());
+  write(d + "/cfg_cost_noname.json", [&] { auto c = cfg; c["cost_models"] = {{{"table", "t.json"}}}; return c.dump(); }());
+  write(d + "/cfg_cost_learned.json", [&] {
+    auto c = cfg;
+    c["cost_models"] = {{{"name", "learned"}, {"predictor", "missing.json"}, {"device", "x"}}};
+    return c.dump();
+  }());
   // A run with a log but no checkpoint, and one whose checkpoint has negative counters.
   write(d + "/nockpt/config.json", experiment(d + "/nockpt").dump());
   write(d + "/nockpt/log.jsonl", "{\"index\": 0}\n");
   write(d + "/cfg_nockpt.json", experiment(d + "/nockpt").dump());
   // Latency tables.
   write(d + "/pred_format.json", R"({"format": 0, "version": 1})");
+  // fuzz_tables finding 6: a GP's row count far beyond int64, once cast from a double.
+  write(d + "/pred_rows.json", R"({"config": {"ard": true, "iterations": 150, "lr": 0.05, "min_noise": 0.0001}, )"
+        R"("encoding": {"fingerprint": "e9520c6cf89e379b", "size": 30, "space": "nb201"}, "format": "hwnas-predictor", )"
+        R"("predictor": "gp", "state": {"length_scales": [1.9], "noise_var": 0.008, "rows": 1333333333334622327076}, )"
+        R"("target": "acc", "version": 1})");
   write(d + "/table_float_version.json", R"({"format": "hwnas-latency-table", "version": 2e25, "sections": {}})");
   write(d + "/table_big.json", R"({"format": "hwnas-latency-table", "version": 1, "sections": {"": {"k": {"mean_ms": 1e400}}}})");
   write(d + "/table.json", R"({"format": "hwnas-latency-table", "version": 1, "space": "nb201", "sections": {"": {}}})");
@@ -307,6 +320,10 @@ std::vector<Case> catalogue() {
       {"value", "nan in an arch table", {"predictor", "fit", "--data", "{d}/nan.csv", "-t", "acc", "-o", "{d}/new.json"}, {"{d}/nan.csv line 2", "'nan'"}},
       {"value", "1e999 in an arch table", {"predictor", "fit", "--data", "{d}/inf.csv", "-t", "acc", "-o", "{d}/new.json"}, {"{d}/inf.csv line 3", "'1e999'"}},
       {"value", "a duplicate key in a space config", {"sample", "--space-config", "@{d}/dup.json"}, {"\"channels\" appears twice"}},
+      {"value", "an unknown cost model", {"search", "-c", "{d}/cfg_cost_unknown.json"}, {"'abacus'", "analytic, latency, learned"}},
+      {"value", "cost_models that is no list", {"search", "-c", "{d}/cfg_cost_notlist.json"}, {"\"cost_models\"", "\"analytic\""}},
+      {"value", "a cost model without a name", {"search", "-c", "{d}/cfg_cost_noname.json"}, {"\"name\"", "hwnas cost-models"}},
+      {"message", "a learned cost model whose predictor is missing", {"search", "-c", "{d}/cfg_cost_learned.json"}, {"{d}/missing.json"}},
       {"value", "a duplicate key in an experiment config", {"search", "-c", "{d}/cfg_dupkey.json"}, {"\"seed\" appears twice", "{d}/cfg_dupkey.json"}},
       {"value", "a duplicate key in a latency table", {"latency", "-t", "{d}/table_dup.json", "--arch", A}, {"\"version\" appears twice"}},
       {"value", "a duplicate key in an arch table", {"evaluate", "-e", "proxies", "--archs", "{d}/dupkey_archs.json", "--out", "{d}/new.csv"}, {"\"acc\" appears twice"}},
@@ -384,6 +401,7 @@ std::vector<Case> catalogue() {
       {"internal", "a number as the sampling rule", {"train-supernet", "--space-config", kTiny, "--data", "synthetic", "--train-size", "32", "--options", R"({"rule": 5})", "-o", "{d}/new.pt"}, {"rule", "5"}},
       {"message", "a missing latency table", {"calibrate", "-t", "{d}/none.json"}, {"{d}/none.json", "no such file"}},
       {"message", "an empty latency table", {"latency", "-t", "{d}/empty.json", "--arch", A}, {"{d}/empty.json", "is empty"}},
+      {"value", "a predictor state's row count beyond int64", {"predictor", "predict", "--model", "{d}/pred_rows.json", "--arch", A}, {"{d}/pred_rows.json", "\"rows\"", "must be an integer"}},
       {"message", "a predictor file whose format is a number", {"predictor", "predict", "--model", "{d}/pred_format.json", "--arch", A}, {"{d}/pred_format.json", "not an hwnas predictor", "hwnas predictor fit"}},
       {"message", "an empty predictor file", {"predictor", "eval", "--model", "{d}/empty.json", "--data", "{d}/data.csv", "-t", "acc"}, {"{d}/empty.json", "is empty"}},
       {"message", "an arch list without archs", {"evaluate", "-e", "proxies", "--archs", "{d}/empty.txt", "--out", "{d}/new.csv"}, {"{d}/empty.txt", "has no archs"}},

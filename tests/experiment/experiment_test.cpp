@@ -365,3 +365,56 @@ TEST_CASE("running an experiment again starts afresh", "[experiment]") {
     }
   }
 }
+
+TEST_CASE("cost models named in the config give metrics; a learned latency model constrains a search", "[experiment]") {
+  const auto dir = test::temp_dir("exp_cost_models");
+  auto space = std::shared_ptr<SearchSpace>(make_space("nb201"));
+  // A "device" whose latency is 1 ms per million MACs, learned by ridge from 40 archs.
+  Rng rng(1);
+  std::vector<Arch> archs;
+  std::vector<double> ms;
+  for (int i = 0; i < 40; ++i) {
+    archs.push_back(space->sample(rng));
+    ms.push_back(1e-6 * static_cast<double>(cost::network_cost(space->layers(archs.back())).macs));
+  }
+  auto p = predictors::make_predictor("ridge");
+  p->set_target("latency_ms");
+  p->fit(*space, archs, ms);
+  p->save(dir + "/learned.json");
+  const nlohmann::json models = {{{"name", "analytic"}},
+                                 {{"name", "learned"}, {"predictor", "learned.json"}, {"device", "sim-learned"}}};
+  write_file_atomic(dir + "/exp.json", nlohmann::json({{"space", {{"name", "nb201"}}},
+                                                       {"strategy", {{"name", "random"}}},
+                                                       {"cost_models", models},
+                                                       {"objectives", {{{"metric", "macs"}, {"goal", "max"}}}},
+                                                       {"constraints", {"latency@sim-learned <= 60 ms"}},
+                                                       {"budget", {{"evaluations", 30}}},
+                                                       {"batch_size", 10},
+                                                       {"output", "run"}})
+                                           .dump());
+  const auto config = ExperimentConfig::load(dir + "/exp.json");  // the predictor path is relative to the file
+  Experiment exp(config);
+  const auto names = exp.metric_names();
+  CHECK(std::find(names.begin(), names.end(), "latency@sim-learned") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "params") != names.end());
+  const auto r = exp.run();
+  REQUIRE(r.best);
+  CHECK(r.feasible_found);
+  CHECK(r.best->metrics.at("latency@sim-learned") <= 60);
+  for (const auto& row : log_of(dir + "/run")) {
+    const double learned = row["metrics"]["latency@sim-learned"];
+    // The metric is the learned model's prediction for the arch.
+    CHECK(learned == Approx(p->predict(*space, {space->parse(row["arch"].get<std::string>())}).mean[0]));
+    CHECK((row["violation"].get<double>() > 0) == (learned > 60));
+  }
+  // Bad cost models are named.
+  auto bad = [&](nlohmann::json m) { return Experiment(cost_search(dir + "/bad").cost_models(std::move(m))); };
+  REQUIRE_THROWS_WITH_ALL(NotFoundError, bad({{{"name", "abacus"}}}), "Unknown cost model 'abacus'", "analytic, latency, learned");
+  REQUIRE_THROWS_WITH_ALL(ConfigError, bad({{{"name", "analytic"}}, {{"name", "analytic"}}}), "Two cost models give the metric 'params'");
+  REQUIRE_THROWS_WITH_ALL(ConfigError, bad({{{"name", "learned"}, {"predictor", dir + "/learned.json"}}}), "\"device\"");
+  REQUIRE_THROWS_WITH_ALL(ConfigError, bad({{{"name", "analytic"}, {"depth", 3}}}), "depth");
+  // Without analytic, its metrics are gone.
+  REQUIRE_THROWS_WITH_ALL(ConfigError,
+                          bad({{{"name", "learned"}, {"predictor", dir + "/learned.json"}, {"device", "x"}}}),
+                          "Unknown objective metric 'macs'", "latency@x");
+}

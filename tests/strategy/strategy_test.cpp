@@ -177,6 +177,17 @@ TEST_CASE("Strategy misuse gets clear errors", "[strategy][errors]") {
   REQUIRE_THROWS_WITH_ALL(NotFoundError, make_strategy("annealing"), "Unknown strategy 'annealing'", "evolution", "nsga2", "random");
   REQUIRE_THROWS_WITH_ALL(ConfigError, make_strategy("evolution", {{"population", 5}, {"sample_size", 10}}), "sample_size", "population");
   REQUIRE_THROWS_WITH_ALL(ConfigError, make_strategy("nsga2", {{"pop", 5}}), "pop");
+  // Options built in C++ get the checks a JSON config gets.
+  using namespace hwnas::strategy;
+  REQUIRE_THROWS_WITH_ALL(ConfigError, RegularizedEvolution(EvolutionOptions().population(5).sample_size(10)),
+                          "sample_size (10)", "population (5)");
+  REQUIRE_THROWS_WITH_ALL(ConfigError, RegularizedEvolution(EvolutionOptions().population(1)), "population",
+                          "[2, 1000000]", "is 1");
+  REQUIRE_THROWS_WITH_ALL(ConfigError, Nsga2(Nsga2Options().crossover_prob(1.5)), "crossover_prob", "1.5");
+  REQUIRE_THROWS_WITH_ALL(ConfigError, RlController(RlOptions().reward("mnasnet")), "\"mnasnet\"", "target");
+  REQUIRE_THROWS_WITH_ALL(ConfigError, RlController(RlOptions().reward("greedy")), "reward", "'greedy'", "objective, mnasnet");
+  CHECK(EvolutionOptions::from_json(EvolutionOptions().population(7).sample_size(3).to_json()).to_json() ==
+        nlohmann::json({{"population", 7}, {"sample_size", 3}}));
   auto s = make_strategy("random");
   REQUIRE_THROWS_WITH_ALL(ConfigError, s->ask(1), "setup()");
   s->setup(nb201(), kMax, 0);

@@ -22,10 +22,12 @@
 
 namespace hwnas {
 
-template <typename T>
+/// `Context...`: what a factory needs besides its JSON config (e.g. the search space a cost
+/// model measures); empty for most extension points.
+template <typename T, typename... Context>
 class Registry {
  public:
-  using Factory = std::function<std::unique_ptr<T>(const nlohmann::json& config)>;
+  using Factory = std::function<std::unique_ptr<T>(const nlohmann::json& config, Context... context)>;
   struct Entry {
     std::string name;
     std::string description;
@@ -62,11 +64,11 @@ class Registry {
   }
 
   /// Creates an instance from a JSON config (an object; null means all defaults).
-  std::unique_ptr<T> create(const std::string& name,
-                            const nlohmann::json& config = nlohmann::json::object()) const {
+  std::unique_ptr<T> create(const std::string& name, const nlohmann::json& config = nlohmann::json::object(),
+                            Context... context) const {
     HWNAS_CHECK_T(ConfigError, config.is_object() || config.is_null(), "The config of ",
                   what_, " '", name, "' must be a JSON object, but got: ", config.dump());
-    auto made = entry(name).factory(config.is_null() ? nlohmann::json::object() : config);
+    auto made = entry(name).factory(config.is_null() ? nlohmann::json::object() : config, context...);
     HWNAS_INTERNAL_ASSERT(made != nullptr, "factory of ", what_, " '", name, "' returned null");
     return made;
   }

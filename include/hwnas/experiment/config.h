@@ -6,6 +6,7 @@
 //    "strategy": {"name": "evolution", "population": 100, "sample_size": 25},
 //    "evaluator": {"name": "predictor", "predictor": "ofa_acc.json"},
 //    "latency_tables": {"note10": "note10.json"},
+//    "cost_models": [{"name": "analytic"}],    (the default; see hwnas/estimate/cost_models.h)
 //    "objectives": [{"metric": "imagenet_top1", "goal": "max"},
 //                   {"metric": "latency@note10", "goal": "min"}],
 //    "constraints": ["latency@note10 <= 25 ms", "params <= 6M"],
@@ -13,8 +14,8 @@
 //    "seed": 0, "batch_size": 100, "threads": 1, "output": "runs/ofa_note10"}
 //
 // Paths in a file are relative to the file's folder. Metrics: the evaluator's (see
-// hwnas/estimate/factory.h), "params", "macs", "activation_bytes" (peak, batch 1,
-// float32) and "latency@<device>" for each latency table.
+// hwnas/estimate/factory.h) and the cost models': "params", "macs", "activation_bytes"
+// (peak, batch 1, float32) from "analytic", "latency@<device>" for each latency table.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -62,8 +63,13 @@ struct ExperimentConfig {
   HWNAS_ARG(nlohmann::json, strategy_config) = nlohmann::json::object();
   /// The evaluator as hwnas/estimate/factory.h describes it.
   HWNAS_ARG(nlohmann::json, evaluator) = nlohmann::json{{"name", "none"}};
-  /// Device name -> latency table file; each gives the metric "latency@<device>".
+  /// Device name -> latency table file; each gives the metric "latency@<device>" (short for
+  /// a "latency" cost model with that table and device).
   HWNAS_ARG(LatencyTables, latency_tables);
+  /// Cost models by name with their options (estimate::cost_model_registry(), e.g.
+  /// [{"name": "analytic"}, {"name": "learned", "predictor": "p.json", "device": "cpu-learned"}]);
+  /// empty means [{"name": "analytic"}]. The latency_tables are added to them.
+  HWNAS_ARG(nlohmann::json, cost_models) = nlohmann::json::array();
   HWNAS_ARG(std::vector<strategy::Objective>, objectives);
   HWNAS_ARG(std::vector<std::string>, constraints);
   HWNAS_ARG(Budget, budget) = Budget();

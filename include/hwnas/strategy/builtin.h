@@ -38,13 +38,20 @@ struct EvolutionOptions {
   HWNAS_ARG(int64_t, sample_size) = 10;
 
  public:
+  template <typename Self, typename V>
+  static void fields(Self& self, V& v) {  // hwnas/core/option_fields.h
+    v.field("population", self.population_, 2, 1000000);
+    v.field("sample_size", self.sample_size_, 1, 1000000);
+  }
+  /// The ranges above and sample_size <= population; throws ConfigError naming the field.
+  void validate() const;
   static EvolutionOptions from_json(const nlohmann::json& config);
   nlohmann::json to_json() const;
 };
 
 class RegularizedEvolution : public Strategy {
  public:
-  explicit RegularizedEvolution(EvolutionOptions options) : options_(options) {}
+  explicit RegularizedEvolution(EvolutionOptions options) : options_(options) { options_.validate(); }
   std::string name() const override { return "evolution"; }
   nlohmann::json config() const override { return options_.to_json(); }
 
@@ -71,13 +78,21 @@ struct Nsga2Options {
   HWNAS_ARG(int64_t, mutations) = 1;
 
  public:
+  template <typename Self, typename V>
+  static void fields(Self& self, V& v) {  // hwnas/core/option_fields.h
+    v.field("population", self.population_, 2, 1000000);
+    v.field("crossover_prob", self.crossover_prob_, 0.0, 1.0);
+    v.field("mutations", self.mutations_, 0, 1000);
+  }
+  /// The ranges above; throws ConfigError naming the field.
+  void validate() const;
   static Nsga2Options from_json(const nlohmann::json& config);
   nlohmann::json to_json() const;
 };
 
 class Nsga2 : public Strategy {
  public:
-  explicit Nsga2(Nsga2Options options) : options_(options) {}
+  explicit Nsga2(Nsga2Options options) : options_(options) { options_.validate(); }
   std::string name() const override { return "nsga2"; }
   nlohmann::json config() const override { return options_.to_json(); }
   /// The current population (survivors of the last generation).

@@ -39,6 +39,22 @@ struct RlOptions {
   HWNAS_ARG(double, penalty) = 1.0;
 
  public:
+  template <typename Self, typename V>
+  static void fields(Self& self, V& v) {  // hwnas/core/option_fields.h
+    v.field("hidden", self.hidden_, 1, 4096);
+    v.field("lr", self.lr_, 0.0, 10.0);
+    v.field("baseline_decay", self.baseline_decay_, 0.0, 1.0);
+    v.field("entropy_weight", self.entropy_weight_, 0.0, 100.0);
+    v.field("tanh_constant", self.tanh_constant_, 0.0, 100.0);
+    v.field("temperature", self.temperature_, 1e-6, 1e6);
+    v.field("reward", self.reward_, {"objective", "mnasnet"});
+    v.field("target", self.target_, 0.0, 1e300);
+    v.field("alpha", self.alpha_, -100.0, 100.0);
+    v.field("beta", self.beta_, -100.0, 100.0);
+    v.field("penalty", self.penalty_, 0.0, 1e300);
+  }
+  /// The ranges above and, for the mnasnet reward, a target > 0.
+  void validate() const;
   static RlOptions from_json(const nlohmann::json& config);
   nlohmann::json to_json() const;
 };
