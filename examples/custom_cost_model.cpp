@@ -7,6 +7,7 @@
 //   ./custom_cost_model [OUTPUT_DIR]
 #include <algorithm>
 #include <iostream>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -45,7 +46,7 @@ int main(int argc, char** argv) {
 
   const std::string out = argc > 1 ? argv[1] : "energy_search";
   const nlohmann::json energy = {{"name", "energy"}, {"conv_mj", 0.9}, {"linear_mj", 3.0}};
-  const double limit = 40;  // mJ
+  const double limit = 6;  // mJ: about half of the largest arch's
   hwnas::experiment::ExperimentConfig config;
   config.space("nb201")
       .space_config({{"channels", 8}, {"cells_per_stage", 1}})
@@ -53,7 +54,7 @@ int main(int argc, char** argv) {
       .strategy_config({{"population", 20}, {"sample_size", 5}})
       .cost_models(nlohmann::json::array({{{"name", "analytic"}}, energy}))
       .objectives({{"macs", hwnas::strategy::Direction::kMaximize}})
-      .constraints({"energy_mj <= 40"})
+      .constraints({"energy_mj <= " + std::to_string(limit)})
       .budget(hwnas::experiment::Budget().evaluations(600))
       .batch_size(20)
       .seed(0)

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -60,6 +61,15 @@ void check_output_free(const std::string& path, bool overwrite, const std::strin
                 "' already exists; nothing was replaced: choose another output or set overwrite (--overwrite)");
 }
 
+namespace {
+// Whether `pid` (decimal, as in a temporary's name) is a process that no longer runs.
+bool dead_process(const std::string& digits) {
+  if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) return false;
+  const pid_t pid = static_cast<pid_t>(std::stol(digits));
+  return pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+}  // namespace
+
 // --- StagedDirectory ------------------------------------------------------------------
 
 StagedDirectory::StagedDirectory(std::string final_dir, bool overwrite)
@@ -68,8 +78,18 @@ StagedDirectory::StagedDirectory(std::string final_dir, bool overwrite)
   fs::path f(final_);
   if (f.filename().empty()) f = f.parent_path();  // "dir/"
   const auto parent = f.parent_path().empty() ? fs::path(".") : f.parent_path();
-  staging_ = (parent / ("." + f.filename().string() + ".partial." + std::to_string(::getpid()))).string();
+  const std::string prefix = "." + f.filename().string() + ".partial.";
+  staging_ = (parent / (prefix + std::to_string(::getpid()))).string();
   std::error_code ec;
+  // Folders a killed process staged for this output (and its ".old" swap) are removed.
+  for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+    auto name = it->path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    name = name.substr(prefix.size());
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".old") == 0) name.resize(name.size() - 4);
+    if (dead_process(name)) fs::remove_all(it->path(), ec);
+  }
+  ec.clear();
   fs::remove_all(staging_, ec);
   fs::create_directories(staging_, ec);
   HWNAS_CHECK_T(DataError, !ec, "Cannot create the folder '", staging_, "' for '", final_, "': ", ec.message(),
@@ -112,6 +132,21 @@ std::string holder_of(const std::string& path) {
   in >> word >> pid;
   return word == "pid" && !pid.empty() ? "process " + pid : "another process";
 }
+
+// Whether `name` is "<file>.tmp.<pid>" (write_file_atomic's temporary) of a process that no
+// longer runs: a write cut off by a kill, which the new holder of the output removes.
+bool stale_temporary(const std::string& name) {
+  const auto at = name.rfind(".tmp.");
+  return at != std::string::npos && at > 0 && dead_process(name.substr(at + 5));
+}
+
+void remove_stale_temporaries(const fs::path& dir, const std::string& only_prefix) {
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    if (it->is_regular_file(ec) && name.rfind(only_prefix, 0) == 0 && stale_temporary(name)) fs::remove(it->path(), ec);
+  }
+}
 }  // namespace
 
 OutputLock OutputLock::directory(const std::string& dir) {
@@ -120,16 +155,20 @@ OutputLock OutputLock::directory(const std::string& dir) {
   HWNAS_CHECK_T(DataError, fs::is_directory(dir, ec), "Cannot create the run directory '", dir, "'",
                 ec ? ": " + ec.message() : std::string(": a file of that name exists"),
                 "; choose an output folder that can be created");
-  return OutputLock(dir, (fs::path(dir) / kFileName).string());
+  return OutputLock(dir, (fs::path(dir) / kFileName).string(), dir, "");
 }
 
 OutputLock OutputLock::file(const std::string& path) {
   std::error_code ec;
   HWNAS_CHECK_T(ConfigError, !fs::is_directory(path, ec), "The output '", path, "' is a directory; give a file path");
-  return OutputLock(path, path + ".lock");
+  const fs::path p(path);
+  return OutputLock(path, path + ".lock", p.has_parent_path() ? p.parent_path().string() : ".",
+                    p.filename().string() + ".tmp.");
 }
 
-OutputLock::OutputLock(const std::string& output, std::string lock_path) : path_(std::move(lock_path)) {
+OutputLock::OutputLock(const std::string& output, std::string lock_path, const std::string& clean_dir,
+                       const std::string& clean_prefix)
+    : path_(std::move(lock_path)) {
   // flock() locks an open file description, so two holders conflict also within one
   // process. Open, lock, and check that the file locked is still the one at the path (a holder that
   // released in between removed it): otherwise try again.
@@ -149,6 +188,7 @@ OutputLock::OutputLock(const std::string& output, std::string lock_path) : path_
       if (::ftruncate(fd_, 0) == 0) {
         [[maybe_unused]] const auto written = ::pwrite(fd_, text.data(), text.size(), 0);
       }
+      remove_stale_temporaries(clean_dir, clean_prefix);
       return;
     }
     ::close(fd_);

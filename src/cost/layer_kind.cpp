@@ -3,6 +3,8 @@
 // residual block, DARTS's ops) are registered by that space (search_spaces/).
 #include "hwnas/cost/layer_kind.h"
 
+#include <unordered_map>
+
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
@@ -146,6 +148,10 @@ void register_layer_kind(const std::string& name, const std::string& description
 }
 
 const LayerKind& layer_kind(const LayerSpec& layer) {
+  // Looked up for every layer of every arch costed: each thread keeps the kinds it has
+  // resolved (the registry keeps every instance for the life of the process).
+  thread_local std::unordered_map<std::string, const LayerKind*> resolved;
+  if (auto it = resolved.find(layer.kind); it != resolved.end()) return *it->second;
   auto& r = layer_kind_registry();
   if (!r.contains(layer.kind)) {
     std::string known;
@@ -153,7 +159,9 @@ const LayerKind& layer_kind(const LayerSpec& layer) {
     throw NotFoundError(detail::concat("Unknown layer kind '", layer.kind, "' (layer ", layer.key(), "); known kinds: ",
                                        known, ". A space with its own kinds registers them in layer_kind_registry()"));
   }
-  return *r.shared(layer.kind);  // the registry keeps it for the life of the process
+  const LayerKind* kind = r.shared(layer.kind).get();
+  resolved.emplace(layer.kind, kind);
+  return *kind;
 }
 
 KeyFormatRegistry& key_format_registry() {

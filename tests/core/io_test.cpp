@@ -3,6 +3,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include "hwnas/core/io.h"
@@ -75,4 +78,45 @@ TEST_CASE("OutputLock admits one holder, in this process or another", "[core][io
     REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, hwnas::OutputLock::file(file), "acc.csv", "in use");
   }
   CHECK_FALSE(fs::exists(file + ".lock"));
+}
+
+TEST_CASE("Taking an output's lock removes the temporaries a killed writer left", "[core][io]") {
+  const auto dir = hwnas::test::temp_dir("io_stale_tmp");
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  REQUIRE(dead > 0);
+  ::waitpid(dead, nullptr, 0);
+  const std::string gone = dir + "/checkpoint.json.tmp." + std::to_string(dead);
+  const std::string mine = dir + "/log.jsonl.tmp." + std::to_string(::getpid());  // a live writer's
+  const std::string other = dir + "/notes.tmp.txt", nested = dir + "/sub/w.pt.tmp." + std::to_string(dead);
+  for (const auto& p : {gone, mine, other, nested}) {
+    std::filesystem::create_directories(std::filesystem::path(p).parent_path());
+    std::ofstream(p) << "x";
+  }
+  {
+    const auto lock = hwnas::OutputLock::directory(dir);
+    CHECK_FALSE(std::filesystem::exists(gone));
+    CHECK_FALSE(std::filesystem::exists(nested));
+    CHECK(std::filesystem::exists(mine));
+    CHECK(std::filesystem::exists(other));
+  }
+  // A staged output removes what a killed process staged for it, not other outputs' folders.
+  const std::string staged_gone = dir + "/.model.partial." + std::to_string(dead),
+                    staged_old = staged_gone + ".old", staged_other = dir + "/.other.partial." + std::to_string(dead);
+  for (const auto& p : {staged_gone, staged_old, staged_other}) std::filesystem::create_directories(p);
+  {
+    hwnas::StagedDirectory staged(dir + "/model", false);
+    CHECK_FALSE(std::filesystem::exists(staged_gone));
+    CHECK_FALSE(std::filesystem::exists(staged_old));
+    CHECK(std::filesystem::exists(staged_other));
+  }
+  // A file lock cleans only that file's temporaries.
+  const std::string table = dir + "/t.csv", beside = dir + "/u.csv.tmp." + std::to_string(dead);
+  std::ofstream(table + ".tmp." + std::to_string(dead)) << "x";
+  std::ofstream(beside) << "x";
+  {
+    const auto lock = hwnas::OutputLock::file(table);
+    CHECK_FALSE(std::filesystem::exists(table + ".tmp." + std::to_string(dead)));
+    CHECK(std::filesystem::exists(beside));
+  }
 }

@@ -47,7 +47,10 @@ class StagedDirectory {
 /// holder, for the object's lifetime, through an advisory lock on a lock file: released
 /// by the kernel if the process dies, so kill -9 leaves no stale lock; the lock file is
 /// removed on a normal release. A second holder, in this or another process, is refused
-/// with a ConfigError naming the holder's process id.
+/// with a ConfigError naming the holder's process id. Taking the lock removes the
+/// temporaries of writes a killed holder left unfinished (write_file_atomic's
+/// "<file>.tmp.<pid>" of a process that no longer runs), so a resumed run leaves no trace
+/// of the kill.
 ///
 ///   const auto lock = hwnas::OutputLock::directory(run_dir);
 class OutputLock {
@@ -64,7 +67,9 @@ class OutputLock {
   static constexpr const char* kFileName = ".hwnas.lock";
 
  private:
-  OutputLock(const std::string& output, std::string lock_path);
+  // Locks lock_path, then removes stale temporaries in clean_dir whose names start with clean_prefix.
+  OutputLock(const std::string& output, std::string lock_path, const std::string& clean_dir,
+             const std::string& clean_prefix);
   std::string path_;
   int fd_ = -1;
 };
