@@ -140,11 +140,19 @@ bool stale_temporary(const std::string& name) {
   return at != std::string::npos && at > 0 && dead_process(name.substr(at + 5));
 }
 
+// In a locked run directory (no prefix): every file below it; beside a locked file (its
+// name as prefix): that folder only.
 void remove_stale_temporaries(const fs::path& dir, const std::string& only_prefix) {
   std::error_code ec;
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const auto name = it->path().filename().string();
-    if (it->is_regular_file(ec) && name.rfind(only_prefix, 0) == 0 && stale_temporary(name)) fs::remove(it->path(), ec);
+  auto visit = [&](const fs::directory_entry& e) {
+    const auto name = e.path().filename().string();
+    std::error_code type_ec;
+    if (e.is_regular_file(type_ec) && name.rfind(only_prefix, 0) == 0 && stale_temporary(name)) fs::remove(e.path(), ec);
+  };
+  if (only_prefix.empty()) {
+    for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) visit(*it);
+  } else {
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) visit(*it);
   }
 }
 }  // namespace
@@ -162,8 +170,9 @@ OutputLock OutputLock::file(const std::string& path) {
   std::error_code ec;
   HWNAS_CHECK_T(ConfigError, !fs::is_directory(path, ec), "The output '", path, "' is a directory; give a file path");
   const fs::path p(path);
+  // The file's own temporaries and its sidecars' ("<file>.recipe.json.tmp.<pid>").
   return OutputLock(path, path + ".lock", p.has_parent_path() ? p.parent_path().string() : ".",
-                    p.filename().string() + ".tmp.");
+                    p.filename().string() + ".");
 }
 
 OutputLock::OutputLock(const std::string& output, std::string lock_path, const std::string& clean_dir,

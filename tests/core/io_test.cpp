@@ -112,11 +112,12 @@ TEST_CASE("Taking an output's lock removes the temporaries a killed writer left"
   }
   // A file lock cleans only that file's temporaries.
   const std::string table = dir + "/t.csv", beside = dir + "/u.csv.tmp." + std::to_string(dead);
-  std::ofstream(table + ".tmp." + std::to_string(dead)) << "x";
-  std::ofstream(beside) << "x";
+  const std::string own = table + ".tmp." + std::to_string(dead), sidecar = table + ".recipe.json.tmp." + std::to_string(dead);
+  for (const auto& p : {own, sidecar, beside}) std::ofstream(p) << "x";
   {
     const auto lock = hwnas::OutputLock::file(table);
-    CHECK_FALSE(std::filesystem::exists(table + ".tmp." + std::to_string(dead)));
+    CHECK_FALSE(std::filesystem::exists(own));
+    CHECK_FALSE(std::filesystem::exists(sidecar));
     CHECK(std::filesystem::exists(beside));
   }
 }
