@@ -24,11 +24,28 @@ nlohmann::json RandomSearch::config() const { return nlohmann::json::object(); }
 
 std::vector<Arch> RandomSearch::do_ask(int64_t n) {
   std::vector<Arch> out;
+  const double size = space().size();
   for (int64_t i = 0; i < n; ++i) {
     Arch a = space().sample(rng());
     // Re-draw archs already asked while the space is far from exhausted.
-    for (int tries = 0; seen_.count(a.str()) && static_cast<double>(seen_.size()) < 0.5 * space().size() && tries < 100; ++tries)
+    for (int tries = 0; seen_.count(a.str()) && static_cast<double>(seen_.size()) < 0.5 * size && tries < 100; ++tries)
       a = space().sample(rng());
+    if (seen_.count(a.str()) && size <= kEnumerateLimit) {
+      // Half the space or more was asked: draw from the archs left. The list keeps the
+      // enumeration order, so a resumed search (which rebuilds it) draws the same.
+      if (!left_built_) {
+        for (auto& e : space().enumerate(kEnumerateLimit))
+          if (!seen_.count(e.str())) left_.push_back(std::move(e));
+        left_built_ = true;
+      }
+      if (!left_.empty()) {
+        const auto k = rng().uniform_int(static_cast<int64_t>(left_.size()));
+        a = left_[static_cast<size_t>(k)];
+        left_.erase(left_.begin() + k);
+      }
+    } else if (left_built_ && !seen_.count(a.str())) {
+      left_.erase(std::remove_if(left_.begin(), left_.end(), [&](const Arch& e) { return e.str() == a.str(); }), left_.end());
+    }
     seen_.insert(a.str());
     asked_.push_back(a.str());
     out.push_back(std::move(a));
@@ -40,6 +57,8 @@ nlohmann::json RandomSearch::do_state() const { return {{"asked", asked_}}; }
 void RandomSearch::do_load_state(const nlohmann::json& s) {
   asked_ = s.at("asked").get<std::vector<std::string>>();
   seen_ = std::unordered_set<std::string>(asked_.begin(), asked_.end());
+  left_.clear();
+  left_built_ = false;
 }
 
 // --- regularized evolution -----------------------------------------------------------

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -76,6 +77,36 @@ TEST_CASE("Dominance with constraints, Pareto fronts, NSGA-II ranks and crowding
   const auto crowd = Nsga2::crowding_distances({a, b, c, d, e}, ranks, kTwo);
   REQUIRE(std::isinf(crowd[0]));
   REQUIRE(std::isinf(crowd[2]));
+}
+
+TEST_CASE("Random search asks every arch of a space once before any again, also across a resume", "[strategy]") {
+  const auto space = nb201();
+  const auto n = static_cast<int64_t>(space->size());
+  auto full = make_strategy("random");
+  full->setup(space, kMax, 5);
+  std::vector<std::string> asked;
+  nlohmann::json saved;
+  for (int64_t done = 0; done < n; done += 625) {
+    if (done == 10000) saved = nlohmann::json::parse(full->state().dump());
+    std::vector<Evaluation> evals;
+    for (const auto& a : full->ask(625)) {
+      asked.push_back(a.str());
+      evals.push_back({a, {score(a)}, 0});
+    }
+    full->tell(evals);
+  }
+  CHECK(std::set<std::string>(asked.begin(), asked.end()).size() == static_cast<size_t>(n));
+  auto resumed = make_strategy("random");
+  resumed->setup(space, kMax, 5);
+  resumed->load_state(saved);
+  for (int64_t done = 10000; done < n; done += 625) {
+    std::vector<Evaluation> evals;
+    for (const auto& a : resumed->ask(625)) {
+      REQUIRE(a.str() == asked[static_cast<size_t>(done) + evals.size()]);
+      evals.push_back({a, {score(a)}, 0});
+    }
+    resumed->tell(evals);
+  }
 }
 
 TEST_CASE("Every strategy is deterministic given its seed and resumes exactly", "[strategy]") {

@@ -11,9 +11,12 @@
 namespace hwnas::strategy {
 
 /// Random search: independent samples of the space (the baseline every NAS result must
-/// beat). Archs already asked are not proposed again while the space has others.
+/// beat). Archs already asked are not proposed again while the space has others: draws
+/// are re-drawn while fewer than half the space was asked, then, in a space small enough
+/// to enumerate (at most kEnumerateLimit archs), the next arch is drawn from those left.
 class RandomSearch : public Strategy {
  public:
+  static constexpr double kEnumerateLimit = 1e5;
   explicit RandomSearch(const nlohmann::json& config);
   std::string name() const override { return "random"; }
   nlohmann::json config() const override;
@@ -27,6 +30,8 @@ class RandomSearch : public Strategy {
  private:
   std::vector<std::string> asked_;     // in order (the saved state)
   std::unordered_set<std::string> seen_;  // the same, for lookups
+  std::vector<Arch> left_;  // archs not yet asked, in enumeration order (rebuilt on demand)
+  bool left_built_ = false;
 };
 
 /// Regularized (aging) evolution, Real et al., AAAI 2019: a population of the `population`
