@@ -21,6 +21,10 @@ grep -q '"spatial_attention-in:16x14x14-out:16x14x14"' "$consumer/attn_cpu.json"
   grep -q '"latency@here"' attn_search/best.json)
 # A cost model of its own: energy_mj as a search constraint; the best is checked by brute force.
 (cd "$consumer" && ./custom_cost_model && grep -q '"energy_mj"' energy_search/best.json)
+# An evaluator of its own: named in an experiment config and by hwnas evaluate.
+(cd "$consumer" && ./custom_evaluator tour && grep -q '"probe_acc"' probe_search/best.json &&
+  ./custom_evaluator evaluate --evaluator linear_probe --space nb201 --space-config '{"channels": 8, "cells_per_stage": 1}' \
+    --train-size 500 --valid-size 200 -n 2 --out probe.csv && head -1 probe.csv | grep -q probe_acc)
 "$consumer/latency_tour"
 (cd "$consumer" && ./custom_predictor)
 "$consumer/search_api" "$PWD/data/ofa"

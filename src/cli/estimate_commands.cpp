@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -123,7 +124,7 @@ std::shared_ptr<estimate::Evaluator> make_evaluator(const EvaluateArgs& a, std::
                   key, " FILE");
     if (!value->empty()) spec[key] = *value;
   }
-  if (a.evaluator != "tabular" && a.evaluator != "predictor") {
+  if (estimate::evaluator_registry().shared(a.evaluator)->needs_data) {
     spec["data"] = {{"name", a.data.data}, {"dir", a.data.dir}, {"train_size", a.data.train_size},
                     {"valid_size", a.data.valid_size}};
     recipe["data"] = {{"name", a.data.data}, {"train_size", a.data.train_size}, {"valid_size", a.data.valid_size}};
@@ -189,8 +190,15 @@ void add_evaluate_options(CLI::App* cmd, EvaluateArgs& a, bool choose_evaluator)
   add_space_args(*cmd, a.space);
   add_data_args(*cmd, a.data);
   if (choose_evaluator) {
-    cmd->add_option("--evaluator,-e", a.evaluator, "short_training, proxies, inherited, tabular or predictor")
-        ->check(CLI::IsMember({"short_training", "proxies", "inherited", "tabular", "predictor"}))->capture_default_str();
+    cmd->add_option("--evaluator,-e", a.evaluator,
+                    "A registered evaluator (hwnas evaluators): short_training, proxies, inherited, tabular, predictor, ...")
+        ->check([](const std::string& name) -> std::string {
+          if (name != "none" && estimate::evaluator_registry().contains(name)) return "";
+          auto names = estimate::evaluator_names();
+          names.erase(std::remove(names.begin(), names.end(), "none"), names.end());
+          return fmt::format("unknown evaluator '{}'; registered: {}", name, fmt::join(names, ", "));
+        })
+        ->capture_default_str();
     cmd->add_option("--table", a.table, "--evaluator tabular: the table (CSV, JSONL or JSON)");
     cmd->add_option("--predictor", a.predictor, "--evaluator predictor: a saved predictor");
     cmd->add_option("--supernet", a.supernet, "--evaluator inherited: trained supernet weights");

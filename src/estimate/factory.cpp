@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <map>
+#include <mutex>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
@@ -67,6 +68,101 @@ train::TrainOptions train_options(ConfigReader& r, uint64_t seed) {
   return t.seed(seed);
 }
 
+// The built-ins read their spec (without "name" and "data") under the context "evaluator",
+// so messages name the fields as the user wrote them.
+std::shared_ptr<Evaluator> make_tabular(const nlohmann::json& spec, const EvaluatorContext& c) {
+  ConfigReader r(spec, "evaluator");
+  const auto table = r.get_string("table", "");
+  const auto options = r.get_json("options", nlohmann::json::object());
+  r.finish();
+  HWNAS_CHECK_T(ConfigError, !table.empty(), "the tabular evaluator needs \"table\": a CSV, JSONL or JSON file");
+  HWNAS_CHECK_T(ConfigError, options.empty(), "the tabular evaluator takes no \"options\"");
+  return std::make_shared<TabularEvaluator>(*c.space, table);
+}
+
+std::shared_ptr<Evaluator> make_predictor(const nlohmann::json& spec, const EvaluatorContext& c) {
+  ConfigReader r(spec, "evaluator");
+  const auto path = r.get_string("predictor", "");
+  const auto metric = r.get_string("metric", "");
+  const auto options = r.get_json("options", nlohmann::json::object());
+  r.finish();
+  HWNAS_CHECK_T(ConfigError, !path.empty(), "the predictor evaluator needs \"predictor\": a saved predictor file");
+  HWNAS_CHECK_T(ConfigError, options.empty(), "the predictor evaluator takes no \"options\"");
+  return std::make_shared<PredictorEvaluator>(c.space, predictors::load_predictor(path), metric);
+}
+
+std::shared_ptr<Evaluator> make_none(const nlohmann::json& spec, const EvaluatorContext&) {
+  ConfigReader r(spec, "evaluator");
+  const auto options = r.get_json("options", nlohmann::json::object());
+  r.finish();
+  HWNAS_CHECK_T(ConfigError, options.empty(), "the none evaluator takes no \"options\"");
+  return std::make_shared<NoEvaluator>();
+}
+
+std::shared_ptr<Evaluator> make_short_training(const nlohmann::json& spec, const EvaluatorContext& c) {
+  ConfigReader r(spec, "evaluator");
+  ConfigReader o(r.get_json("options", nlohmann::json::object()), "short_training evaluator \"options\"");
+  r.finish();
+  ShortTrainingOptions st;
+  st.train(train_options(o, c.seed));
+  st.bn_batches(o.get_int("bn_batches", st.bn_batches(), 0, 100000));
+  st.seed(c.seed);
+  o.finish();
+  return std::make_shared<ShortTrainingEvaluator>(c.space, c.train, c.valid, st);
+}
+
+std::shared_ptr<Evaluator> make_proxies(const nlohmann::json& spec, const EvaluatorContext& c) {
+  ConfigReader r(spec, "evaluator");
+  const std::string what = "proxies evaluator \"options\"";
+  ConfigReader o(r.get_json("options", nlohmann::json::object()), what);
+  r.finish();
+  ProxyOptions p;
+  const auto list = o.get_json("proxies", nlohmann::json());
+  if (!list.is_null()) {
+    HWNAS_CHECK_T(ConfigError, list.is_array(), what, ": \"proxies\" must be a list of names");
+    for (size_t i = 0; i < list.size(); ++i)
+      HWNAS_CHECK_T(ConfigError, list[i].is_string(), what, ": \"proxies\"[", i, "] is ", list[i].dump(),
+                    ", not a proxy name; give names such as [\"synflow\", \"jacob_cov\"]");
+    p.proxies(list.get<std::vector<std::string>>());
+  }
+  const int64_t batch = o.get_int("batch_size", 64, 2, 4096);
+  o.finish();
+  p.seed(c.seed);
+  HWNAS_CHECK_T(ConfigError, c.train.size() >= batch, "the proxies' minibatch (", batch,
+                ") is larger than the training data (", c.train.size(), ")");
+  Rng rng(c.seed);
+  auto batches = data::batches(c.train, batch, &rng);
+  return std::make_shared<ProxyEvaluator>(c.space, batches.front(), p);
+}
+
+std::shared_ptr<Evaluator> make_inherited(const nlohmann::json& spec, const EvaluatorContext& c) {
+  ConfigReader r(spec, "evaluator");
+  const auto supernet = r.get_string("supernet", "");
+  ConfigReader o(r.get_json("options", nlohmann::json::object()), "inherited evaluator \"options\"");
+  r.finish();
+  InheritedOptions in;
+  in.bn_batches(o.get_int("bn_batches", in.bn_batches(), 0, 100000));
+  in.batch_size(o.get_int("batch_size", in.batch_size(), 1, 65536));
+  o.finish();
+  HWNAS_CHECK_T(ConfigError, !supernet.empty(), "the inherited evaluator needs \"supernet\": trained supernet weights");
+  return std::make_shared<InheritedWeightsEvaluator>(load_supernet(*c.space, supernet), c.train, c.valid, in);
+}
+
+void register_builtin_evaluators(EvaluatorRegistry& r) {
+  const auto add = [&r](const char* name, const char* description, bool needs_data, auto make) {
+    r.add(name, description, [=](const nlohmann::json&) { return std::make_unique<EvaluatorKind>(EvaluatorKind{needs_data, make}); });
+  };
+  add("short_training", "Validation accuracy after a short training run from scratch (\"options\": steps, lr, ...)", true,
+      make_short_training);
+  add("proxies", "Zero-cost proxies (synflow, jacob_cov, ...) at initialisation on one minibatch", true, make_proxies);
+  add("inherited", "Accuracy with weights inherited from a trained supernet (\"supernet\": its weights)", true,
+      make_inherited);
+  add("tabular", "Metrics looked up in a table (\"table\": CSV, JSONL or JSON)", false, make_tabular);
+  add("predictor", "Metrics from a saved predictor (\"predictor\": its file, \"metric\": the name)", false,
+      make_predictor);
+  add("none", "No accuracy metrics: a search on cost models alone", false, make_none);
+}
+
 }  // namespace
 
 void save_supernet(nn::Supernet& net, const std::string& path) {
@@ -101,84 +197,44 @@ std::shared_ptr<SearchSpace> fit_space_to_data(const std::string& name, nlohmann
 }
 
 
-std::vector<std::string> evaluator_names() {
-  return {"short_training", "proxies", "inherited", "tabular", "predictor", "none"};
+EvaluatorRegistry& evaluator_registry() {
+  static EvaluatorRegistry registry("evaluator");
+  static std::once_flag once;
+  std::call_once(once, [] { register_builtin_evaluators(registry); });
+  return registry;
 }
+
+void register_evaluator(const std::string& name, const std::string& description, EvaluatorKind kind) {
+  HWNAS_CHECK_T(ConfigError, static_cast<bool>(kind.make), "Registering evaluator '", name, "' without a make function");
+  evaluator_registry().add(name, description, [kind](const nlohmann::json&) { return std::make_unique<EvaluatorKind>(kind); });
+}
+
+std::vector<std::string> evaluator_names() { return evaluator_registry().names(); }
 
 EvaluatorSetup make_evaluator(const nlohmann::json& spec, const std::string& space_name,
                               const nlohmann::json& space_config, uint64_t seed) {
+  HWNAS_CHECK_T(ConfigError, spec.is_object(), "evaluator: expected an object such as {\"name\": \"short_training\"}, got ",
+                spec.dump());
   ConfigReader r(spec, "evaluator");
-  const auto names = evaluator_names();
-  const auto name = r.get_string("name", "", names);
-  HWNAS_CHECK_T(ConfigError, !name.empty(), "evaluator: give \"name\", one of ", fmt::format("{}", fmt::join(names, ", ")));
-  const auto options = r.get_json("options", nlohmann::json::object());
+  const auto name = r.get_string("name", "");
+  HWNAS_CHECK_T(ConfigError, evaluator_registry().contains(name), "evaluator: ",
+                name.empty() ? "give \"name\"" : "unknown \"name\" '" + name + "'", ", one of ",
+                fmt::format("{}", fmt::join(evaluator_names(), ", ")), " (hwnas evaluators lists them)");
+  const auto kind = evaluator_registry().shared(name);
+  auto data_spec = r.get_json("data", nlohmann::json());
   EvaluatorSetup out;
-  if (name == "tabular" || name == "predictor" || name == "none") {
-    const auto data_spec = r.get_json("data", nlohmann::json());
-    if (data_spec.is_null()) {
-      out.space = make_space(space_name, space_config);
-    } else {
-      std::tie(out.train, out.valid) = load_data(data_spec, seed);
-      out.space = fit_space_to_data(space_name, space_config, out.train);
-    }
-    if (name == "tabular") {
-      const auto table = r.get_string("table", "");
-      HWNAS_CHECK_T(ConfigError, !table.empty(), "the tabular evaluator needs \"table\": a CSV, JSONL or JSON file");
-      out.evaluator = std::make_shared<TabularEvaluator>(*out.space, table);
-    } else if (name == "predictor") {
-      const auto path = r.get_string("predictor", "");
-      HWNAS_CHECK_T(ConfigError, !path.empty(), "the predictor evaluator needs \"predictor\": a saved predictor file");
-      out.evaluator = std::make_shared<PredictorEvaluator>(out.space, predictors::load_predictor(path), r.get_string("metric", ""));
-    } else {
-      out.evaluator = std::make_shared<NoEvaluator>();
-    }
-    HWNAS_CHECK_T(ConfigError, options.empty(), "the ", name, " evaluator takes no \"options\"");
-    r.finish();
-    return out;
+  if (data_spec.is_null() && kind->needs_data) data_spec = nlohmann::json::object();
+  if (data_spec.is_null()) {
+    out.space = make_space(space_name, space_config);
+  } else {
+    std::tie(out.train, out.valid) = load_data(data_spec, seed);
+    out.space = fit_space_to_data(space_name, space_config, out.train);
   }
-  const auto data_spec = r.get_json("data", nlohmann::json::object());
-  const auto supernet = r.get_string("supernet", "");
-  r.finish();
-  std::tie(out.train, out.valid) = load_data(data_spec, seed);
-  const auto& train_data = out.train;
-  const auto& valid_data = out.valid;
-  out.space = fit_space_to_data(space_name, space_config, train_data);
-  const auto what = fmt::format("{} evaluator \"options\"", name);
-  ConfigReader o(options, what);
-  if (name == "short_training") {
-    ShortTrainingOptions st;
-    st.train(train_options(o, seed));
-    st.bn_batches(o.get_int("bn_batches", st.bn_batches(), 0, 100000));
-    st.seed(seed);
-    o.finish();
-    out.evaluator = std::make_shared<ShortTrainingEvaluator>(out.space, train_data, valid_data, st);
-  } else if (name == "proxies") {
-    ProxyOptions p;
-    const auto list = o.get_json("proxies", nlohmann::json());
-    if (!list.is_null()) {
-      HWNAS_CHECK_T(ConfigError, list.is_array(), what, ": \"proxies\" must be a list of names");
-      for (size_t i = 0; i < list.size(); ++i)
-        HWNAS_CHECK_T(ConfigError, list[i].is_string(), what, ": \"proxies\"[", i, "] is ", list[i].dump(),
-                      ", not a proxy name; give names such as [\"synflow\", \"jacob_cov\"]");
-      p.proxies(list.get<std::vector<std::string>>());
-    }
-    const int64_t batch = o.get_int("batch_size", 64, 2, 4096);
-    o.finish();
-    p.seed(seed);
-    HWNAS_CHECK_T(ConfigError, train_data.size() >= batch, "the proxies' minibatch (", batch,
-                  ") is larger than the training data (", train_data.size(), ")");
-    Rng rng(seed);
-    auto batches = data::batches(train_data, batch, &rng);
-    out.evaluator = std::make_shared<ProxyEvaluator>(out.space, batches.front(), p);
-  } else {  // inherited
-    InheritedOptions in;
-    in.bn_batches(o.get_int("bn_batches", in.bn_batches(), 0, 100000));
-    in.batch_size(o.get_int("batch_size", in.batch_size(), 1, 65536));
-    o.finish();
-    HWNAS_CHECK_T(ConfigError, !supernet.empty(), "the inherited evaluator needs \"supernet\": trained supernet weights");
-    out.evaluator = std::make_shared<InheritedWeightsEvaluator>(load_supernet(*out.space, supernet), train_data,
-                                                                valid_data, in);
-  }
+  auto rest = spec;
+  rest.erase("name");
+  rest.erase("data");
+  out.evaluator = kind->make(rest, EvaluatorContext{out.space, out.train, out.valid, seed});
+  HWNAS_INTERNAL_ASSERT(out.evaluator != nullptr, "evaluator '", name, "' made nothing");
   return out;
 }
 

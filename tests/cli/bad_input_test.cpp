@@ -122,6 +122,9 @@ std::string make_fixture() {
   write(d + "/cfg_outdir.json", experiment(d + "/outdir").dump());
   write(d + "/cfg_cost_unknown.json", [&] { auto c = cfg; c["cost_models"] = {{{"name", "abacus"}}}; return c.dump(); }());
   write(d + "/cfg_cost_notlist.json", [&] { auto c = cfg; c["cost_models"] = "analytic"; return c.dump(); }());
+  write(d + "/cfg_eval_unknown.json", [&] { auto c = cfg; c["evaluator"] = {{"name", "oracle"}}; return c.dump(); }());
+  write(d + "/cfg_eval_field.json", [&] { auto c = cfg; c["evaluator"] = {{"name", "tabular"}, {"tabel", "t.csv"}}; return c.dump(); }());
+  write(d + "/cfg_eval_notobj.json", [&] { auto c = cfg; c["evaluator"] = "proxies"; return c.dump(); }());
   write(d + "/cfg_cost_noname.json", [&] { auto c = cfg; c["cost_models"] = {{{"table", "t.json"}}}; return c.dump(); }());
   write(d + "/cfg_cost_learned.json", [&] {
     auto c = cfg;
@@ -373,7 +376,10 @@ std::vector<Case> catalogue() {
       {"message", "a malformed arch", {"info", "--arch", "|bogus~0|"}, {"|bogus~0|"}},
       {"message", "an unknown predictor", {"predictor", "fit", "--data", "{d}/data.csv", "-t", "acc", "-p", "svm", "-o", "{d}/new.json"}, {"svm"}},
       {"message", "an unknown target column", {"predictor", "fit", "--data", "{d}/data.csv", "-t", "accuracy", "-o", "{d}/new.json"}, {"accuracy", "acc"}},
-      {"message", "an unknown evaluator", {"evaluate", "-e", "oracle", "--out", "{d}/new.csv"}, {"oracle"}},
+      {"message", "an unknown evaluator", {"evaluate", "-e", "oracle", "--out", "{d}/new.csv"}, {"oracle", "short_training"}},
+      {"message", "an unknown evaluator in a config", {"search", "-c", "{d}/cfg_eval_unknown.json"}, {"oracle", "short_training", "hwnas evaluators"}},
+      {"message", "a misspelt evaluator field", {"search", "-c", "{d}/cfg_eval_field.json"}, {"tabel"}},
+      {"value", "an evaluator that is not an object", {"search", "-c", "{d}/cfg_eval_notobj.json"}, {"evaluator", "\"proxies\""}},
       {"message", "an unknown command", {"serach"}, {"serach", "search"}},
       {"value", "a space config that is an array", {"sample", "--space-config", "[]"}, {"'nb201'", "must be a JSON object"}},
       {"value", "zero channels", {"sample", "--space-config", R"({"channels": 0})"}, {"channels", "0"}},

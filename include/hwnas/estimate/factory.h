@@ -1,7 +1,7 @@
 #pragma once
 // Evaluators from a JSON description: what `hwnas evaluate` and experiment configs use.
 //
-//   {"name": "short_training",                       one of evaluator_names()
+//   {"name": "short_training",                       a registered evaluator (evaluator_registry())
 //    "options": {"steps": 200, "lr": 0.05},          the evaluator's own options
 //    "data": {"name": "fashion-mnist", "dir": "", "train_size": 5000, "valid_size": 1000},
 //    "table": "t.csv",            tabular: the table (CSV, JSONL or JSON)
@@ -11,12 +11,14 @@
 // Spaces with input/class settings are fitted to the data (Fashion-MNIST: 1x28x28, 10
 // classes) unless the space config sets them.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "hwnas/core/registry.h"
 #include "hwnas/data/dataset.h"
 #include "hwnas/estimate/evaluator.h"
 
@@ -45,8 +47,34 @@ void save_supernet(nn::Supernet& net, const std::string& path);
 /// DataError naming the file and the first tensor whose shape differs from the space's.
 std::shared_ptr<nn::Supernet> load_supernet(const SearchSpace& space, const std::string& path);
 
-/// Valid "name"s: short_training, proxies, inherited, tabular, predictor, none (no accuracy
+/// What an evaluator's make function gets besides its spec.
+struct EvaluatorContext {
+  std::shared_ptr<SearchSpace> space;  // the experiment's space, fitted to the data if any
+  /// The spec's "data" as (train, validation) splits; empty when the kind does not need
+  /// data and the spec gives none.
+  const data::Dataset& train;
+  const data::Dataset& valid;
+  uint64_t seed;
+};
+
+/// An evaluator kind: what an experiment config's {"name": ...} makes.
+struct EvaluatorKind {
+  /// Load the data (the spec's "data", Fashion-MNIST 5000 + 1000 by default) even when the
+  /// spec gives none, and fit the space to it.
+  bool needs_data = true;
+  /// Makes the evaluator from the spec without "name" and "data" (its "options" and any
+  /// file fields); reads it with ConfigReader and finish(), so unknown fields are errors.
+  std::function<std::shared_ptr<Evaluator>(const nlohmann::json& spec, const EvaluatorContext&)> make;
+};
+
+using EvaluatorRegistry = Registry<EvaluatorKind>;
+
+/// Built-ins: short_training, proxies, inherited, tabular, predictor, none (no accuracy
 /// metrics: a search on cost models alone).
+EvaluatorRegistry& evaluator_registry();
+/// Registers a user's evaluator under `name`, for experiment configs and `hwnas evaluate`.
+void register_evaluator(const std::string& name, const std::string& description, EvaluatorKind kind);
+/// The registered names, sorted.
 std::vector<std::string> evaluator_names();
 
 /// Builds the evaluator of `spec` for space `space_name` with `space_config`; `seed` seeds
