@@ -25,6 +25,12 @@ grep -q '"spatial_attention-in:16x14x14-out:16x14x14"' "$consumer/attn_cpu.json"
 (cd "$consumer" && ./custom_evaluator tour && grep -q '"probe_acc"' probe_search/best.json &&
   ./custom_evaluator evaluate --evaluator linear_probe --space nb201 --space-config '{"channels": 8, "cells_per_stage": 1}' \
     --train-size 500 --valid-size 200 -n 2 --out probe.csv && head -1 probe.csv | grep -q probe_acc)
+# An exporter of its own: hwnas export --format c_header writes model.h beside the ONNX model.
+(cd "$consumer" && ./custom_exporter train --space nb201 --space-config '{"channels": 8, "cells_per_stage": 1}' \
+    --arch '|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|' --epochs 1 \
+    --steps-per-epoch 2 --train-size 256 --test-size 128 --no-progress --out header_run &&
+  ./custom_exporter export --run header_run --format c_header,onnx && grep -q 'static const float hwnas_' header_run/export/model.h &&
+  grep -q '"c_header"' header_run/export/model.json && test -s header_run/export/model.onnx)
 "$consumer/latency_tour"
 (cd "$consumer" && ./custom_predictor)
 "$consumer/search_api" "$PWD/data/ofa"

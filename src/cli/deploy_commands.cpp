@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <ostream>
 
 #include <nlohmann/json.hpp>
@@ -22,8 +23,7 @@
 #include "hwnas/data/fashion_mnist.h"
 #include "hwnas/data/synthetic.h"
 #include "hwnas/estimate/factory.h"
-#include "hwnas/export/onnx.h"
-#include "hwnas/export/torchscript.h"
+#include "hwnas/export/exporter.h"
 #include "hwnas/nn/network.h"
 #include "hwnas/nn/supernet.h"
 #include "hwnas/train/final_training.h"
@@ -165,6 +165,16 @@ nlohmann::json run_train(Context& ctx, const TrainArgs& a) {
 
 nlohmann::json run_export(Context& ctx, const ExportArgs& a) {
   auto& o = *ctx.out;
+  std::vector<std::pair<std::string, std::unique_ptr<exporting::Exporter>>> exporters;
+  std::map<std::string, std::string> writers{{"model.json", "the metadata"}};  // file name -> its writer
+  for (const auto& format : a.formats) {
+    auto exporter = exporting::exporter_registry().create(
+        format, format == "onnx" ? nlohmann::json{{"opset", a.opset}} : nlohmann::json::object());
+    const auto [it, fresh] = writers.emplace(exporter->file_name(), format);
+    HWNAS_CHECK_T(ConfigError, fresh, "--format: '", format, "' and '", it->second, "' both write ",
+                  exporter->file_name(), "; give each format once");
+    exporters.emplace_back(format, std::move(exporter));
+  }
   const auto trained = train::TrainedRun::open(a.run);
   const fs::path run(trained.dir);
   const fs::path final_out = a.out.empty() ? run / "export" : fs::path(a.out);
@@ -178,19 +188,11 @@ nlohmann::json run_export(Context& ctx, const ExportArgs& a) {
   const auto input = space->input_shape_of(arch);
 
   nlohmann::json files = nlohmann::json::object();
-  for (const auto& format : a.formats) {
-    if (format == "torchscript") {
-      const auto report = exporting::save_torchscript(*net, input, (out / "model.pt").string());
-      files["torchscript"] = {{"file", "model.pt"}, {"max_abs_diff", report.max_abs_diff}, {"tensors", report.tensors}};
-      o << fmt::format("TorchScript: {} ({} tensors; reloaded output within {:.2g} of the model)\n",
-                       (final_out / "model.pt").string(), report.tensors, report.max_abs_diff);
-    } else {
-      const auto report = exporting::save_onnx(*net, input, (out / "model.onnx").string(),
-                                               exporting::OnnxOptions().opset(a.opset));
-      files["onnx"] = {{"file", "model.onnx"}, {"opset", report.opset}, {"nodes", report.nodes}, {"ops", report.ops}};
-      o << fmt::format("ONNX: {} (opset {}, {} nodes; passed the ONNX checker and shape inference)\n",
-                       (final_out / "model.onnx").string(), report.opset, report.nodes);
-    }
+  for (const auto& [format, exporter] : exporters) {
+    const auto done = exporter->save(*net, input, (out / exporter->file_name()).string());
+    files[format] = done.report;
+    files[format]["file"] = exporter->file_name();
+    o << fmt::format("{}: {} ({})\n", exporter->label(), (final_out / exporter->file_name()).string(), done.summary);
   }
   nlohmann::json meta{{"hwnas_version", kVersion},
                       {"space", space->name()},
@@ -255,7 +257,12 @@ void add_deploy_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--run,-r", a->run, "Run directory of `hwnas train` (or a search run whose winner was trained "
                     "into RUN/train)")->required();
     cmd->add_option("--format,-f", a->formats, "Formats, comma-separated")->delimiter(',')
-        ->check(CLI::IsMember({"torchscript", "onnx"}))->capture_default_str();
+        ->check([](const std::string& name) -> std::string {
+          if (exporting::exporter_registry().contains(name)) return "";
+          return fmt::format("unknown format '{}'; registered exporters: {}", name,
+                             fmt::join(exporting::exporter_registry().names(), ", "));
+        })
+        ->capture_default_str();
     cmd->add_option("--opset", a->opset, "ONNX opset")->capture_default_str()->check(CLI::Range(int64_t{13}, int64_t{17}));
     cmd->add_option("--table,-t", a->tables, "Latency tables whose predictions go into model.json (repeatable)");
     cmd->add_option("--out,-o", a->out, "Output folder (default: RUN/export); written whole or not at all");

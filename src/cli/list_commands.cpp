@@ -1,4 +1,4 @@
-// hwnas strategies | predictors | evaluators | cost-models | layer-kinds: what a registry holds, one line per entry (--json for
+// hwnas strategies | predictors | evaluators | cost-models | exporters | layer-kinds: what a registry holds, one line per entry (--json for
 // scripts), as hwnas spaces lists the spaces.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -13,6 +13,7 @@
 #include "hwnas/cost/layer_kind.h"
 #include "hwnas/estimate/cost_models.h"
 #include "hwnas/estimate/factory.h"
+#include "hwnas/export/exporter.h"
 #include "hwnas/predictors/predictor.h"
 #include "hwnas/search_spaces/registry.h"
 #include "hwnas/strategy/strategy.h"
@@ -51,6 +52,8 @@ void add_list_commands(CLI::App& app, Context& ctx) {
                    estimate::evaluator_registry());
   add_list_command(app, ctx, "cost-models", "List the registered cost models (an experiment's \"cost_models\")",
                    estimate::cost_model_registry());
+  add_list_command(app, ctx, "exporters", "List the registered exporters (hwnas export --format)",
+                   exporting::exporter_registry());
   spaces::register_builtin_layer_kinds();
   add_list_command(app, ctx, "layer-kinds", "List the layer kinds the cost models, profiler and latency tables know",
                    cost::layer_kind_registry());
