@@ -31,6 +31,12 @@ grep -q '"spatial_attention-in:16x14x14-out:16x14x14"' "$consumer/attn_cpu.json"
     --steps-per-epoch 2 --train-size 256 --test-size 128 --no-progress --out header_run &&
   ./custom_exporter export --run header_run --format c_header,onnx && grep -q 'static const float hwnas_' header_run/export/model.h &&
   grep -q '"c_header"' header_run/export/model.json && test -s header_run/export/model.onnx)
+# A dataset of its own: a search and a final training read it by name.
+(cd "$consumer" && ./custom_dataset tour && grep -q '"shapes"' shapes_search/config.json &&
+  ./custom_dataset train --data shapes --train-size 500 --test-size 200 --epochs 1 --no-progress \
+    --space-config '{"channels": 8, "cells_per_stage": 1}' \
+    --arch '|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|' --out shapes_run &&
+  grep -q '"shapes"' shapes_run/train.json)
 "$consumer/latency_tour"
 (cd "$consumer" && ./custom_predictor)
 "$consumer/search_api" "$PWD/data/ofa"

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
 
 #include "test_util.h"
 
@@ -11,6 +12,24 @@ std::string temp_dir(const std::string& name) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();
+}
+
+uint8_t cifar_pixel(int r, int c, int y, int x) { return static_cast<uint8_t>((r * 7 + c * 31 + y * 3 + x) % 256); }
+
+std::string cifar10_folder(const std::string& name, int per_batch, int test) {
+  const auto dir = temp_dir(name);
+  const auto write = [](const std::string& path, int first, int n) {
+    std::ofstream f(path, std::ios::binary);
+    for (int r = first; r < first + n; ++r) {
+      f.put(static_cast<char>(r % 10));
+      for (int c = 0; c < 3; ++c)
+        for (int y = 0; y < 32; ++y)
+          for (int x = 0; x < 32; ++x) f.put(static_cast<char>(cifar_pixel(r, c, y, x)));
+    }
+  };
+  for (int b = 1; b <= 5; ++b) write(dir + "/data_batch_" + std::to_string(b) + ".bin", per_batch * (b - 1), per_batch);
+  write(dir + "/test_batch.bin", 5 * per_batch, test);
+  return dir;
 }
 
 nlohmann::json ofa_tutorial_subnet() {

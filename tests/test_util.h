@@ -34,6 +34,11 @@ const std::string& source_dir();       // the source tree
 const std::string& hwnas_exe();        // the built hwnas binary
 /// A fresh empty folder under the build tree's test tmp dir.
 std::string temp_dir(const std::string& name);
+/// A CIFAR-10 binary folder in a fresh temporary folder: five training batches of
+/// `per_batch` records, a test batch of `test` records; record r (training ones first, in
+/// file order) has label r % 10 and pixel bytes cifar_pixel(r, c, y, x).
+std::string cifar10_folder(const std::string& name, int per_batch, int test);
+uint8_t cifar_pixel(int record, int c, int y, int x);
 /// OFA's tutorial subnet (shared/data/ofa/README.md) as OFA's JSON, with arbitrary
 /// settings in the inactive block slots (OFA's sampler fills them too).
 nlohmann::json ofa_tutorial_subnet();

@@ -19,6 +19,7 @@
 #include "hwnas/core/error.h"
 #include "hwnas/core/logging.h"
 #include "hwnas/core/threads.h"
+#include "hwnas/data/registry.h"
 #include "hwnas/search_spaces/registry.h"
 #include "hwnas/version.h"
 
@@ -34,6 +35,24 @@ void add_space_args(CLI::App& cmd, SpaceArgs& args) {
       ->capture_default_str();
   cmd.add_option("--space-config", args.config,
                  "Space configuration as JSON, or @file.json (e.g. '{\"num_classes\": 100}')");
+}
+
+nlohmann::json DataSourceArgs::spec() const {
+  return {{"name", name}, {"dir", dir},
+          {"config", config.empty() ? nlohmann::json::object() : parse_json_arg(config, "--data-config")}};
+}
+
+void add_data_source_args(CLI::App& cmd, DataSourceArgs& args) {
+  cmd.add_option("--data", args.name, "Dataset (see `hwnas datasets`): fashion-mnist, mnist, cifar10, cifar100, synthetic, ...")
+      ->check([](const std::string& name) -> std::string {
+        if (data::dataset_registry().contains(name)) return "";
+        return fmt::format("unknown dataset '{}'; registered: {}", name, fmt::join(data::dataset_registry().names(), ", "));
+      })
+      ->capture_default_str();
+  cmd.add_option("--data-dir", args.dir,
+                 "The dataset's folder (fashion-mnist default: $HWNAS_FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist)");
+  cmd.add_option("--data-config", args.config,
+                 "The dataset's options as JSON or @file, e.g. cifar100: '{\"labels\": \"coarse\"}'");
 }
 
 void add_seed_option(CLI::App& cmd, uint64_t& seed, const std::string& help) {

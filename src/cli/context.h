@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "hwnas/core/search_space.h"
 
 namespace CLI {
@@ -31,6 +33,17 @@ struct SpaceArgs {
   std::unique_ptr<SearchSpace> make() const;
 };
 void add_space_args(CLI::App& cmd, SpaceArgs& args);
+
+/// --data NAME, --data-dir DIR and --data-config JSON: the dataset of every command that
+/// reads data (a registered dataset, see `hwnas datasets`).
+struct DataSourceArgs {
+  std::string name = "fashion-mnist";
+  std::string dir;
+  std::string config;  // JSON text or @file
+  /// {"name", "dir", "config"}: an evaluator's "data" without its sizes.
+  nlohmann::json spec() const;
+};
+void add_data_source_args(CLI::App& cmd, DataSourceArgs& args);
 
 /// --seed: a whole number from 0 to 2^64-1 (a negative or overflowing value is refused,
 /// not wrapped around).

@@ -13,8 +13,8 @@ namespace hwnas::cli {
 struct TrainArgs {
   SpaceArgs space;
   std::string arch, from_search, supernet;
-  std::string data = "fashion-mnist", data_dir;
-  int64_t train_size = 0, test_size = 0;  // 0: the whole file
+  DataSourceArgs data;
+  int64_t train_size = 0, test_size = 0;  // 0: the whole part
   int64_t epochs = 10, steps_per_epoch = 0, batch_size = 96, warmup_epochs = -1;
   double lr = 0.05, weight_decay = 3e-4, label_smoothing = 0.1, drop_path = 0, aux_weight = 0.4;
   bool no_augment = false;

@@ -9,6 +9,7 @@
 #include <limits>
 #include <map>
 #include <ostream>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -20,8 +21,7 @@
 #include "hwnas/core/io.h"
 #include "hwnas/cost/analytic.h"
 #include "hwnas/cost/latency_table.h"
-#include "hwnas/data/fashion_mnist.h"
-#include "hwnas/data/synthetic.h"
+#include "hwnas/data/registry.h"
 #include "hwnas/estimate/factory.h"
 #include "hwnas/export/exporter.h"
 #include "hwnas/nn/network.h"
@@ -67,13 +67,20 @@ Target target_of(const TrainArgs& a) {
 }
 
 std::pair<data::Dataset, data::Dataset> load_train_test(const TrainArgs& a) {
-  if (a.data == "synthetic") {
-    HWNAS_CHECK_T(ConfigError, a.train_size > 0 && a.test_size > 0, "synthetic data needs --train-size and --test-size");
-    auto all = data::make_synthetic(data::SyntheticOptions().samples(a.train_size + a.test_size).seed(a.seed));
-    return {all.slice(0, a.train_size), all.slice(a.train_size, a.train_size + a.test_size)};
-  }
-  auto train = data::load_fashion_mnist(data::FashionMnistOptions().root(a.data_dir).limit(a.train_size));
-  auto test = data::load_fashion_mnist(data::FashionMnistOptions().root(a.data_dir).train(false).limit(a.test_size));
+  const auto spec = a.data.spec();
+  data::DataRequest request;
+  request.dir = a.data.dir;
+  request.seed = a.seed;
+  request.limit = a.train_size;
+  auto train = data::load_dataset(a.data.name, spec.at("config"), request);
+  request.train = false;
+  request.limit = a.test_size;
+  auto test = data::load_dataset(a.data.name, spec.at("config"), request);
+  const std::tuple<const char*, int64_t, const data::Dataset*, const char*> sizes[] = {
+      {"--train-size", a.train_size, &train, "training"}, {"--test-size", a.test_size, &test, "test"}};
+  for (const auto& [flag, asked, got, part] : sizes)
+    HWNAS_CHECK_T(ConfigError, got->size() >= asked, flag, " is ", asked, " but dataset '", a.data.name, "' has ",
+                  got->size(), " ", part, " samples; give at most ", got->size(), " (0: all)");
   return {train, test};
 }
 
@@ -119,7 +126,7 @@ nlohmann::json run_train(Context& ctx, const TrainArgs& a) {
                 "' already holds a trained model; choose another --out (nothing was overwritten)");
   fs::create_directories(out);
   write_file_atomic((out / "arch.json").string(), arch_file.dump(2) + "\n");
-  o << fmt::format("train: {} {} on {} ({} train / {} test images), {} epochs{}\n", space->name(), arch.str(), a.data,
+  o << fmt::format("train: {} {} on {} ({} train / {} test images), {} epochs{}\n", space->name(), arch.str(), a.data.name,
                    train.size(), test.size(), a.epochs, a.supernet.empty() ? "" : ", from supernet " + a.supernet);
   Progress bar(*ctx.err, "train", a.no_progress);
   SigintGuard guard;
@@ -152,7 +159,7 @@ nlohmann::json run_train(Context& ctx, const TrainArgs& a) {
                          {"space", space->name()},
                          {"space_config", space->config()},
                          {"arch", arch.str()},
-                         {"data", {{"name", a.data}, {"train_size", train.size()}, {"test_size", test.size()}}},
+                         {"data", {{"name", a.data.name}, {"train_size", train.size()}, {"test_size", test.size()}}},
                          {"recipe", options.to_json()},
                          {"fine_tuned_from", a.supernet.empty() ? nlohmann::json() : nlohmann::json(a.supernet)},
                          {"result", result.to_json()},
@@ -219,13 +226,11 @@ void add_deploy_commands(CLI::App& app, Context& ctx) {
     add_space_args(*cmd, a->space);
     cmd->add_option("--arch,-a", a->arch, "Architecture (canonical string)");
     cmd->add_option("--from-search", a->from_search, "Train the best arch of this search run directory");
-    cmd->add_option("--data", a->data, "Dataset: fashion-mnist or synthetic")
-        ->check(CLI::IsMember({"fashion-mnist", "synthetic"}))->capture_default_str();
-    cmd->add_option("--data-dir", a->data_dir, "Fashion-MNIST folder (default: /usr/share/datasets/fashion-mnist)");
-    cmd->add_option("--train-size", a->train_size, "Training images (0: all 60,000)")->capture_default_str()
-        ->check(CLI::Range(int64_t{0}, int64_t{60000}));
-    cmd->add_option("--test-size", a->test_size, "Test images (0: all 10,000)")->capture_default_str()
-        ->check(CLI::Range(int64_t{0}, int64_t{10000}));
+    add_data_source_args(*cmd, a->data);
+    cmd->add_option("--train-size", a->train_size, "Training images (0: the whole training part)")->capture_default_str()
+        ->check(CLI::Range(int64_t{0}, int64_t{100000000}));
+    cmd->add_option("--test-size", a->test_size, "Test images (0: the whole test part)")->capture_default_str()
+        ->check(CLI::Range(int64_t{0}, int64_t{100000000}));
     cmd->add_option("--epochs,-e", a->epochs, "Epochs")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100000}));
     cmd->add_option("--steps-per-epoch", a->steps_per_epoch, "Cap on the steps of an epoch (0: full passes)")
         ->capture_default_str()->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));

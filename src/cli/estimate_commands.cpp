@@ -36,20 +36,17 @@ using estimate::Metrics;
 // --- data ----------------------------------------------------------------------------
 
 struct DataArgs {
-  std::string data = "fashion-mnist";
-  std::string dir;
+  DataSourceArgs source;
   int64_t train_size = 5000;
   int64_t valid_size = 1000;
 };
 
 void add_data_args(CLI::App& cmd, DataArgs& a) {
-  cmd.add_option("--data", a.data, "Dataset: fashion-mnist or synthetic")
-      ->check(CLI::IsMember({"fashion-mnist", "synthetic"}))->capture_default_str();
-  cmd.add_option("--data-dir", a.dir, "Fashion-MNIST folder (default: $HWNAS_FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist)");
-  cmd.add_option("--train-size", a.train_size, "Training images (the first of the training file)")
-      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{60000}));
-  cmd.add_option("--valid-size", a.valid_size, "Validation images (held out: the next ones of the training file)")
-      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{59999}));
+  add_data_source_args(cmd, a.source);
+  cmd.add_option("--train-size", a.train_size, "Training images (the first of the training part)")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  cmd.add_option("--valid-size", a.valid_size, "Validation images (held out: the next ones of the training part)")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100000000}));
 }
 
 // --- archs ---------------------------------------------------------------------------
@@ -125,9 +122,11 @@ std::shared_ptr<estimate::Evaluator> make_evaluator(const EvaluateArgs& a, std::
     if (!value->empty()) spec[key] = *value;
   }
   if (estimate::evaluator_registry().shared(a.evaluator)->needs_data) {
-    spec["data"] = {{"name", a.data.data}, {"dir", a.data.dir}, {"train_size", a.data.train_size},
-                    {"valid_size", a.data.valid_size}};
-    recipe["data"] = {{"name", a.data.data}, {"train_size", a.data.train_size}, {"valid_size", a.data.valid_size}};
+    spec["data"] = a.data.source.spec();
+    spec["data"]["train_size"] = a.data.train_size;
+    spec["data"]["valid_size"] = a.data.valid_size;
+    recipe["data"] = {{"name", a.data.source.name}, {"train_size", a.data.train_size}, {"valid_size", a.data.valid_size}};
+    if (!spec["data"]["config"].empty()) recipe["data"]["config"] = spec["data"]["config"];
   }
   const auto space_config = a.space.config.empty() ? nlohmann::json::object()
                                                    : parse_json_arg(a.space.config, "--space-config");

@@ -1,4 +1,4 @@
-// hwnas strategies | predictors | evaluators | cost-models | exporters | layer-kinds: what a registry holds, one line per entry (--json for
+// hwnas strategies | predictors | datasets | evaluators | cost-models | exporters | layer-kinds: what a registry holds, one line per entry (--json for
 // scripts), as hwnas spaces lists the spaces.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -11,6 +11,7 @@
 
 #include "cli/context.h"
 #include "hwnas/cost/layer_kind.h"
+#include "hwnas/data/registry.h"
 #include "hwnas/estimate/cost_models.h"
 #include "hwnas/estimate/factory.h"
 #include "hwnas/export/exporter.h"
@@ -48,6 +49,8 @@ void add_list_command(CLI::App& app, Context& ctx, const std::string& name, cons
 void add_list_commands(CLI::App& app, Context& ctx) {
   add_list_command(app, ctx, "strategies", "List the registered search strategies", strategy::strategy_registry());
   add_list_command(app, ctx, "predictors", "List the registered accuracy predictors", predictors::predictor_registry());
+  add_list_command(app, ctx, "datasets", "List the registered datasets (--data, an evaluator's \"data\")",
+                   data::dataset_registry());
   add_list_command(app, ctx, "evaluators", "List the registered evaluators (an experiment's \"evaluator\")",
                    estimate::evaluator_registry());
   add_list_command(app, ctx, "cost-models", "List the registered cost models (an experiment's \"cost_models\")",

@@ -171,7 +171,8 @@ void run_search(Context& ctx, const SearchArgs& a) {
 
 struct SupernetArgs {
   SpaceArgs space;
-  std::string data = "fashion-mnist", data_dir, out, options;
+  DataSourceArgs data;
+  std::string out, options;
   int64_t train_size = 5000;
   bool resume = false, no_progress = false;
 };
@@ -181,7 +182,12 @@ void run_train_supernet(Context& ctx, const SupernetArgs& a) {
   const nlohmann::json space_config =
       a.space.config.empty() ? nlohmann::json::object() : parse_json_arg(a.space.config, "--space-config");
   auto setup = estimate::make_evaluator(
-      {{"name", "none"}, {"data", {{"name", a.data}, {"dir", a.data_dir}, {"train_size", a.train_size}, {"valid_size", 1}}}},
+      {{"name", "none"}, {"data", [&] {
+         auto d = a.data.spec();
+         d["train_size"] = a.train_size;
+         d["valid_size"] = 1;
+         return d;
+       }()}},
       a.space.name, space_config, 0);
   auto options = oneshot::SupernetTrainOptions::from_json(
       a.options.empty() ? nlohmann::json::object() : parse_json_arg(a.options, "--options"));
@@ -194,7 +200,7 @@ void run_train_supernet(Context& ctx, const SupernetArgs& a) {
   oneshot::SupernetTrainer trainer(setup.space, options);
   if (a.resume && fs::exists(ckpt)) trainer.load(ckpt);
   o << fmt::format("train-supernet: {} on {} ({} samples), rule {}, epochs {}; largest {} smallest {}\n",
-                   setup.space->name(), a.data, setup.train.size(), options.rule(), options.epochs(),
+                   setup.space->name(), a.data.name, setup.train.size(), options.rule(), options.epochs(),
                    trainer.largest().str(), trainer.smallest().str());
   Progress bar(*ctx.err, "train-supernet", a.no_progress || ::isatty(2) == 0);
   SigintGuard guard;
@@ -209,7 +215,12 @@ void run_train_supernet(Context& ctx, const SupernetArgs& a) {
     return;
   }
   trainer.save_weights(a.out);
-  o << fmt::format("supernet weights: {} (evaluator {{\"name\": \"inherited\", \"supernet\": \"{}\"}})\n", a.out, a.out);
+  nlohmann::json evaluator = {{"name", "inherited"}, {"supernet", a.out}};
+  if (a.data.name != "fashion-mnist" || !a.data.dir.empty() || !a.data.config.empty()) {
+    evaluator["data"] = a.data.spec();
+    if (evaluator["data"]["config"].empty()) evaluator["data"].erase("config");
+  }
+  o << fmt::format("supernet weights: {} (evaluator {})\n", a.out, evaluator.dump());
 }
 
 }  // namespace
@@ -218,11 +229,9 @@ void add_train_supernet_command(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<SupernetArgs>();
   auto* cmd = app.add_subcommand("train-supernet", "Train a weight-sharing supernet (SPOS or sandwich) for inherited-weight evaluation");
   add_space_args(*cmd, a->space);
-  cmd->add_option("--data", a->data, "Dataset: fashion-mnist or synthetic")
-      ->check(CLI::IsMember({"fashion-mnist", "synthetic"}))->capture_default_str();
-  cmd->add_option("--data-dir", a->data_dir, "Fashion-MNIST folder (default: /usr/share/datasets/fashion-mnist)");
+  add_data_source_args(*cmd, a->data);
   cmd->add_option("--train-size", a->train_size, "Training images")->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{59999}));
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
   cmd->add_option("--options", a->options, "Training options as JSON or @file, e.g. '{\"rule\": \"sandwich\", "
                   "\"epochs\": 5, \"progressive\": \"ofa\"}' (docs/search.md)");
   cmd->add_option("--out,-o", a->out, "Weights file to write (a checkpoint goes to OUT.ckpt)")->required();

@@ -16,6 +16,8 @@ Dataset make_synthetic(const SyntheticOptions& o) {
   const int64_t pixels = o.channels() * o.size() * o.size();
   std::vector<float> templates(static_cast<size_t>(o.classes() * pixels));
   for (auto& v : templates) v = static_cast<float>(rng.normal());
+  Rng test_rng(o.seed() ^ 0x9e3779b97f4a7c15ULL);
+  if (o.test()) rng = test_rng;
   std::vector<float> images(static_cast<size_t>(o.samples() * pixels));
   std::vector<int64_t> labels(static_cast<size_t>(o.samples()));
   for (int64_t i = 0; i < o.samples(); ++i) {

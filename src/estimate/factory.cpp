@@ -13,8 +13,7 @@
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/search_space.h"
-#include "hwnas/data/fashion_mnist.h"
-#include "hwnas/data/synthetic.h"
+#include "hwnas/data/registry.h"
 #include "hwnas/estimate/inherited.h"
 #include "hwnas/predictors/predictor.h"
 #include "hwnas/estimate/proxies.h"
@@ -39,19 +38,21 @@ class NoEvaluator : public Evaluator {
 // final evaluation.
 std::pair<data::Dataset, data::Dataset> load_data(const nlohmann::json& spec, uint64_t seed) {
   ConfigReader r(spec, "evaluator \"data\"");
-  const auto name = r.get_string("name", "fashion-mnist", {"fashion-mnist", "synthetic"});
-  const auto dir = r.get_string("dir", "");
-  const auto train_size = r.get_int("train_size", 5000, 1, 60000);
-  const auto valid_size = r.get_int("valid_size", 1000, 1, 59999);
+  const auto name = r.get_string("name", "fashion-mnist");
+  HWNAS_CHECK_T(ConfigError, data::dataset_registry().contains(name), "evaluator \"data\": unknown dataset '", name,
+                "'; registered: ", fmt::format("{}", fmt::join(data::dataset_registry().names(), ", ")),
+                " (hwnas datasets lists them)");
+  data::DataRequest request;
+  request.dir = r.get_string("dir", "");
+  const auto train_size = r.get_int("train_size", 5000, 1, 100000000);
+  const auto valid_size = r.get_int("valid_size", 1000, 1, 100000000);
+  const auto config = r.get_json("config", nlohmann::json::object());
   r.finish();
-  data::Dataset all;
-  if (name == "synthetic") {
-    all = data::make_synthetic(data::SyntheticOptions().samples(train_size + valid_size).seed(seed));
-  } else {
-    HWNAS_CHECK_T(ConfigError, train_size + valid_size <= 60000, "train_size + valid_size is ", train_size + valid_size,
-                  " but Fashion-MNIST has 60,000 training images");
-    all = data::load_fashion_mnist(data::FashionMnistOptions().root(dir).limit(train_size + valid_size));
-  }
+  request.limit = train_size + valid_size;
+  request.seed = seed;
+  const auto all = data::load_dataset(name, config, request);
+  HWNAS_CHECK_T(ConfigError, all.size() >= train_size + valid_size, "train_size + valid_size is ",
+                train_size + valid_size, " but dataset '", name, "' has ", all.size(), " training samples");
   return {all.slice(0, train_size), all.slice(train_size, train_size + valid_size)};
 }
 

@@ -114,6 +114,10 @@ std::string make_fixture() {
   write(d + "/inf.csv", "arch,acc\n" + A + ",0.5\n" + B + ",1e999\n");
   write(d + "/dup_archs.txt", A + "\n" + B + "\n" + A + "\n");
   write(d + "/dupkey_archs.json", "[{\"arch\": \"" + A + "\", \"acc\": 1, \"acc\": 2}]");
+  // Datasets: a truncated CIFAR-10 batch, one with a CIFAR-100 label.
+  write(d + "/cifar_trunc/data_batch_1.bin", std::string(3073 + 100, '\1'));
+  write(d + "/cifar_label/data_batch_1.bin", std::string(1, '\x0c') + std::string(3072, '\2'));
+  for (int b = 1; b <= 5; ++b) write(d + "/cifar_notest/data_batch_" + std::to_string(b) + ".bin", std::string(3073, '\3'));
   // Experiment configs.
   auto cfg = experiment(d + "/runs/x");
   write(d + "/cfg_big.json", sub(cfg.dump(), d).replace(1, 0, "\"seed\": 1e400, "));
@@ -383,6 +387,12 @@ std::vector<Case> catalogue() {
       {"message", "an unknown command", {"serach"}, {"serach", "search"}},
       {"value", "a space config that is an array", {"sample", "--space-config", "[]"}, {"'nb201'", "must be a JSON object"}},
       {"value", "zero channels", {"sample", "--space-config", R"({"channels": 0})"}, {"channels", "0"}},
+      {"value", "a truncated CIFAR-10 batch", {"evaluate", "-e", "proxies", "--data", "cifar10", "--data-dir", "{d}/cifar_trunc", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/cifar_trunc/data_batch_1.bin", "3173 bytes", "3073-byte records"}},
+      {"value", "a CIFAR-100 label in a CIFAR-10 batch", {"train", "--arch", A, "--data", "cifar10", "--data-dir", "{d}/cifar_label", "--train-size", "1", "--out", "{d}/newrun"}, {"{d}/cifar_label/data_batch_1.bin", "label 12", "0..9"}},
+      {"value", "a CIFAR-10 folder without its test batch", {"train", "--arch", A, "--data", "cifar10", "--data-dir", "{d}/cifar_notest", "--out", "{d}/newrun"}, {"{d}/cifar_notest/test_batch.bin", "missing", "--data-dir"}},
+      {"message", "an unknown dataset", {"evaluate", "-e", "proxies", "--data", "imagenet", "-n", "1", "--out", "{d}/new.csv"}, {"imagenet", "cifar10", "fashion-mnist"}},
+      {"value", "a misspelt dataset option", {"evaluate", "-e", "proxies", "--data", "synthetic", "--data-config", R"({"colour": 3})", "-n", "1", "--out", "{d}/new.csv"}, {"colour"}},
+      {"value", "mnist without a folder", {"evaluate", "-e", "proxies", "--data", "mnist", "-n", "1", "--out", "{d}/new.csv"}, {"--data-dir", "mnist"}},
       {"value", "channels as text", {"sample", "--space-config", R"({"channels": "8"})"}, {"channels", "\"8\""}},
       {"value", "a negative evaluation budget", {"search", "-c", "{d}/cfg_negbudget.json"}, {"-5"}},
       {"value", "an empty population", {"search", "-c", "{d}/cfg_population.json"}, {"population", "0"}},
@@ -425,7 +435,8 @@ std::vector<Case> catalogue() {
       {"value", "an objective on a table that is not given", {"search", "-c", "{d}/cfg_metric.json"}, {"latency@phone"}},
       {"value", "a batch size of 0", train({"--batch-size", "0", "--out", "{d}/newrun"}), {"--batch-size", "0"}},
       {"value", "label smoothing 1.5", train({"--label-smoothing", "1.5", "--out", "{d}/newrun"}), {"--label-smoothing", "1.5"}},
-      {"value", "more training images than the file has", train({"--train-size", "70000", "--out", "{d}/newrun"}), {"--train-size", "70000"}},
+      {"value", "more training images than the file has", {"train", "--arch", A, "--train-size", "70000", "--out", "{d}/newrun"}, {"--train-size", "70000", "60000"}},
+      {"value", "more test images than the file has", {"train", "--arch", A, "--test-size", "10001", "--out", "{d}/newrun"}, {"--test-size", "10001", "10000"}},
       {"value", "zero archs to evaluate", {"evaluate", "-e", "proxies", "-n", "0", "--out", "{d}/new.csv"}, {"-n", "0"}},
       {"value", "one arch to calibrate on", {"calibrate", "-t", "{d}/table.json", "-n", "1"}, {"-n", "1"}},
       {"value", "as many warm-up epochs as epochs", train({"--warmup-epochs", "1", "--out", "{d}/newrun"}), {"warmup_epochs", "fewer than the 1 epochs"}},

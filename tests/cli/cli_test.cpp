@@ -29,7 +29,7 @@ TEST_CASE("hwnas spaces lists the registered spaces", "[cli]") {
   REQUIRE(j[2]["size"] == 15625);
 }
 
-TEST_CASE("hwnas strategies, predictors, evaluators, cost-models, exporters and layer-kinds list their registries", "[cli]") {
+TEST_CASE("hwnas strategies, predictors, datasets, evaluators, cost-models, exporters and layer-kinds list their registries", "[cli]") {
   auto r = run({"strategies"});
   REQUIRE(r.code == 0);
   for (const char* name : {"random", "evolution", "nsga2", "rl", "REINFORCE"}) CHECK(r.out.find(name) != std::string::npos);
@@ -62,6 +62,12 @@ TEST_CASE("hwnas strategies, predictors, evaluators, cost-models, exporters and 
   names.clear();
   for (const auto& e : nlohmann::json::parse(r.out)) names.push_back(e.at("name").get<std::string>());
   CHECK(names == std::vector<std::string>{"inherited", "none", "predictor", "proxies", "short_training", "tabular"});
+  r = run({"datasets", "--json"});
+  REQUIRE(r.code == 0);
+  names.clear();
+  for (const auto& e : nlohmann::json::parse(r.out)) names.push_back(e.at("name").get<std::string>());
+  for (const char* name : {"cifar10", "cifar100", "fashion-mnist", "mnist", "synthetic"})
+    CHECK(std::find(names.begin(), names.end(), name) != names.end());
   r = run({"exporters", "--json"});
   REQUIRE(r.code == 0);
   names.clear();
@@ -120,7 +126,7 @@ TEST_CASE("hwnas reports bad input in one line with exit status 2", "[cli]") {
       {{"sample", "--space-config", R"({"chanels": 8})"}, "Unknown key 'chanels'"},
       {{"sample", "--space-config", "@/no/such.json"}, "/no/such.json"},
       {{"sample", "-n", "0"}, "-n"},
-      {{"frobnicate"}, "unknown command 'frobnicate'; valid commands: spaces, sample, info, strategies, predictors, evaluators, cost-models, exporters, layer-kinds, profile, measure, latency, table, calibrate, evaluate, proxies, predictor, search, train-supernet, train, export, quickstart, demo"},
+      {{"frobnicate"}, "unknown command 'frobnicate'; valid commands: spaces, sample, info, strategies, predictors, datasets, evaluators, cost-models, exporters, layer-kinds, profile, measure, latency, table, calibrate, evaluate, proxies, predictor, search, train-supernet, train, export, quickstart, demo"},
       {{"profile", "--space", "nb201", "--out", "/tmp/x.json", "--device", "cuda"}, "--device cpu"},
       {{"latency", "--space", "nb201", "-t", "/no/table.json", "-a", kArch}, "/no/table.json"},
       {{}, "subcommand"},

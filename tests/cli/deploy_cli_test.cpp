@@ -158,3 +158,51 @@ TEST_CASE("hwnas train --supernet starts from the trained supernet's weights of 
   CHECK(bad.code == 2);
   CHECK(bad.err.find("supernet.pt") != std::string::npos);
 }
+
+TEST_CASE("Every data command reads a registered dataset: CIFAR-10 binary through train, evaluate, train-supernet and search",
+          "[cli][deploy][data]") {
+  const auto data = hwnas::test::cifar10_folder("cli_cifar10", 16, 24);
+  const auto d = hwnas::test::temp_dir("cli_cifar10_runs");
+  const std::string space_config = R"({"channels": 4, "cells_per_stage": 1})";
+  // train: the space follows the data (3x32x32, 10 classes), the summary names it.
+  auto r = run_cli({"train", "--space", "nb201", "--arch", kArch, "--space-config", space_config, "--data", "cifar10",
+                    "--data-dir", data, "--epochs", "1", "--batch-size", "16", "--no-progress", "--out", d + "/train"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(load(d + "/train/arch.json")["input_shape"] == nlohmann::json({3, 32, 32}));
+  const auto summary = load(d + "/train/train.json");
+  CHECK(summary["data"] == nlohmann::json({{"name", "cifar10"}, {"train_size", 80}, {"test_size", 24}}));
+  // evaluate with proxies, and a dataset option that is refused with its name.
+  r = run_cli({"evaluate", "--space", "nb201", "--space-config", space_config, "-e", "proxies", "--config",
+               R"({"batch_size": 8})", "--data", "cifar10", "--data-dir", data, "--train-size", "60", "--valid-size",
+               "20", "-n", "2", "--out", d + "/proxies.csv"});
+  REQUIRE(r.code == 0);
+  r = run_cli({"evaluate", "--space", "nb201", "-e", "proxies", "--data", "cifar10", "--data-dir", data,
+               "--data-config", R"({"labels": "fine"})", "-n", "1", "--out", d + "/bad.csv"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("labels") != std::string::npos);
+  CHECK_FALSE(fs::exists(d + "/bad.csv"));
+  r = run_cli({"evaluate", "--space", "nb201", "-e", "proxies", "--data", "cifar10", "--data-dir", data, "--train-size",
+               "70", "--valid-size", "20", "-n", "1", "--out", d + "/big.csv"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("has 80 training samples") != std::string::npos);
+  // train-supernet and a search whose config names the dataset.
+  r = run_cli({"train-supernet", "--space", "nb201", "--space-config", space_config, "--data", "cifar10", "--data-dir",
+               data, "--train-size", "64", "--options", R"({"epochs": 1, "batch_size": 16})", "--no-progress", "--out",
+               d + "/supernet.pt"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  const nlohmann::json config = {
+      {"space", {{"name", "nb201"}, {"config", nlohmann::json::parse(space_config)}}},
+      {"evaluator", {{"name", "inherited"}, {"supernet", d + "/supernet.pt"},
+                     {"data", {{"name", "cifar10"}, {"dir", data}, {"train_size", 60}, {"valid_size", 20}}}}},
+      {"strategy", {{"name", "random"}}},
+      {"objectives", {{{"metric", "val_accuracy"}, {"goal", "max"}}}},
+      {"budget", {{"evaluations", 3}}},
+      {"output", d + "/search"}};
+  std::ofstream(d + "/search.json") << config.dump();
+  r = run_cli({"search", "-c", d + "/search.json"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(load(d + "/search/best.json")["metrics"].contains("val_accuracy"));
+}

@@ -5,6 +5,7 @@
 
 #include "hwnas/core/options.h"
 #include "hwnas/data/dataset.h"
+#include "hwnas/data/idx.h"  // read_idx_file
 
 namespace hwnas::data {
 
@@ -32,13 +33,5 @@ std::string default_fashion_mnist_root();
 /// and the fault (missing, not gzip, wrong IDX magic number, truncated, counts disagree),
 /// with how to install the data.
 Dataset load_fashion_mnist(const FashionMnistOptions& options = {});
-
-/// Reads one gzipped (or plain) IDX file of unsigned bytes: returns the dimensions its
-/// header declares and fills `bytes` with the first `limit` items (0: all). The whole
-/// file is always read, so damaged compressed data (a gzip CRC error) anywhere in it, data
-/// beyond what the header declares, and a header promising more than the file can hold
-/// are refused. `expected_dims` is 3 for images, 1 for labels.
-std::vector<int64_t> read_idx_file(const std::string& path, int expected_dims,
-                                   std::vector<uint8_t>& bytes, int64_t limit = 0);
 
 }  // namespace hwnas::data

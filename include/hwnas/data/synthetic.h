@@ -17,6 +17,9 @@ struct SyntheticOptions {
   /// Standard deviation of the noise around the class templates.
   HWNAS_ARG(double, noise) = 0.5;
   HWNAS_ARG(uint64_t, seed) = 0;
+  /// Samples of the test stream: the same class templates, other samples (the first
+  /// `samples` of a stream either way, so a larger set extends a smaller one).
+  HWNAS_ARG(bool, test) = false;
 };
 
 Dataset make_synthetic(const SyntheticOptions& options = {});

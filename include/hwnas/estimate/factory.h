@@ -3,7 +3,7 @@
 //
 //   {"name": "short_training",                       a registered evaluator (evaluator_registry())
 //    "options": {"steps": 200, "lr": 0.05},          the evaluator's own options
-//    "data": {"name": "fashion-mnist", "dir": "", "train_size": 5000, "valid_size": 1000},
+//    "data": {"name": "fashion-mnist", "dir": "", "train_size": 5000, "valid_size": 1000, "config": {}},
 //    "table": "t.csv",            tabular: the table (CSV, JSONL or JSON)
 //    "predictor": "p.json",       predictor: a saved predictor ("metric": its metric name)
 //    "supernet": "w.pt"}          inherited: trained supernet weights

@@ -1,0 +1,45 @@
+#pragma once
+// Datasets by name: what `--data NAME --data-dir DIR --data-config JSON` and an experiment
+// config's "data": {"name": ..., "dir": ..., "config": {...}} load. Built-ins:
+// fashion-mnist, mnist (IDX files in any folder), cifar10, cifar100 (binary version) and
+// synthetic; `hwnas datasets` lists them. A dataset of your own:
+//
+//   hwnas::data::register_dataset("my-data", "My sensor images", {
+//       [](const nlohmann::json& config, const hwnas::data::DataRequest& request) {
+//         return load_my_data(request.dir, request.train, request.limit);   // a Dataset
+//       }});
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "hwnas/core/registry.h"
+#include "hwnas/data/dataset.h"
+
+namespace hwnas::data {
+
+/// What every dataset is asked for.
+struct DataRequest {
+  std::string dir;     // the dataset's folder ("" = its default)
+  bool train = true;   // the training part (searches use only this) or the test part
+  int64_t limit = 0;   // the first `limit` samples (0: all)
+  uint64_t seed = 0;   // for generated datasets
+};
+
+struct DatasetKind {
+  /// Loads the requested part; `config` is the dataset's own options (--data-config), read
+  /// with ConfigReader so unknown fields are errors. Throws DataError naming a bad file.
+  std::function<Dataset(const nlohmann::json& config, const DataRequest& request)> load;
+};
+
+using DatasetRegistry = Registry<DatasetKind>;
+
+DatasetRegistry& dataset_registry();
+void register_dataset(const std::string& name, const std::string& description, DatasetKind kind);
+
+/// The part `request` asks for of dataset `name` with `config`; the result has at least
+/// one sample and labels in [0, num_classes).
+Dataset load_dataset(const std::string& name, const nlohmann::json& config, const DataRequest& request);
+
+}  // namespace hwnas::data
