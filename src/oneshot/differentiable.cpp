@@ -15,6 +15,7 @@
 
 #include "hwnas/core/json_number.h"
 #include "hwnas/core/config.h"
+#include "hwnas/core/option_fields.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/cost/latency_table.h"
@@ -65,59 +66,23 @@ bool is_differentiable(const std::string& name) {
 // --- options ---------------------------------------------------------------------------
 
 DifferentiableOptions DifferentiableOptions::from_json(const nlohmann::json& j) {
-  ConfigReader r(j, "differentiable strategy");
-  DifferentiableOptions o;
-  o.method(r.get_string("name", o.method(), differentiable_methods()));
-  o.order(static_cast<int>(r.get_int("order", o.order(), 1, 2)));
-  o.epochs(r.get_int("epochs", o.epochs(), 1, 100000));
-  o.warmup_epochs(r.get_int("warmup_epochs", o.warmup_epochs(), 0, 100000));
-  o.batch_size(r.get_int("batch_size", o.batch_size(), 1, 65536));
-  o.steps_per_epoch(r.get_int("steps_per_epoch", o.steps_per_epoch(), 0, 100000000));
-  o.train_portion(r.get_double("train_portion", o.train_portion(), 0.01, 0.99));
-  o.weight_lr(r.get_double("weight_lr", o.weight_lr(), 1e-8, 100));
-  o.weight_lr_min(r.get_double("weight_lr_min", o.weight_lr_min(), 0, 100));
-  o.momentum(r.get_double("momentum", o.momentum(), 0, 0.999));
-  o.weight_decay(r.get_double("weight_decay", o.weight_decay(), 0, 1));
-  o.grad_clip(r.get_double("grad_clip", o.grad_clip(), 0, 1e6));
-  o.arch_lr(r.get_double("arch_lr", o.arch_lr(), 1e-8, 100));
-  o.arch_weight_decay(r.get_double("arch_weight_decay", o.arch_weight_decay(), 0, 1));
-  o.partial_channels(r.get_int("partial_channels", o.partial_channels(), 0, 64));
-  o.tau_max(r.get_double("tau_max", o.tau_max(), 1e-3, 1e3));
-  o.tau_min(r.get_double("tau_min", o.tau_min(), 1e-3, 1e3));
-  o.edge_normalization(r.get_string("edge_normalization", o.edge_normalization(), {"auto", "on", "off"}));
-  o.selection(r.get_string("selection", o.selection(), {"argmax", "pt"}));
-  o.pt_batches(r.get_int("pt_batches", o.pt_batches(), 1, 100000));
-  o.pt_tune_steps(r.get_int("pt_tune_steps", o.pt_tune_steps(), 0, 100000000));
-  o.seed(static_cast<uint64_t>(r.get_int("seed", static_cast<int64_t>(o.seed()), 0, std::numeric_limits<int64_t>::max())));
-  o.checkpoint(r.get_string("checkpoint", o.checkpoint()));
-  const auto hw = r.get_json("hardware", nlohmann::json::object());
-  r.finish();
-  ConfigReader h(hw, "differentiable strategy \"hardware\"");
-  HardwareLossOptions l;
-  l.form(h.get_string("form", l.form(), {"none", "proxyless", "hinge", "fbnet"}));
-  l.device(h.get_string("device", l.device()));
-  l.target_ms(h.get_double("target_ms", l.target_ms(), 0, 1e9));
-  l.lambda(h.get_double("lambda", l.lambda(), 0, 1e6));
-  l.alpha(h.get_double("alpha", l.alpha(), 1e-9, 1e6));
-  l.beta(h.get_double("beta", l.beta(), 0, 100));
-  l.within_target(h.get_bool("within_target", l.within_target()));
-  h.finish();
-  o.hardware(l);
-  return o;
+  return options::read<DifferentiableOptions>(j, "differentiable strategy");
 }
 
-nlohmann::json DifferentiableOptions::to_json() const {
-  const auto& l = hardware_;
-  return {{"name", method_}, {"order", order_}, {"epochs", epochs_}, {"warmup_epochs", warmup_epochs_},
-          {"batch_size", batch_size_}, {"steps_per_epoch", steps_per_epoch_}, {"train_portion", train_portion_},
-          {"weight_lr", weight_lr_}, {"weight_lr_min", weight_lr_min_}, {"momentum", momentum_},
-          {"weight_decay", weight_decay_}, {"grad_clip", grad_clip_}, {"arch_lr", arch_lr_},
-          {"arch_weight_decay", arch_weight_decay_}, {"partial_channels", partial_channels_}, {"tau_max", tau_max_},
-          {"tau_min", tau_min_}, {"edge_normalization", edge_normalization_}, {"selection", selection_}, {"pt_batches", pt_batches_},
-          {"pt_tune_steps", pt_tune_steps_}, {"seed", seed_}, {"checkpoint", checkpoint_},
-          {"hardware", {{"form", l.form()}, {"device", l.device()}, {"target_ms", l.target_ms()},
-                        {"lambda", l.lambda()}, {"alpha", l.alpha()}, {"beta", l.beta()},
-                        {"within_target", l.within_target()}}}};
+nlohmann::json DifferentiableOptions::to_json() const { return options::write(*this); }
+
+void DifferentiableOptions::validate() const {
+  options::check(*this, "differentiable strategy");
+  const bool darts_like = method_ == "darts" || method_ == "pcdarts";
+  HWNAS_CHECK_T(ConfigError, order_ == 1 || darts_like,
+                "order 2 (unrolled architecture gradient) is for darts and pcdarts; ", method_, " takes order 1");
+  HWNAS_CHECK_T(ConfigError, warmup_epochs_ < epochs_, "warmup_epochs (", warmup_epochs_, ") must be below epochs (",
+                epochs_, ")");
+  HWNAS_CHECK_T(ConfigError, tau_min_ <= tau_max_, "tau_min (", tau_min_, ") exceeds tau_max (", tau_max_, ")");
+  HWNAS_CHECK_T(ConfigError, hardware_.form() == "none" || hardware_.target_ms() > 0, "The ", hardware_.form(),
+                " hardware loss needs hardware.target_ms > 0");
+  HWNAS_CHECK_T(ConfigError, partial_channels_ <= 1 || darts_like, "partial_channels is for darts and pcdarts, not ",
+                method_);
 }
 
 nlohmann::json EpochReport::to_json() const {
@@ -499,27 +464,16 @@ DifferentiableSearch::DifferentiableSearch(std::shared_ptr<const SearchSpace> sp
   HWNAS_CHECK_T(ConfigError, space != nullptr, "DifferentiableSearch needs a space");
   m.space = std::move(space);
   m.o = std::move(options);
+  m.o.validate();
   m.method = method_of(m.o.method());
   m.latency = std::move(latency);
   const auto& o = m.o;
-  HWNAS_CHECK_T(ConfigError, o.order() == 1 || m.method == Method::kDarts || m.method == Method::kPcDarts,
-                "order 2 (unrolled architecture gradient) is for darts and pcdarts; ", o.method(), " takes order 1");
-  HWNAS_CHECK_T(ConfigError, o.warmup_epochs() < o.epochs(), "warmup_epochs (", o.warmup_epochs(),
-                ") must be below epochs (", o.epochs(), ")");
-  HWNAS_CHECK_T(ConfigError, o.tau_min() <= o.tau_max(), "tau_min (", o.tau_min(), ") exceeds tau_max (", o.tau_max(), ")");
   const auto& hw = o.hardware();
-  HWNAS_CHECK_T(ConfigError, hw.form() == "none" || hw.form() == "proxyless" || hw.form() == "hinge" ||
-                                 hw.form() == "fbnet",
-                "Unknown hardware loss form '", hw.form(), "'; use none, proxyless, hinge or fbnet");
-  if (hw.form() != "none") {
-    HWNAS_CHECK_T(ConfigError, m.latency != nullptr, "The ", hw.form(), " hardware loss needs a latency table",
-                  hw.device().empty() ? std::string(": set hardware.device to a key of \"latency_tables\"")
-                                      : " for device '" + hw.device() + "' in \"latency_tables\"");
-    HWNAS_CHECK_T(ConfigError, hw.target_ms() > 0, "The ", hw.form(), " hardware loss needs hardware.target_ms > 0");
-  }
+  HWNAS_CHECK_T(ConfigError, hw.form() == "none" || m.latency != nullptr, "The ", hw.form(),
+                " hardware loss needs a latency table",
+                hw.device().empty() ? std::string(": set hardware.device to a key of \"latency_tables\"")
+                                    : " for device '" + hw.device() + "' in \"latency_tables\"");
   m.partial = o.partial_channels() > 0 ? o.partial_channels() : (m.method == Method::kPcDarts ? 4 : 1);
-  HWNAS_CHECK_T(ConfigError, m.partial == 1 || m.method == Method::kDarts || m.method == Method::kPcDarts,
-                "partial_channels is for darts and pcdarts, not ", o.method());
 
   torch::manual_seed(o.seed());
   m.net = std::dynamic_pointer_cast<nn::MixedSupernet>(

@@ -13,6 +13,7 @@
 
 #include "hwnas/core/json_number.h"
 #include "hwnas/core/config.h"
+#include "hwnas/core/option_fields.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/cost/analytic.h"
@@ -34,32 +35,13 @@ bool elastic(const std::string& choice, int phase) {
 
 }  // namespace
 
+void SupernetTrainOptions::validate() const { options::check(*this, "supernet training"); }
+
 SupernetTrainOptions SupernetTrainOptions::from_json(const nlohmann::json& j) {
-  ConfigReader r(j, "supernet training");
-  SupernetTrainOptions o;
-  o.rule(r.get_string("rule", o.rule(), {"uniform", "sandwich"}));
-  o.random_subnets(r.get_int("random_subnets", o.random_subnets(), 0, 64));
-  o.distill(r.get_bool("distill", o.distill()));
-  o.progressive(r.get_string("progressive", o.progressive(), {"", "ofa"}));
-  o.epochs(r.get_int("epochs", o.epochs(), 1, 100000));
-  o.steps_per_epoch(r.get_int("steps_per_epoch", o.steps_per_epoch(), 0, 100000000));
-  o.batch_size(r.get_int("batch_size", o.batch_size(), 1, 65536));
-  o.lr(r.get_double("lr", o.lr(), 1e-8, 100));
-  o.momentum(r.get_double("momentum", o.momentum(), 0, 0.999));
-  o.weight_decay(r.get_double("weight_decay", o.weight_decay(), 0, 1));
-  o.grad_clip(r.get_double("grad_clip", o.grad_clip(), 0, 1e6));
-  o.seed(static_cast<uint64_t>(r.get_int("seed", 0, 0, std::numeric_limits<int64_t>::max())));
-  o.checkpoint(r.get_string("checkpoint", ""));
-  r.finish();
-  return o;
+  return options::read<SupernetTrainOptions>(j, "supernet training");
 }
 
-nlohmann::json SupernetTrainOptions::to_json() const {
-  return {{"rule", rule_}, {"random_subnets", random_subnets_}, {"distill", distill_}, {"progressive", progressive_},
-          {"epochs", epochs_}, {"steps_per_epoch", steps_per_epoch_}, {"batch_size", batch_size_}, {"lr", lr_},
-          {"momentum", momentum_}, {"weight_decay", weight_decay_}, {"grad_clip", grad_clip_}, {"seed", seed_},
-          {"checkpoint", checkpoint_}};
-}
+nlohmann::json SupernetTrainOptions::to_json() const { return options::write(*this); }
 
 nlohmann::json SupernetEpoch::to_json() const {
   return {{"epoch", epoch}, {"phase", phase}, {"loss", loss}, {"largest_accuracy", largest_accuracy},
@@ -125,6 +107,7 @@ SupernetTrainer::SupernetTrainer(std::shared_ptr<const SearchSpace> space, Super
   HWNAS_CHECK_T(ConfigError, space != nullptr, "SupernetTrainer needs a space");
   m.space = std::move(space);
   m.o = std::move(options);
+  m.o.validate();
   HWNAS_CHECK_T(ConfigError, m.o.progressive().empty() || m.space->name() == "ofa", "Progressive shrinking (\"",
                 m.o.progressive(), "\") follows the OFA space's kernel/depth/expand choices; the ", m.space->name(),
                 " space has none: leave \"progressive\" empty");

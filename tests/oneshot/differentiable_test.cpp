@@ -265,7 +265,10 @@ TEST_CASE("differentiable search refuses bad input with the fix", "[oneshot]") {
                           "cannot be met", "fastest arch", "Raise target_ms");
   REQUIRE_THROWS_WITH_ALL(ConfigError, DifferentiableSearch(nb201, quick("darts").hardware(hw)), "needs a latency table");
   REQUIRE_THROWS_WITH_ALL(ConfigError, DifferentiableSearch(nb201, quick("darts").hardware(oneshot::HardwareLossOptions(hw).form("hinj"))),
-                          "Unknown hardware loss form 'hinj'", "hinge");
+                          "hardware: form is 'hinj'", "none, proxyless, hinge, fbnet");
+  REQUIRE_THROWS_WITH_ALL(ConfigError, DifferentiableSearch(nb201, quick("darts").batch_size(0)), "batch_size",
+                          "[1, 65536]", "is 0");
+  CHECK(DifferentiableOptions::from_json(quick("fbnet").hardware(hw).to_json()).to_json() == quick("fbnet").hardware(hw).to_json());
   REQUIRE_THROWS_WITH_ALL(ConfigError, DifferentiableSearch(nb201, quick("darts")).run(tiny_data(20)),
                           "fewer than a batch");
 

@@ -85,6 +85,10 @@ TEST_CASE("progressive shrinking runs its three phases on the OFA space only", "
                           "Progressive shrinking", "leave \"progressive\" empty");
   REQUIRE_THROWS_WITH_ALL(ConfigError, SupernetTrainOptions::from_json({{"rule", "fair"}}), "fair", "uniform",
                           "sandwich");
+  // Options built in C++ get the checks JSON gets.
+  REQUIRE_THROWS_WITH_ALL(ConfigError, SupernetTrainer(nb201, quick("uniform").batch_size(0)), "batch_size", "[1, 65536]");
+  REQUIRE_THROWS_WITH_ALL(ConfigError, SupernetTrainer(nb201, quick("fair")), "rule", "'fair'", "uniform, sandwich");
+  CHECK(SupernetTrainOptions::from_json(quick("sandwich").seed(7).to_json()).to_json() == quick("sandwich").seed(7).to_json());
 }
 
 TEST_CASE("supernet training resumes exactly and feeds the inherited evaluator", "[oneshot][supernet]") {

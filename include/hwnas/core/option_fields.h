@@ -17,8 +17,11 @@
 //   options::check(o, "evolution options");  // the same ranges for options built in C++
 // Rules between fields go in the struct's validate(), which calls check() first; every
 // constructor taking the options calls validate(), so C++ and JSON users get the same checks.
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -28,13 +31,34 @@
 
 namespace hwnas::options {
 
+/// The type of a field's bounds: the field's own (not deduced from the bounds, so
+/// `v.field("lr", self.lr_, 0, 1)` takes the ints as doubles).
+template <typename T>
+using Same = typename std::common_type<T>::type;
+
 /// Reads each field from a JSON object (ConfigReader: types, ranges, unknown keys).
 class Reader {
  public:
-  Reader(const nlohmann::json& config, std::string what) : r_(config, std::move(what)) {}
-  void field(const char* name, int64_t& v, int64_t lo, int64_t hi) { v = r_.get_int(name, v, lo, hi); }
-  void field(const char* name, double& v, double lo, double hi) { v = r_.get_double(name, v, lo, hi); }
+  Reader(const nlohmann::json& config, std::string what) : r_(config, what), what_(std::move(what)) {}
+  /// A number in [lo, hi] (the bounds take the field's type).
+  template <typename T>
+  void field(const char* name, T& v, Same<T> lo, Same<T> hi) {
+    if constexpr (std::is_floating_point_v<T>)
+      v = r_.get_double(name, v, lo, hi);
+    else
+      v = static_cast<T>(r_.get_int(name, v, lo, hi));
+  }
+  /// A struct of options with its own fields(), as a JSON object under `name`.
+  template <typename O>
+  void nested(const char* name, O& o) {
+    Reader sub(r_.get_json(name, nlohmann::json::object()), what_ + " \"" + name + "\"");
+    O::fields(o, sub);
+    sub.finish();
+  }
   void field(const char* name, bool& v) { v = r_.get_bool(name, v); }
+  void field(const char* name, uint64_t& v) {  // seeds: 0 .. 2^63-1 in JSON
+    v = static_cast<uint64_t>(r_.get_int(name, static_cast<int64_t>(std::min<uint64_t>(v, INT64_MAX)), 0, INT64_MAX));
+  }
   void field(const char* name, std::string& v, const std::vector<std::string>& allowed = {}) {
     v = r_.get_string(name, v, allowed);
   }
@@ -42,14 +66,22 @@ class Reader {
 
  private:
   ConfigReader r_;
+  std::string what_;
 };
 
 /// Writes each field into a JSON object.
 class Writer {
  public:
-  void field(const char* name, int64_t v, int64_t, int64_t) { out[name] = v; }
-  void field(const char* name, double v, double, double) { out[name] = v; }
+  template <typename T>
+  void field(const char* name, const T& v, Same<T>, Same<T>) { out[name] = v; }
+  template <typename O>
+  void nested(const char* name, const O& o) {
+    Writer sub;
+    O::fields(o, sub);
+    out[name] = sub.out;
+  }
   void field(const char* name, bool v) { out[name] = v; }
+  void field(const char* name, uint64_t v) { out[name] = v; }
   void field(const char* name, const std::string& v, const std::vector<std::string>& = {}) { out[name] = v; }
   nlohmann::json out = nlohmann::json::object();
 };
@@ -58,14 +90,18 @@ class Writer {
 class Checker {
  public:
   explicit Checker(std::string what) : what_(std::move(what)) {}
-  void field(const char* name, int64_t v, int64_t lo, int64_t hi) const {
-    HWNAS_CHECK_T(ConfigError, v >= lo && v <= hi, what_, ": ", name, " must be in [", lo, ", ", hi, "], but is ", v);
+  template <typename T>
+  void field(const char* name, const T& v, Same<T> lo, Same<T> hi) const {
+    HWNAS_CHECK_T(ConfigError, (!std::is_floating_point_v<T> || std::isfinite(static_cast<double>(v))) && v >= lo && v <= hi,
+                  what_, ": ", name, " must be in [", lo, ", ", hi, "], but is ", v);
   }
-  void field(const char* name, double v, double lo, double hi) const {
-    HWNAS_CHECK_T(ConfigError, std::isfinite(v) && v >= lo && v <= hi, what_, ": ", name, " must be in [", lo, ", ",
-                  hi, "], but is ", v);
+  template <typename O>
+  void nested(const char* name, const O& o) const {
+    Checker sub(what_ + "." + name);
+    O::fields(o, sub);
   }
   void field(const char*, bool) const {}
+  void field(const char*, uint64_t) const {}
   void field(const char* name, const std::string& v, const std::vector<std::string>& allowed = {}) const {
     if (allowed.empty()) return;
     std::string list;

@@ -70,6 +70,18 @@ struct HardwareLossOptions {
   /// decision that gives up the least log-probability per ms saved moves to a faster
   /// option. (The losses only steer the expected latency, which the arch may miss.)
   HWNAS_ARG(bool, within_target) = true;
+
+ public:
+  template <typename Self, typename V>
+  static void fields(Self& self, V& v) {  // hwnas/core/option_fields.h
+    v.field("form", self.form_, {"none", "proxyless", "hinge", "fbnet"});
+    v.field("device", self.device_);
+    v.field("target_ms", self.target_ms_, 0, 1e9);
+    v.field("lambda", self.lambda_, 0, 1e6);
+    v.field("alpha", self.alpha_, 1e-9, 1e6);
+    v.field("beta", self.beta_, 0, 100);
+    v.field("within_target", self.within_target_);
+  }
 };
 
 struct DifferentiableOptions {
@@ -114,6 +126,35 @@ struct DifferentiableOptions {
   HWNAS_ARG(std::string, checkpoint);
 
  public:
+  template <typename Self, typename V>
+  static void fields(Self& self, V& v) {  // hwnas/core/option_fields.h
+    v.field("name", self.method_, differentiable_methods());
+    v.field("order", self.order_, 1, 2);
+    v.field("epochs", self.epochs_, 1, 100000);
+    v.field("warmup_epochs", self.warmup_epochs_, 0, 100000);
+    v.field("batch_size", self.batch_size_, 1, 65536);
+    v.field("steps_per_epoch", self.steps_per_epoch_, 0, 100000000);
+    v.field("train_portion", self.train_portion_, 0.01, 0.99);
+    v.field("weight_lr", self.weight_lr_, 1e-8, 100);
+    v.field("weight_lr_min", self.weight_lr_min_, 0, 100);
+    v.field("momentum", self.momentum_, 0, 0.999);
+    v.field("weight_decay", self.weight_decay_, 0, 1);
+    v.field("grad_clip", self.grad_clip_, 0, 1e6);
+    v.field("arch_lr", self.arch_lr_, 1e-8, 100);
+    v.field("arch_weight_decay", self.arch_weight_decay_, 0, 1);
+    v.field("partial_channels", self.partial_channels_, 0, 64);
+    v.field("tau_max", self.tau_max_, 1e-3, 1e3);
+    v.field("tau_min", self.tau_min_, 1e-3, 1e3);
+    v.field("edge_normalization", self.edge_normalization_, {"auto", "on", "off"});
+    v.field("selection", self.selection_, {"argmax", "pt"});
+    v.field("pt_batches", self.pt_batches_, 1, 100000);
+    v.field("pt_tune_steps", self.pt_tune_steps_, 0, 100000000);
+    v.field("seed", self.seed_);
+    v.field("checkpoint", self.checkpoint_);
+    v.nested("hardware", self.hardware_);
+  }
+  /// Ranges and the rules between fields; DifferentiableSearch calls it.
+  void validate() const;
   /// Reads the JSON form (the same names; "hardware": {...}); "name" is the method.
   /// Unknown keys and bad values throw ConfigError.
   static DifferentiableOptions from_json(const nlohmann::json& j);

@@ -61,6 +61,24 @@ struct SupernetTrainOptions {
   HWNAS_ARG(std::string, checkpoint);
 
  public:
+  template <typename Self, typename V>
+  static void fields(Self& self, V& v) {  // hwnas/core/option_fields.h
+    v.field("rule", self.rule_, {"uniform", "sandwich"});
+    v.field("random_subnets", self.random_subnets_, 0, 64);
+    v.field("distill", self.distill_);
+    v.field("progressive", self.progressive_, {"", "ofa"});
+    v.field("epochs", self.epochs_, 1, 100000);
+    v.field("steps_per_epoch", self.steps_per_epoch_, 0, 100000000);
+    v.field("batch_size", self.batch_size_, 1, 65536);
+    v.field("lr", self.lr_, 1e-8, 100);
+    v.field("momentum", self.momentum_, 0, 0.999);
+    v.field("weight_decay", self.weight_decay_, 0, 1);
+    v.field("grad_clip", self.grad_clip_, 0, 1e6);
+    v.field("seed", self.seed_);
+    v.field("checkpoint", self.checkpoint_);
+  }
+  /// Throws ConfigError naming a field out of its range (SupernetTrainer calls it).
+  void validate() const;
   /// The JSON form (same names); unknown keys and bad values throw ConfigError.
   static SupernetTrainOptions from_json(const nlohmann::json& j);
   nlohmann::json to_json() const;
