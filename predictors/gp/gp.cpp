@@ -70,21 +70,6 @@ Fit lml_and_grad(const MatrixXd& X, const VectorXd& y, const VectorXd& log_l, do
 
 }  // namespace
 
-GpOptions GpOptions::from_json(const nlohmann::json& config) {
-  GpOptions o;
-  ConfigReader r(config, "gp predictor config");
-  o.ard(r.get_bool("ard", o.ard()));
-  o.iterations(r.get_int("iterations", o.iterations(), 0, 100000));
-  o.lr(r.get_double("lr", o.lr(), 1e-6, 10));
-  o.min_noise(r.get_double("min_noise", o.min_noise(), 1e-10, 10));
-  r.finish();
-  return o;
-}
-
-nlohmann::json GpOptions::to_json() const {
-  return {{"ard", ard()}, {"iterations", iterations()}, {"lr", lr()}, {"min_noise", min_noise()}};
-}
-
 void GpPredictor::do_fit(const predictors::Features& x, const std::vector<double>& y) {
   n_ = x.rows;
   d_ = x.cols;

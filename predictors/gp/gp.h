@@ -7,6 +7,7 @@
 // carry the predictive standard deviation.
 #include <vector>
 
+#include "hwnas/core/option_fields.h"
 #include "hwnas/core/options.h"
 #include "hwnas/predictors/predictor.h"
 
@@ -24,13 +25,21 @@ struct GpOptions {
   HWNAS_ARG(double, min_noise) = 1e-4;
 
  public:
-  static GpOptions from_json(const nlohmann::json& config);
-  nlohmann::json to_json() const;
+  template <typename Self, typename V>
+  static void fields(Self& self, V& v) {  // hwnas/core/option_fields.h
+    v.field("ard", self.ard_);
+    v.field("iterations", self.iterations_, 0, 100000);
+    v.field("lr", self.lr_, 1e-6, 10);
+    v.field("min_noise", self.min_noise_, 1e-10, 10);
+  }
+  void validate() const { options::check(*this, "gp predictor config"); }
+  static GpOptions from_json(const nlohmann::json& config) { return options::read<GpOptions>(config, "gp predictor config"); }
+  nlohmann::json to_json() const { return options::write(*this); }
 };
 
 class GpPredictor : public predictors::Predictor {
  public:
-  explicit GpPredictor(GpOptions options = {}) : options_(options) {}
+  explicit GpPredictor(GpOptions options = {}) : options_(options) { options_.validate(); }
   std::string name() const override { return "gp"; }
   nlohmann::json config() const override { return options_.to_json(); }
   bool has_uncertainty() const override { return true; }

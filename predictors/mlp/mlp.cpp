@@ -78,29 +78,10 @@ torch::Tensor features_tensor(const predictors::Features& x) {
 
 }  // namespace
 
-MlpOptions MlpOptions::from_json(const nlohmann::json& config) {
-  MlpOptions o;
-  ConfigReader r(config, "mlp predictor config");
-  o.hidden(r.get_int_list("hidden", o.hidden(), 1, 1 << 16));
-  o.epochs(r.get_int("epochs", o.epochs(), 1, 1000000));
-  o.batch_size(r.get_int("batch_size", o.batch_size(), 1, 1 << 20));
-  o.lr(r.get_double("lr", o.lr(), 1e-8, 10));
-  o.weight_decay(r.get_double("weight_decay", o.weight_decay(), 0, 10));
-  o.validation_fraction(r.get_double("validation_fraction", o.validation_fraction(), 0, 0.9));
-  o.patience(r.get_int("patience", o.patience(), 1, 1000000));
-  o.seed(static_cast<uint64_t>(r.get_int("seed", static_cast<int64_t>(o.seed()), 0, INT64_MAX)));
-  r.finish();
-  return o;
-}
-
-nlohmann::json MlpOptions::to_json() const {
-  return {{"hidden", hidden()}, {"epochs", epochs()}, {"batch_size", batch_size()}, {"lr", lr()},
-          {"weight_decay", weight_decay()}, {"validation_fraction", validation_fraction()},
-          {"patience", patience()}, {"seed", seed()}};
-}
-
 MlpPredictor::MlpPredictor(MlpOptions options)
-    : options_(std::move(options)), layers_(std::make_unique<Layers>()) {}
+    : options_(std::move(options)), layers_(std::make_unique<Layers>()) {
+  options_.validate();
+}
 MlpPredictor::~MlpPredictor() = default;
 
 void MlpPredictor::do_fit(const predictors::Features& x, const std::vector<double>& y) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "hwnas/core/option_fields.h"
 #include "hwnas/core/options.h"
 #include "hwnas/predictors/predictor.h"
 
@@ -28,8 +29,20 @@ struct MlpOptions {
   HWNAS_ARG(uint64_t, seed) = 0;
 
  public:
-  static MlpOptions from_json(const nlohmann::json& config);
-  nlohmann::json to_json() const;
+  template <typename Self, typename V>
+  static void fields(Self& self, V& v) {  // hwnas/core/option_fields.h
+    v.field("hidden", self.hidden_, 1, 1 << 16);
+    v.field("epochs", self.epochs_, 1, 1000000);
+    v.field("batch_size", self.batch_size_, 1, 1 << 20);
+    v.field("lr", self.lr_, 1e-8, 10);
+    v.field("weight_decay", self.weight_decay_, 0, 10);
+    v.field("validation_fraction", self.validation_fraction_, 0, 0.9);
+    v.field("patience", self.patience_, 1, 1000000);
+    v.field("seed", self.seed_);
+  }
+  void validate() const { options::check(*this, "mlp predictor config"); }
+  static MlpOptions from_json(const nlohmann::json& config) { return options::read<MlpOptions>(config, "mlp predictor config"); }
+  nlohmann::json to_json() const { return options::write(*this); }
 };
 
 class MlpPredictor : public predictors::Predictor {

@@ -9,16 +9,6 @@
 
 namespace hwnas::predictors {
 
-RidgeOptions RidgeOptions::from_json(const nlohmann::json& config) {
-  RidgeOptions o;
-  ConfigReader r(config, "ridge predictor config");
-  o.alpha(r.get_double("alpha", o.alpha(), 0.0, 1e12));
-  r.finish();
-  return o;
-}
-
-nlohmann::json RidgeOptions::to_json() const { return {{"alpha", alpha()}}; }
-
 void RidgePredictor::do_fit(const predictors::Features& x, const std::vector<double>& y) {
   const Eigen::MatrixXd X = to_matrix(x);
   const Eigen::VectorXd t = Eigen::Map<const Eigen::VectorXd>(y.data(), static_cast<Eigen::Index>(y.size()));

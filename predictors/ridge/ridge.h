@@ -4,6 +4,7 @@
 // baseline for the others.
 #include <vector>
 
+#include "hwnas/core/option_fields.h"
 #include "hwnas/core/options.h"
 #include "hwnas/predictors/predictor.h"
 
@@ -15,13 +16,18 @@ struct RidgeOptions {
   HWNAS_ARG(double, alpha) = 1.0;
 
  public:
-  static RidgeOptions from_json(const nlohmann::json& config);
-  nlohmann::json to_json() const;
+  template <typename Self, typename V>
+  static void fields(Self& self, V& v) {  // hwnas/core/option_fields.h
+    v.field("alpha", self.alpha_, 0.0, 1e12);
+  }
+  void validate() const { options::check(*this, "ridge predictor config"); }
+  static RidgeOptions from_json(const nlohmann::json& config) { return options::read<RidgeOptions>(config, "ridge predictor config"); }
+  nlohmann::json to_json() const { return options::write(*this); }
 };
 
 class RidgePredictor : public predictors::Predictor {
  public:
-  explicit RidgePredictor(RidgeOptions options = {}) : options_(options) {}
+  explicit RidgePredictor(RidgeOptions options = {}) : options_(options) { options_.validate(); }
   std::string name() const override { return "ridge"; }
   nlohmann::json config() const override { return options_.to_json(); }
   const std::vector<double>& weights() const { return weights_; }

@@ -30,30 +30,7 @@ struct DMatrix {
 
 }  // namespace
 
-XgboostOptions XgboostOptions::from_json(const nlohmann::json& config) {
-  XgboostOptions o;
-  ConfigReader r(config, "xgboost predictor config");
-  o.rounds(r.get_int("rounds", o.rounds(), 1, 1000000));
-  o.max_depth(r.get_int("max_depth", o.max_depth(), 1, 64));
-  o.eta(r.get_double("eta", o.eta(), 1e-6, 1));
-  o.subsample(r.get_double("subsample", o.subsample(), 1e-3, 1));
-  o.colsample_bytree(r.get_double("colsample_bytree", o.colsample_bytree(), 1e-3, 1));
-  o.min_child_weight(r.get_double("min_child_weight", o.min_child_weight(), 0, 1e6));
-  o.reg_lambda(r.get_double("reg_lambda", o.reg_lambda(), 0, 1e6));
-  o.threads(r.get_int("threads", o.threads(), 1, 1024));
-  o.seed(static_cast<uint64_t>(r.get_int("seed", static_cast<int64_t>(o.seed()), 0, INT32_MAX)));
-  r.finish();
-  return o;
-}
-
-nlohmann::json XgboostOptions::to_json() const {
-  return {{"rounds", rounds()}, {"max_depth", max_depth()}, {"eta", eta()},
-          {"subsample", subsample()}, {"colsample_bytree", colsample_bytree()},
-          {"min_child_weight", min_child_weight()}, {"reg_lambda", reg_lambda()},
-          {"threads", threads()}, {"seed", seed()}};
-}
-
-XgboostPredictor::XgboostPredictor(XgboostOptions options) : options_(std::move(options)) {}
+XgboostPredictor::XgboostPredictor(XgboostOptions options) : options_(std::move(options)) { options_.validate(); }
 
 XgboostPredictor::~XgboostPredictor() {
   if (booster_) XGBoosterFree(booster_);

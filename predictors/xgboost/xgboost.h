@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "hwnas/core/option_fields.h"
 #include "hwnas/core/options.h"
 #include "hwnas/predictors/predictor.h"
 
@@ -25,8 +26,21 @@ struct XgboostOptions {
   HWNAS_ARG(uint64_t, seed) = 0;
 
  public:
-  static XgboostOptions from_json(const nlohmann::json& config);
-  nlohmann::json to_json() const;
+  template <typename Self, typename V>
+  static void fields(Self& self, V& v) {  // hwnas/core/option_fields.h
+    v.field("rounds", self.rounds_, 1, 1000000);
+    v.field("max_depth", self.max_depth_, 1, 64);
+    v.field("eta", self.eta_, 1e-6, 1);
+    v.field("subsample", self.subsample_, 1e-3, 1);
+    v.field("colsample_bytree", self.colsample_bytree_, 1e-3, 1);
+    v.field("min_child_weight", self.min_child_weight_, 0, 1e6);
+    v.field("reg_lambda", self.reg_lambda_, 0, 1e6);
+    v.field("threads", self.threads_, 1, 1024);
+    v.field("seed", self.seed_, 0, INT32_MAX);
+  }
+  void validate() const { options::check(*this, "xgboost predictor config"); }
+  static XgboostOptions from_json(const nlohmann::json& config) { return options::read<XgboostOptions>(config, "xgboost predictor config"); }
+  nlohmann::json to_json() const { return options::write(*this); }
 };
 
 class XgboostPredictor : public predictors::Predictor {

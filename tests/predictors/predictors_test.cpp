@@ -11,6 +11,8 @@
 #include "hwnas/predictors/predictor.h"
 #include "hwnas/predictors/gp/gp.h"
 #include "hwnas/predictors/mlp/mlp.h"
+#include "hwnas/predictors/ridge/ridge.h"
+#include "hwnas/predictors/xgboost/xgboost.h"
 #include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
@@ -133,6 +135,18 @@ TEST_CASE("Once-for-All's accuracy predictor: the tutorial subnet predicts 0.817
   p->save(path);
   auto wide = hwnas::make_space("ofa", {{"width_mult", 1.2}});
   REQUIRE(load_predictor(path)->predict(*wide, {wide->from_json(hwnas::test::ofa_tutorial_subnet())}).mean[0] == Approx(acc).margin(1e-7));
+}
+
+TEST_CASE("Predictor options built in C++ get the checks their JSON gets", "[predictors][errors]") {
+  using namespace hwnas::predictors;
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, RidgePredictor(RidgeOptions().alpha(-1)), "alpha", "is -1");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, GpPredictor(GpOptions().lr(0)), "gp predictor config", "lr");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, MlpPredictor(MlpOptions().hidden({64, 0})), "hidden[1]", "is 0");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, XgboostPredictor(XgboostOptions().max_depth(100)), "max_depth", "[1, 64]");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, MlpOptions::from_json({{"hidden", {64, 0}}}), "hidden[1]");
+  CHECK(MlpOptions::from_json(MlpOptions().hidden({7, 5}).seed(3).to_json()).to_json() ==
+        MlpOptions().hidden({7, 5}).seed(3).to_json());
+  CHECK(XgboostOptions::from_json({{"eta", 0.3}}).eta() == 0.3);
 }
 
 TEST_CASE("Predictor inputs are checked with clear errors", "[predictors][errors]") {

@@ -46,8 +46,10 @@ class Reader {
     if constexpr (std::is_floating_point_v<T>)
       v = r_.get_double(name, v, lo, hi);
     else
-      v = static_cast<T>(r_.get_int(name, v, lo, hi));
+      v = static_cast<T>(r_.get_int(name, static_cast<int64_t>(v), static_cast<int64_t>(lo), static_cast<int64_t>(hi)));
   }
+  /// A list of whole numbers, each in [lo, hi].
+  void field(const char* name, std::vector<int64_t>& v, int64_t lo, int64_t hi) { v = r_.get_int_list(name, v, lo, hi); }
   /// A struct of options with its own fields(), as a JSON object under `name`.
   template <typename O>
   void nested(const char* name, O& o) {
@@ -74,6 +76,7 @@ class Writer {
  public:
   template <typename T>
   void field(const char* name, const T& v, Same<T>, Same<T>) { out[name] = v; }
+  void field(const char* name, const std::vector<int64_t>& v, int64_t, int64_t) { out[name] = v; }
   template <typename O>
   void nested(const char* name, const O& o) {
     Writer sub;
@@ -94,6 +97,11 @@ class Checker {
   void field(const char* name, const T& v, Same<T> lo, Same<T> hi) const {
     HWNAS_CHECK_T(ConfigError, (!std::is_floating_point_v<T> || std::isfinite(static_cast<double>(v))) && v >= lo && v <= hi,
                   what_, ": ", name, " must be in [", lo, ", ", hi, "], but is ", v);
+  }
+  void field(const char* name, const std::vector<int64_t>& v, int64_t lo, int64_t hi) const {
+    for (size_t i = 0; i < v.size(); ++i)
+      HWNAS_CHECK_T(ConfigError, v[i] >= lo && v[i] <= hi, what_, ": ", name, "[", i, "] must be in [", lo, ", ", hi,
+                    "], but is ", v[i]);
   }
   template <typename O>
   void nested(const char* name, const O& o) const {
