@@ -12,6 +12,7 @@
 #include "core/archive.h"
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
+#include "hwnas/core/option_fields.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/data/registry.h"
 #include "hwnas/estimate/inherited.h"
@@ -56,19 +57,6 @@ std::pair<data::Dataset, data::Dataset> load_data(const nlohmann::json& spec, ui
   return {all.slice(0, train_size), all.slice(train_size, train_size + valid_size)};
 }
 
-train::TrainOptions train_options(ConfigReader& r, uint64_t seed) {
-  train::TrainOptions t;
-  t.steps(r.get_int("steps", 200, 0, 100000000));
-  t.epochs(r.get_int("epochs", 1, 0, 100000));
-  t.batch_size(r.get_int("batch_size", t.batch_size(), 1, 65536));
-  t.lr(r.get_double("lr", t.lr(), 1e-8, 100));
-  t.momentum(r.get_double("momentum", t.momentum(), 0, 1));
-  t.weight_decay(r.get_double("weight_decay", t.weight_decay(), 0, 1));
-  t.cosine(r.get_bool("cosine", t.cosine()));
-  t.warmup_steps(r.get_int("warmup_steps", 0, 0, 100000000));
-  return t.seed(seed);
-}
-
 // The built-ins read their spec (without "name" and "data") under the context "evaluator",
 // so messages name the fields as the user wrote them.
 std::shared_ptr<Evaluator> make_tabular(const nlohmann::json& spec, const EvaluatorContext& c) {
@@ -102,13 +90,11 @@ std::shared_ptr<Evaluator> make_none(const nlohmann::json& spec, const Evaluator
 
 std::shared_ptr<Evaluator> make_short_training(const nlohmann::json& spec, const EvaluatorContext& c) {
   ConfigReader r(spec, "evaluator");
-  ConfigReader o(r.get_json("options", nlohmann::json::object()), "short_training evaluator \"options\"");
+  auto st = options::read<ShortTrainingOptions>(r.get_json("options", nlohmann::json::object()),
+                                               "short_training evaluator \"options\"");
   r.finish();
-  ShortTrainingOptions st;
-  st.train(train_options(o, c.seed));
-  st.bn_batches(o.get_int("bn_batches", st.bn_batches(), 0, 100000));
+  st.train(train::TrainOptions(st.train()).seed(c.seed));
   st.seed(c.seed);
-  o.finish();
   return std::make_shared<ShortTrainingEvaluator>(c.space, c.train, c.valid, st);
 }
 
@@ -139,12 +125,9 @@ std::shared_ptr<Evaluator> make_proxies(const nlohmann::json& spec, const Evalua
 std::shared_ptr<Evaluator> make_inherited(const nlohmann::json& spec, const EvaluatorContext& c) {
   ConfigReader r(spec, "evaluator");
   const auto supernet = r.get_string("supernet", "");
-  ConfigReader o(r.get_json("options", nlohmann::json::object()), "inherited evaluator \"options\"");
+  const auto in = options::read<InheritedOptions>(r.get_json("options", nlohmann::json::object()),
+                                                 "inherited evaluator \"options\"");
   r.finish();
-  InheritedOptions in;
-  in.bn_batches(o.get_int("bn_batches", in.bn_batches(), 0, 100000));
-  in.batch_size(o.get_int("batch_size", in.batch_size(), 1, 65536));
-  o.finish();
   HWNAS_CHECK_T(ConfigError, !supernet.empty(), "the inherited evaluator needs \"supernet\": trained supernet weights");
   return std::make_shared<InheritedWeightsEvaluator>(load_supernet(*c.space, supernet), c.train, c.valid, in);
 }

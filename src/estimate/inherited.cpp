@@ -1,5 +1,7 @@
 #include "hwnas/estimate/inherited.h"
 
+#include "hwnas/core/option_fields.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -16,6 +18,7 @@ InheritedWeightsEvaluator::InheritedWeightsEvaluator(std::shared_ptr<nn::Superne
     : supernet_(std::move(supernet)), calibration_(std::move(calibration)),
       validation_(std::move(validation)), options_(options) {
   HWNAS_CHECK_T(ConfigError, supernet_ != nullptr, "InheritedWeightsEvaluator needs a supernet");
+  options::check(options_, "inherited evaluator options");
   HWNAS_CHECK_T(ConfigError, validation_.size() > 0, "InheritedWeightsEvaluator needs validation data");
   HWNAS_CHECK_T(ConfigError, options_.bn_batches() == 0 || calibration_.size() > 0,
                 "InheritedWeightsEvaluator: BatchNorm recalibration needs calibration data (or bn_batches 0)");

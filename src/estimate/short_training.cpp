@@ -1,5 +1,7 @@
 #include "hwnas/estimate/short_training.h"
 
+#include "hwnas/core/option_fields.h"
+
 #include "core/fnv1a.h"
 
 #include <torch/torch.h>
@@ -21,6 +23,7 @@ ShortTrainingEvaluator::ShortTrainingEvaluator(std::shared_ptr<const SearchSpace
     : space_(std::move(space)), train_(std::move(train)), validation_(std::move(validation)),
       options_(std::move(options)) {
   HWNAS_CHECK_T(ConfigError, space_ != nullptr, "ShortTrainingEvaluator needs a space");
+  options::check(options_, "short_training evaluator options");
   HWNAS_CHECK_T(ConfigError, train_.size() > 0 && validation_.size() > 0,
                 "ShortTrainingEvaluator needs non-empty training and validation data");
   const auto in = space_->input_shape();

@@ -6,16 +6,19 @@
 #include <torch/torch.h>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/option_fields.h"
 
 namespace hwnas::train {
 
+void TrainOptions::validate() const {
+  options::check(*this, "training options");
+  HWNAS_CHECK_T(ConfigError, steps_ > 0 || epochs_ > 0, "Expected a positive number of steps or epochs, but got steps=",
+                steps_, " epochs=", epochs_);
+}
+
 TrainResult train(nn::Network& net, const data::Dataset& data, const TrainOptions& o) {
   HWNAS_CHECK_T(ConfigError, data.size() > 0, "Cannot train on the empty dataset '", data.name, "'");
-  HWNAS_CHECK_T(ConfigError, o.steps() >= 0 && o.epochs() >= 0 && (o.steps() > 0 || o.epochs() > 0),
-                "Expected a positive number of steps or epochs, but got steps=", o.steps(),
-                " epochs=", o.epochs());
-  HWNAS_CHECK_T(ConfigError, o.lr() > 0 && std::isfinite(o.lr()),
-                "Expected a positive learning rate, but got ", o.lr());
+  o.validate();
   const auto start = std::chrono::steady_clock::now();
   torch::optim::SGD sgd(net.parameters(), torch::optim::SGDOptions(o.lr())
                                               .momentum(o.momentum())

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include <torch/torch.h>
 
 #include "hwnas/core/search_space.h"
@@ -50,8 +52,11 @@ TEST_CASE("Training refuses impossible options", "[train]") {
                           hwnas::train::train(*net, data, hwnas::train::TrainOptions().steps(0).epochs(0)),
                           "steps or epochs");
   REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, hwnas::train::train(*net, data, hwnas::train::TrainOptions().lr(-1)),
-                          "learning rate");
-  REQUIRE_THROWS_WITH_ALL(hwnas::Error,
-                          hwnas::train::train(*net, data, hwnas::train::TrainOptions().steps(3).lr(1e30)),
+                          "training options", "lr", "is -1");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, hwnas::train::train(*net, data, hwnas::train::TrainOptions().lr(1e30)),
+                          "lr", "[1e-08, 100]");
+  auto poisoned = data;
+  poisoned.images = data.images.clone().fill_(std::numeric_limits<float>::quiet_NaN());
+  REQUIRE_THROWS_WITH_ALL(hwnas::Error, hwnas::train::train(*net, poisoned, hwnas::train::TrainOptions().steps(3)),
                           "diverged");
 }

@@ -15,6 +15,13 @@ struct InheritedOptions {
   /// Batches of the calibration data for BatchNorm re-estimation (0: keep the supernet's).
   HWNAS_ARG(int64_t, bn_batches) = 10;
   HWNAS_ARG(int64_t, batch_size) = 128;
+
+ public:
+  template <typename Self, typename V>
+  static void fields(Self& self, V& v) {  // hwnas/core/option_fields.h
+    v.field("bn_batches", self.bn_batches_, 0, 100000);
+    v.field("batch_size", self.batch_size_, 1, 65536);
+  }
 };
 
 /// Metrics: val_accuracy (0..1), val_loss.

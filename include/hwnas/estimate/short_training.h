@@ -21,6 +21,14 @@ struct ShortTrainingOptions {
   /// Seeds the initial weights (with the arch string).
   HWNAS_ARG(uint64_t, seed) = 0;
   HWNAS_ARG(BuildOptions, build) = BuildOptions();
+
+ public:
+  /// JSON (the evaluator's "options"): the training recipe's fields, flat, and bn_batches.
+  template <typename Self, typename V>
+  static void fields(Self& self, V& v) {  // hwnas/core/option_fields.h
+    train::TrainOptions::fields(self.train_, v);
+    v.field("bn_batches", self.bn_batches_, 0, 100000);
+  }
 };
 
 /// Metrics: val_accuracy (0..1), val_loss, train_loss (mean of the last 10% of steps),

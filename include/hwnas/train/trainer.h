@@ -37,6 +37,23 @@ struct TrainOptions {
   HWNAS_ARG(uint64_t, seed) = 0;
   /// Called after every step (e.g. for a progress bar).
   HWNAS_ARG(std::function<void(const StepInfo&)>, on_step);
+
+ public:
+  /// The recipe's JSON fields (an evaluator's "options"); the seed comes from the caller.
+  template <typename Self, typename V>
+  static void fields(Self& self, V& v) {  // hwnas/core/option_fields.h
+    v.field("steps", self.steps_, 0, 100000000);
+    v.field("epochs", self.epochs_, 0, 100000);
+    v.field("batch_size", self.batch_size_, 1, 65536);
+    v.field("lr", self.lr_, 1e-8, 100);
+    v.field("cosine", self.cosine_);
+    v.field("warmup_steps", self.warmup_steps_, 0, 100000000);
+    v.field("momentum", self.momentum_, 0, 1);
+    v.field("nesterov", self.nesterov_);
+    v.field("weight_decay", self.weight_decay_, 0, 1);
+  }
+  /// Throws ConfigError naming a field out of its range (train() calls it).
+  void validate() const;
 };
 
 struct TrainResult {
