@@ -261,4 +261,26 @@ void register_darts(SpaceRegistry& registry) {
   });
 }
 
+// Each cell: inputs c_{k-2} and c_{k-1}, four nodes of two operations each, and the
+// output concatenating the nodes.
+Drawing DartsSpace::do_drawing(const std::vector<int>& genes) const {
+  Drawing d;
+  d.kind = "cells";
+  for (int c = 0; c < 2; ++c) {
+    Drawing::Graph g{kCellNames[c], {{"c_k-2", "c_{k-2}"}, {"c_k-1", "c_{k-1}"}}, {}};
+    for (int i = 0; i < kNodes; ++i) g.nodes.push_back({std::to_string(i), std::to_string(i)});
+    g.nodes.push_back({"c_k", "c_{k}"});
+    const auto input_id = [](int j) { return j == 0 ? std::string("c_k-2") : j == 1 ? std::string("c_k-1") : std::to_string(j - 2); };
+    for (int i = 0; i < kNodes; ++i) {
+      for (int k = 0; k < 2; ++k) {
+        const size_t at = static_cast<size_t>(c * kGenesPerCell + i * 4 + k * 2);
+        g.edges.push_back({input_id(genes[at + 1]), std::to_string(i), kOps[static_cast<size_t>(genes[at])]});
+      }
+      g.edges.push_back({std::to_string(i), "c_k", ""});
+    }
+    d.graphs.push_back(std::move(g));
+  }
+  return d;
+}
+
 }  // namespace hwnas::spaces

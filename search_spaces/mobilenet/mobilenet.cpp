@@ -449,4 +449,19 @@ void register_mobilenet(SpaceRegistry& registry) {
   });
 }
 
+// The chain: stem, each searchable block's candidate (skips included), head.
+Drawing MobileNetSpace::do_drawing(const std::vector<int>& genes) const {
+  Drawing d;
+  d.kind = "chain";
+  Drawing::Graph g{"blocks", {{"stem", "stem " + std::to_string(config_.stem_channels)}}, {}};
+  for (size_t i = 0; i < choices_.size(); ++i) {
+    g.nodes.push_back({choices_[i].name, choices_[i].name + ": " + choices_[i].options[static_cast<size_t>(genes[i])]});
+    g.edges.push_back({g.nodes[g.nodes.size() - 2].id, g.nodes.back().id, ""});
+  }
+  g.nodes.push_back({"head", "head"});
+  g.edges.push_back({g.nodes[g.nodes.size() - 2].id, "head", ""});
+  d.graphs.push_back(std::move(g));
+  return d;
+}
+
 }  // namespace hwnas::spaces

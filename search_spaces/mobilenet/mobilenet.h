@@ -75,6 +75,7 @@ class MobileNetSpace : public SearchSpace {
  protected:
   std::string genes_to_string(const std::vector<int>& genes) const override;
   std::vector<int> parse_genes(const std::string& canonical) const override;
+  Drawing do_drawing(const std::vector<int>& genes) const override;
   void check_rules(const std::vector<int>& genes) const override;
   std::vector<int> do_sample(Rng& rng) const override;
   std::vector<LayerSpec> do_layers(const std::vector<int>& genes, const Shape& input) const override;

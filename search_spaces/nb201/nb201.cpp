@@ -194,4 +194,16 @@ void register_nb201(SpaceRegistry& registry) {
   });
 }
 
+// The cell: nodes 0 (input) to 3 (output), one edge per operation other than "none".
+Drawing Nb201Space::do_drawing(const std::vector<int>& genes) const {
+  Drawing d;
+  d.kind = "cells";
+  Drawing::Graph g{"cell", {{"0", "in"}, {"1", "1"}, {"2", "2"}, {"3", "out"}}, {}};
+  for (size_t e = 0; e < kEdges.size(); ++e)
+    if (genes[e] != 0)
+      g.edges.push_back({std::to_string(kEdges[e].second), std::to_string(kEdges[e].first), kOps[static_cast<size_t>(genes[e])]});
+  d.graphs.push_back(std::move(g));
+  return d;
+}
+
 }  // namespace hwnas::spaces

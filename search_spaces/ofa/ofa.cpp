@@ -317,4 +317,24 @@ void register_ofa_key_format() {
                                   });
 }
 
+// The chain of active blocks (each stage's first `depth`), labelled k<kernel>_e<expand>.
+Drawing OfaSpace::do_drawing(const std::vector<int>& genes) const {
+  Drawing d;
+  d.kind = "chain";
+  Drawing::Graph g{"blocks at " + std::to_string(options_.resolutions()[static_cast<size_t>(genes[kR])]) + "px",
+                   {{"stem", "stem"}}, {}};
+  for (int s = 0; s < kStages; ++s)
+    for (int64_t j = 0; j < kDepths[static_cast<size_t>(genes[static_cast<size_t>(kD + s)])]; ++j) {
+      const auto i = static_cast<size_t>(s * kMaxDepth + j);
+      g.nodes.push_back({"s" + std::to_string(s + 1) + "b" + std::to_string(j + 1),
+                         "k" + std::to_string(kKernels[static_cast<size_t>(genes[i])]) + "_e" +
+                             std::to_string(kExpands[static_cast<size_t>(genes[kE + i])])});
+      g.edges.push_back({g.nodes[g.nodes.size() - 2].id, g.nodes.back().id, ""});
+    }
+  g.nodes.push_back({"head", "head"});
+  g.edges.push_back({g.nodes[g.nodes.size() - 2].id, "head", ""});
+  d.graphs.push_back(std::move(g));
+  return d;
+}
+
 }  // namespace hwnas::spaces

@@ -57,6 +57,7 @@ class OfaSpace : public SearchSpace {
 
  protected:
   std::string genes_to_string(const std::vector<int>& genes) const override;
+  Drawing do_drawing(const std::vector<int>& genes) const override;
   std::vector<int> parse_genes(const std::string& canonical) const override;
   std::vector<int> genes_from_json(const nlohmann::json& j) const override;
   std::vector<int> canonicalize(std::vector<int> genes) const override;

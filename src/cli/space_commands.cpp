@@ -9,6 +9,7 @@
 
 #include "hwnas/cli/cli.h"
 #include "cli/context.h"
+#include "hwnas/core/io.h"
 #include "hwnas/core/error.h"
 #include "hwnas/cost/analytic.h"
 #include "hwnas/search_spaces/registry.h"
@@ -129,6 +130,35 @@ void add_space_commands(CLI::App& app, Context& ctx) {
           o << fmt::format("{:>4}  {:<28} {:<16} {:>11} {:>11} {:>10} {:>13}\n", i, layers[i].name,
                            layers[i].kind, layers[i].input.str(), layers[i].output.str(),
                            with_commas(cost.layers[i].params), with_commas(cost.layers[i].macs));
+      };
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("draw", "Draw one architecture: its cells, its block chain or its choices "
+                                           "(Graphviz DOT or JSON)");
+    auto space = std::make_shared<SpaceArgs>();
+    auto arch_str = std::make_shared<std::string>();
+    auto format = std::make_shared<std::string>("dot");
+    auto out = std::make_shared<std::string>();
+    auto overwrite = std::make_shared<bool>(false);
+    add_space_args(*cmd, *space);
+    cmd->add_option("--arch,-a", *arch_str, "The architecture's canonical string")->required();
+    cmd->add_option("--format,-f", *format, "dot (Graphviz: dot -Tsvg) or json")
+        ->check(CLI::IsMember({"dot", "json"}))->capture_default_str();
+    cmd->add_option("--out,-o", *out, "Write to this file (default: standard output)");
+    add_overwrite_flag(*cmd, *overwrite);
+    cmd->callback([&ctx, space, arch_str, format, out, overwrite] {
+      ctx.action = [&ctx, space, arch_str, format, out, overwrite] {
+        const auto s = space->make();
+        const auto drawing = s->drawing(s->parse(*arch_str));
+        const auto text = *format == "dot" ? drawing.to_dot() : drawing.to_json().dump(2) + "\n";
+        if (out->empty()) {
+          *ctx.out << text;
+          return;
+        }
+        check_output_free(*out, *overwrite, "drawing");
+        write_file_atomic(*out, text);
+        *ctx.out << fmt::format("{} drawing of {} written to {}\n", drawing.kind, s->name(), *out);
       };
     });
   }

@@ -256,6 +256,20 @@ int64_t SearchSpace::do_encoding_size() const {
   return n;
 }
 
+Drawing SearchSpace::drawing(const Arch& arch) const {
+  validate(arch);
+  auto d = do_drawing(arch.genes());
+  if (d.title.empty()) d.title = arch.str();
+  return d;
+}
+
+Drawing SearchSpace::do_drawing(const std::vector<int>& genes) const {
+  Drawing d;
+  const auto& cs = choices();
+  for (size_t i = 0; i < cs.size(); ++i) d.rows.emplace_back(cs[i].name, cs[i].options[static_cast<size_t>(genes[i])]);
+  return d;
+}
+
 std::vector<float> SearchSpace::encode(const Arch& arch) const {
   check_own(arch);
   auto v = do_encode(arch.genes());

@@ -7,6 +7,8 @@
 
 #include "hwnas/cli/cli.h"
 #include "hwnas/core/io.h"
+#include "hwnas/core/json.h"
+#include "hwnas/core/random.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/search_spaces/registry.h"
 #include "cli/cli_util.h"
@@ -27,6 +29,22 @@ TEST_CASE("hwnas spaces lists the registered spaces", "[cli]") {
   REQUIRE(j[3]["name"] == "ofa");
   REQUIRE(j[2]["name"] == "nb201");
   REQUIRE(j[2]["size"] == 15625);
+}
+
+TEST_CASE("hwnas draw writes an arch as Graphviz DOT or JSON, and keeps an existing file", "[cli]") {
+  auto r = run({"draw", "--space", "nb201", "--arch", kArch});
+  REQUIRE(r.code == 0);
+  CHECK(r.out.rfind("digraph arch {", 0) == 0);
+  CHECK(r.out.find("[label=\"nor_conv_3x3\"]") != std::string::npos);
+  const auto d = hwnas::test::temp_dir("cli_draw");
+  r = run({"draw", "--space", "darts", "--arch", hwnas::make_space("darts")->sample(*std::make_unique<hwnas::Rng>(1)).str(),
+           "--format", "json", "-o", d + "/cells.json"});
+  REQUIRE(r.code == 0);
+  CHECK(hwnas::read_json_file(d + "/cells.json", "drawing")["graphs"].size() == 2);
+  r = run({"draw", "--space", "nb201", "--arch", kArch, "-o", d + "/cells.json"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("--overwrite") != std::string::npos);
+  CHECK(hwnas::read_json_file(d + "/cells.json", "drawing")["graphs"].size() == 2);
 }
 
 TEST_CASE("hwnas strategies, predictors, datasets, evaluators, cost-models, exporters and layer-kinds list their registries", "[cli]") {

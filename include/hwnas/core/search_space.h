@@ -12,6 +12,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "hwnas/core/arch.h"
+#include "hwnas/core/drawing.h"
 #include "hwnas/core/layer_spec.h"
 #include "hwnas/core/options.h"
 #include "hwnas/core/random.h"
@@ -105,6 +106,9 @@ class SearchSpace {
   std::vector<float> encode(const Arch& arch) const;
   /// Length of encode()'s vectors.
   int64_t encoding_size() const;
+  /// How to draw the arch (hwnas/core/drawing.h): a cell DAG, a block chain, or by default
+  /// a table of the choices.
+  Drawing drawing(const Arch& arch) const;
   /// Names the layout of encode()'s vectors, which saved predictors check: "" (the
   /// default) means the layout follows the choices and their options; a space whose
   /// encoding is the same for every configuration (e.g. OFA's, by value) names it.
@@ -141,6 +145,7 @@ class SearchSpace {
   virtual std::vector<LayerSpec> do_layers(const std::vector<int>& genes,
                                            const Shape& input) const = 0;
   virtual std::vector<float> do_encode(const std::vector<int>& genes) const;
+  virtual Drawing do_drawing(const std::vector<int>& genes) const;
   virtual int64_t do_encoding_size() const;
   virtual std::shared_ptr<nn::Network> do_build(const std::vector<int>& genes,
                                                 const BuildOptions& options) const = 0;
