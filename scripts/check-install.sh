@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the built hwnas into a scratch prefix and builds examples/ against it as an
-# outside project would (find_package(hwnas) -> hwnas::hwnas), then runs one example.
+# outside project would (find_package(hwnas) -> hwnas::hwnas), then runs every example.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${HWNAS_BUILD_DIR:-build}

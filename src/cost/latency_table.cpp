@@ -100,10 +100,10 @@ LatencyTable read_table(const nlohmann::json& j, const std::string& source) {
   t.space = j.value("space", "");
   t.space_config = j.value("space_config", nlohmann::json::object());
   t.key_format = j.value("key_format", "hwnas");
-  // "ofa" is what from_ofa_yaml writes; the ofa space registers how its keys are made.
-  HWNAS_CHECK_T(DataError, key_format_registry().contains(t.key_format) || t.key_format == "ofa", where,
-                ": unknown key_format '", t.key_format, "' (known: ", fmt::format("{}", fmt::join(key_format_registry().names(), ", ")),
-                ")");
+  // Formats are registered by the spaces that make them (the ofa space registers "ofa"),
+  // so the format is checked when a LatencyModel pairs the table with its space.
+  HWNAS_CHECK_T(DataError, !t.key_format.empty(), where, ": key_format is empty; give \"hwnas\" or the format of "
+                "the space whose keys the table holds");
   t.overhead_ms = j.value("overhead_ms", 0.0);
   HWNAS_CHECK_T(DataError, std::isfinite(t.overhead_ms), where, ": overhead_ms is not finite");
   if (j.contains("calibration")) {
@@ -287,6 +287,10 @@ LatencyModel::LatencyModel(std::shared_ptr<const LatencyTable> table, std::share
                                   "'{}': {}; profile a table for this configuration (hwnas profile)",
                                   table_->device.name, space_->name(), differ));
   }
+  HWNAS_CHECK_T(DataError, key_format_registry().contains(table_->key_format), "The latency table for device '",
+                table_->device.name, "' has key_format '", table_->key_format, "', which no loaded space makes (known: ",
+                fmt::format("{}", fmt::join(key_format_registry().names(), ", ")),
+                "); profile the table again with hwnas profile, or pair it with the space it was made for");
   const auto format = key_format_registry().shared(table_->key_format);
   HWNAS_CHECK_T(ConfigError, format->parses_back || options_.fallback() == Fallback::kError,
                 "The nearest-shape fallback needs hwnas layer keys; this table has '", table_->key_format, "' keys");

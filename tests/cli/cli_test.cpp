@@ -144,7 +144,7 @@ TEST_CASE("hwnas reports bad input in one line with exit status 2", "[cli]") {
       {{"sample", "--space-config", R"({"chanels": 8})"}, "Unknown key 'chanels'"},
       {{"sample", "--space-config", "@/no/such.json"}, "/no/such.json"},
       {{"sample", "-n", "0"}, "-n"},
-      {{"frobnicate"}, "unknown command 'frobnicate'; valid commands: spaces, sample, info, strategies, predictors, datasets, evaluators, cost-models, exporters, layer-kinds, profile, measure, latency, table, calibrate, evaluate, proxies, predictor, search, train-supernet, train, export, quickstart, demo"},
+      {{"frobnicate"}, "unknown command 'frobnicate'; valid commands: spaces, sample, info, draw, strategies, predictors, datasets, evaluators, cost-models, exporters, layer-kinds, profile, measure, latency, table, calibrate, evaluate, proxies, predictor, search, train-supernet, train, export, quickstart, demo"},
       {{"profile", "--space", "nb201", "--out", "/tmp/x.json", "--device", "cuda"}, "--device cpu"},
       {{"latency", "--space", "nb201", "-t", "/no/table.json", "-a", kArch}, "/no/table.json"},
       {{}, "subcommand"},

@@ -128,6 +128,11 @@ TEST_CASE("Bad latency tables are refused naming file, entry and problem", "[cos
                           LatencyTable::load(write("miss.json", R"({"format": "hwnas-latency-table", "version": 1, "sections": {"": {"k": {"mean_ms": 1, "count": 3}}}})")),
                           "field 'std_ms' is missing");
   REQUIRE_THROWS_WITH_ALL(hwnas::DataError, LatencyTable::load(dir + "/none.json"), "none.json", "no such file");
+  // A key format no space registered: loaded, refused when paired with a space.
+  const auto alien = std::make_shared<LatencyTable>(LatencyTable::load(write("alien.json",
+      R"({"format": "hwnas-latency-table", "version": 1, "key_format": "tflite", "device": {"name": "phone"}, "sections": {}})")));
+  REQUIRE_THROWS_WITH_ALL(hwnas::DataError, LatencyModel(alien, std::shared_ptr<const hwnas::SearchSpace>(hwnas::make_space("nb201"))),
+                          "device 'phone'", "key_format 'tflite'", "hwnas", "profile the table again");
   // OFA YAML problems.
   const auto ydir = hwnas::test::temp_dir("bad_yaml");
   hwnas::write_file_atomic(ydir + "/192_lookup_table.yaml", "Conv-x:\n  count: 3\n  mean: [unclosed\n");
