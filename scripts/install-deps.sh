@@ -22,7 +22,7 @@ packages=(
   util-linux              # flock(1), used by the lock tests
 )
 if [[ "${1:-}" == "--with-clients" ]]; then
-  packages+=(python3-torch python3-onnx)
+  packages+=(python3-torch python3-onnx python3-numpy)
   # Node.js runs ONNX Runtime for the ONNX export tests (Debian's, unless one is on PATH).
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <mutex>
 
 #include "hwnas/core/config.h"
@@ -9,6 +10,7 @@
 #include "hwnas/data/cifar.h"
 #include "hwnas/data/fashion_mnist.h"
 #include "hwnas/data/idx.h"
+#include "hwnas/data/npy.h"
 #include "hwnas/data/synthetic.h"
 
 namespace hwnas::data {
@@ -54,6 +56,46 @@ Dataset cifar(int64_t classes, const nlohmann::json& config, const DataRequest& 
       CifarOptions().root(q.dir).classes(classes).fine_labels(fine).train(q.train).limit(q.limit).normalize(normalize));
 }
 
+// {train,test}_{images,labels}.npy: images N x C x H x W (or N x H x W, one channel),
+// uint8 scaled to [0, 1] or floating point as they are; labels N whole numbers.
+Dataset npy(const nlohmann::json& config, const DataRequest& q) {
+  ConfigReader r(config, "npy data config");
+  const auto classes = r.get_int("classes", 0, 0, 1000000);
+  r.finish();
+  HWNAS_CHECK_T(ConfigError, !q.dir.empty(), "the npy dataset needs --data-dir (\"dir\"): the folder holding "
+                "{train,test}_{images,labels}.npy");
+  const auto file = [&](const std::string& part, const std::string& what) {
+    return (std::filesystem::path(q.dir) / (part + "_" + what + ".npy")).string();
+  };
+  const std::string part = q.train ? "train" : "test";
+  const auto images_path = file(part, "images"), labels_path = file(part, "labels");
+  const auto ih = read_npy_header(images_path), lh = read_npy_header(labels_path);
+  HWNAS_CHECK_T(DataError, ih.shape.size() == 3 || ih.shape.size() == 4, "NumPy file '", images_path, "' has ",
+                ih.shape.size(), " dimensions; images are N x C x H x W or N x H x W");
+  HWNAS_CHECK_T(DataError, ih.dtype == "u1" || ih.dtype[0] == 'f', "NumPy file '", images_path, "' holds '", ih.dtype,
+                "' values; images are uint8 (0-255) or floating point (convert with array.astype)");
+  HWNAS_CHECK_T(DataError, lh.shape.size() == 1 && lh.dtype[0] != 'f' && lh.dtype != "b1", "NumPy file '", labels_path,
+                "' must hold N whole-number labels (one dimension, an integer type)");
+  HWNAS_CHECK_T(DataError, ih.shape[0] == lh.shape[0], "'", images_path, "' holds ", ih.shape[0], " images but '",
+                labels_path, "' holds ", lh.shape[0], " labels; give one label per image");
+  auto images = load_npy(images_path, q.limit);
+  if (images.dim() == 3) images = images.unsqueeze(1);
+  images = ih.dtype == "u1" ? images.to(torch::kFloat32).div_(255.0) : images.to(torch::kFloat32);
+  const auto labels = load_npy(labels_path, q.limit).to(torch::kLong);
+  // The class count: given, or from the training labels (so both parts agree).
+  int64_t n_classes = classes;
+  if (n_classes == 0) {
+    const auto train_labels = q.train ? labels : load_npy(file("train", "labels")).to(torch::kLong);
+    n_classes = train_labels.numel() > 0 ? train_labels.max().item<int64_t>() + 1 : 0;
+  }
+  if (labels.numel() > 0) {
+    const auto lo = labels.min().item<int64_t>(), hi = labels.max().item<int64_t>();
+    HWNAS_CHECK_T(DataError, lo >= 0 && hi < n_classes, "NumPy file '", labels_path, "' has labels ", lo, "..", hi,
+                  "; labels are 0..", n_classes - 1, classes ? " (\"classes\" in --data-config)" : " (from the training labels)");
+  }
+  return Dataset{images, labels, n_classes, "npy/" + part};
+}
+
 // Generated: class templates and samples from the seed. The test part shares the templates
 // and draws its samples from another stream.
 Dataset synthetic(const nlohmann::json& config, const DataRequest& q) {
@@ -80,6 +122,8 @@ void register_builtins(DatasetRegistry& registry) {
       {[](const nlohmann::json& c, const DataRequest& q) { return cifar(10, c, q); }});
   add("cifar100", "CIFAR-100, binary version (train.bin, test.bin), 3x32x32, 100 fine or 20 coarse classes",
       {[](const nlohmann::json& c, const DataRequest& q) { return cifar(100, c, q); }});
+  add("npy", "NumPy files {train,test}_{images,labels}.npy (images N x C x H x W or N x H x W, uint8 or float), "
+      "memory-mapped", {npy});
   add("synthetic", "Generated class templates plus noise (\"channels\", \"size\", \"classes\", \"noise\")", {synthetic});
 }
 

@@ -59,13 +59,18 @@ std::pair<data::Dataset, data::Dataset> load_data(const nlohmann::json& spec, ui
 
 // The built-ins read their spec (without "name" and "data") under the context "evaluator",
 // so messages name the fields as the user wrote them.
+// Ends the reading of an evaluator that takes no "options" (unknown fields are refused first).
+void finish_without_options(ConfigReader& r, const char* evaluator) {
+  const auto options = r.get_json("options", nlohmann::json::object());
+  r.finish();
+  HWNAS_CHECK_T(ConfigError, options.empty(), "the ", evaluator, " evaluator takes no \"options\"");
+}
+
 std::shared_ptr<Evaluator> make_tabular(const nlohmann::json& spec, const EvaluatorContext& c) {
   ConfigReader r(spec, "evaluator");
   const auto table = r.get_string("table", "");
-  const auto options = r.get_json("options", nlohmann::json::object());
-  r.finish();
+  finish_without_options(r, "tabular");
   HWNAS_CHECK_T(ConfigError, !table.empty(), "the tabular evaluator needs \"table\": a CSV, JSONL or JSON file");
-  HWNAS_CHECK_T(ConfigError, options.empty(), "the tabular evaluator takes no \"options\"");
   return std::make_shared<TabularEvaluator>(*c.space, table);
 }
 
@@ -73,18 +78,14 @@ std::shared_ptr<Evaluator> make_predictor(const nlohmann::json& spec, const Eval
   ConfigReader r(spec, "evaluator");
   const auto path = r.get_string("predictor", "");
   const auto metric = r.get_string("metric", "");
-  const auto options = r.get_json("options", nlohmann::json::object());
-  r.finish();
+  finish_without_options(r, "predictor");
   HWNAS_CHECK_T(ConfigError, !path.empty(), "the predictor evaluator needs \"predictor\": a saved predictor file");
-  HWNAS_CHECK_T(ConfigError, options.empty(), "the predictor evaluator takes no \"options\"");
   return std::make_shared<PredictorEvaluator>(c.space, predictors::load_predictor(path), metric);
 }
 
 std::shared_ptr<Evaluator> make_none(const nlohmann::json& spec, const EvaluatorContext&) {
   ConfigReader r(spec, "evaluator");
-  const auto options = r.get_json("options", nlohmann::json::object());
-  r.finish();
-  HWNAS_CHECK_T(ConfigError, options.empty(), "the none evaluator takes no \"options\"");
+  finish_without_options(r, "none");
   return std::make_shared<NoEvaluator>();
 }
 

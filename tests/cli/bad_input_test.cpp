@@ -118,6 +118,18 @@ std::string make_fixture() {
   write(d + "/cifar_trunc/data_batch_1.bin", std::string(3073 + 100, '\1'));
   write(d + "/cifar_label/data_batch_1.bin", std::string(1, '\x0c') + std::string(3072, '\2'));
   for (int b = 1; b <= 5; ++b) write(d + "/cifar_notest/data_batch_" + std::to_string(b) + ".bin", std::string(3073, '\3'));
+  const auto npy = [](const std::string& descr, const std::string& shape, const std::string& fortran, size_t bytes) {
+    std::string header = "{'descr': '" + descr + "', 'fortran_order': " + fortran + ", 'shape': " + shape + ", }";
+    while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+    header += '\n';
+    return std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(header.size()) + '\0' + header + std::string(bytes, '\1');
+  };
+  write(d + "/npy_fortran/train_images.npy", npy("|u1", "(2, 4, 4)", "True", 32));
+  write(d + "/npy_fortran/train_labels.npy", npy("<i8", "(2,)", "False", 16));
+  write(d + "/npy_short/train_images.npy", npy("|u1", "(2, 4, 4)", "False", 20));
+  write(d + "/npy_short/train_labels.npy", npy("<i8", "(2,)", "False", 16));
+  write(d + "/npy_count/train_images.npy", npy("|u1", "(3, 4, 4)", "False", 48));
+  write(d + "/npy_count/train_labels.npy", npy("<i8", "(2,)", "False", 16));
   // Experiment configs.
   auto cfg = experiment(d + "/runs/x");
   write(d + "/cfg_big.json", sub(cfg.dump(), d).replace(1, 0, "\"seed\": 1e400, "));
@@ -390,6 +402,9 @@ std::vector<Case> catalogue() {
       {"value", "a truncated CIFAR-10 batch", {"evaluate", "-e", "proxies", "--data", "cifar10", "--data-dir", "{d}/cifar_trunc", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/cifar_trunc/data_batch_1.bin", "3173 bytes", "3073-byte records"}},
       {"value", "a CIFAR-100 label in a CIFAR-10 batch", {"train", "--arch", A, "--data", "cifar10", "--data-dir", "{d}/cifar_label", "--train-size", "1", "--out", "{d}/newrun"}, {"{d}/cifar_label/data_batch_1.bin", "label 12", "0..9"}},
       {"value", "a CIFAR-10 folder without its test batch", {"train", "--arch", A, "--data", "cifar10", "--data-dir", "{d}/cifar_notest", "--out", "{d}/newrun"}, {"{d}/cifar_notest/test_batch.bin", "missing", "--data-dir"}},
+      {"value", "a NumPy file in Fortran order", {"evaluate", "-e", "proxies", "--data", "npy", "--data-dir", "{d}/npy_fortran", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/npy_fortran/train_images.npy", "Fortran order", "C order"}},
+      {"value", "a truncated NumPy file", {"evaluate", "-e", "proxies", "--data", "npy", "--data-dir", "{d}/npy_short", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/npy_short/train_images.npy", "truncated", "32 bytes"}},
+      {"value", "NumPy images and labels of different counts", {"evaluate", "-e", "proxies", "--data", "npy", "--data-dir", "{d}/npy_count", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/npy_count/train_images.npy", "3 images", "2 labels"}},
       {"message", "an unknown dataset", {"evaluate", "-e", "proxies", "--data", "imagenet", "-n", "1", "--out", "{d}/new.csv"}, {"imagenet", "cifar10", "fashion-mnist"}},
       {"value", "a misspelt dataset option", {"evaluate", "-e", "proxies", "--data", "synthetic", "--data-config", R"({"colour": 3})", "-n", "1", "--out", "{d}/new.csv"}, {"colour"}},
       {"value", "mnist without a folder", {"evaluate", "-e", "proxies", "--data", "mnist", "-n", "1", "--out", "{d}/new.csv"}, {"--data-dir", "mnist"}},

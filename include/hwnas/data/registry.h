@@ -1,8 +1,8 @@
 #pragma once
 // Datasets by name: what `--data NAME --data-dir DIR --data-config JSON` and an experiment
 // config's "data": {"name": ..., "dir": ..., "config": {...}} load. Built-ins:
-// fashion-mnist, mnist (IDX files in any folder), cifar10, cifar100 (binary version) and
-// synthetic; `hwnas datasets` lists them. A dataset of your own:
+// fashion-mnist, mnist (IDX files in any folder), cifar10, cifar100 (binary version), npy
+// (NumPy files) and synthetic; `hwnas datasets` lists them. A dataset of your own:
 //
 //   hwnas::data::register_dataset("my-data", "My sensor images", {
 //       [](const nlohmann::json& config, const hwnas::data::DataRequest& request) {
