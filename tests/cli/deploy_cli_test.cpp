@@ -96,8 +96,10 @@ TEST_CASE("hwnas export and train say which step is missing", "[cli][deploy]") {
 
 TEST_CASE("hwnas quickstart runs every step into one run directory, and reuses them", "[cli][quickstart]") {
   const auto dir = hwnas::test::temp_dir("quickstart") + "/run";
+  // Budget 1.0, as the determinism tests use: with 2 evaluations at 0.5 both random archs
+  // can miss the budget on a slow machine's table, and the search then has no winner.
   const std::vector<std::string> args{"quickstart", "--out", dir, "-n", "2", "--search-steps", "5", "--epochs", "1",
-                                      "--train-size", "256", "--no-progress"};
+                                      "--train-size", "256", "--budget", "1.0", "--no-progress"};
   auto r = run_cli(args);
   INFO(r.out << r.err);
   REQUIRE(r.code == 0);
