@@ -6,7 +6,7 @@
 # Usage: scripts/fuzz.sh [--seconds S] [--runs N] [harness ...]
 #   --seconds S  stop each harness after S seconds (default 5: the CI smoke run)
 #   --runs N     stop each harness after N executions instead
-#   harness      json, arch, configs, tables, files, checkpoints (default: all)
+#   harness      json, arch, configs, tables, files, checkpoints, images, tensors (default: all)
 # Each harness's closing libFuzzer line (executions, time) goes to build-fuzz/logs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ while [[ $# -gt 0 ]]; do
     *) harnesses+=("$1"); shift ;;
   esac
 done
-[[ ${#harnesses[@]} -gt 0 ]] || harnesses=(json arch configs tables files checkpoints)
+[[ ${#harnesses[@]} -gt 0 ]] || harnesses=(json arch configs tables files checkpoints images tensors)
 build_dir=${HWNAS_FUZZ_BUILD_DIR:-build-fuzz}
 if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \

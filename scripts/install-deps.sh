@@ -14,6 +14,7 @@ packages=(
   libopenblas0-pthread    # fast BLAS behind LibTorch's matrix products (reference BLAS is ~15x slower)
   libeigen3-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcli11-dev catch2
   zlib1g-dev libyaml-cpp-dev
+  libopencv-imgcodecs-dev libopencv-imgproc-dev  # image-folder: decoding (libjpeg-turbo, libpng, libwebp) and resizing
   libxgboost-dev xgboost  # gradient-boosted tree predictor (C API; XGBoost's CMake package also needs its CLI)
   libbenchmark-dev
   libonnx-dev             # ONNX export: the ONNX protobuf, checker and shape inference
@@ -22,7 +23,9 @@ packages=(
   util-linux              # flock(1), used by the lock tests
 )
 if [[ "${1:-}" == "--with-clients" ]]; then
-  packages+=(python3-torch python3-onnx python3-numpy)
+  # python3-opencv: the deployer's preprocessing in the input-contract test (the same
+  # decoder as hwnas); python3-torchvision, python3-pil: the data-loading benchmark's peer.
+  packages+=(python3-torch python3-onnx python3-numpy python3-opencv python3-torchvision python3-pil)
   # Node.js runs ONNX Runtime for the ONNX export tests (Debian's, unless one is on PATH).
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi

@@ -38,8 +38,11 @@ void add_space_args(CLI::App& cmd, SpaceArgs& args) {
 }
 
 nlohmann::json DataSourceArgs::spec() const {
-  return {{"name", name}, {"dir", dir},
-          {"config", config.empty() ? nlohmann::json::object() : parse_json_arg(config, "--data-config")}};
+  auto c = config.empty() ? nlohmann::json::object() : parse_json_arg(config, "--data-config");
+  HWNAS_CHECK_T(ConfigError, c.is_object(), "--data-config must be a JSON object, e.g. '{\"size\": 32}', not ", c.dump());
+  // Datasets that cannot skip images refuse the key as unknown.
+  if (skip_bad_images) c["skip_bad_images"] = true;
+  return {{"name", name}, {"dir", dir}, {"config", c}};
 }
 
 void add_data_source_args(CLI::App& cmd, DataSourceArgs& args) {
@@ -53,6 +56,9 @@ void add_data_source_args(CLI::App& cmd, DataSourceArgs& args) {
                  "The dataset's folder (fashion-mnist default: $HWNAS_FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist)");
   cmd.add_option("--data-config", args.config,
                  "The dataset's options as JSON or @file, e.g. cifar100: '{\"labels\": \"coarse\"}'");
+  cmd.add_flag("--skip-bad-images", args.skip_bad_images,
+               "image-folder: leave out images that cannot be decoded (their count goes into the summary) "
+               "instead of stopping at the first");
 }
 
 void add_seed_option(CLI::App& cmd, uint64_t& seed, const std::string& help) {

@@ -30,6 +30,7 @@ struct Context {
 struct SpaceArgs {
   std::string name = "nb201";
   std::string config;  // JSON text or @file
+  bool skip_bad_images = false;  // image-folder: leave out unreadable images (counted)
   std::unique_ptr<SearchSpace> make() const;
 };
 void add_space_args(CLI::App& cmd, SpaceArgs& args);
@@ -40,6 +41,7 @@ struct DataSourceArgs {
   std::string name = "fashion-mnist";
   std::string dir;
   std::string config;  // JSON text or @file
+  bool skip_bad_images = false;  // image-folder: leave out unreadable images (counted)
   /// {"name", "dir", "config"}: an evaluator's "data" without its sizes.
   nlohmann::json spec() const;
 };

@@ -75,6 +75,7 @@ std::pair<data::Dataset, data::Dataset> load_train_test(const TrainArgs& a) {
   auto train = data::load_dataset(a.data.name, spec.at("config"), request);
   request.train = false;
   request.limit = a.test_size;
+  request.train_input = train.input;  // the test part is normalised as the training part
   auto test = data::load_dataset(a.data.name, spec.at("config"), request);
   const std::tuple<const char*, int64_t, const data::Dataset*, const char*> sizes[] = {
       {"--train-size", a.train_size, &train, "training"}, {"--test-size", a.test_size, &test, "test"}};
@@ -159,7 +160,11 @@ nlohmann::json run_train(Context& ctx, const TrainArgs& a) {
                          {"space", space->name()},
                          {"space_config", space->config()},
                          {"arch", arch.str()},
-                         {"data", {{"name", a.data.name}, {"train_size", train.size()}, {"test_size", test.size()}}},
+                         {"data", {{"name", a.data.name},
+                                   {"train_size", train.size()},
+                                   {"test_size", test.size()},
+                                   {"skipped", train.skipped + test.skipped},
+                                   {"input", train.input}}},
                          {"recipe", options.to_json()},
                          {"fine_tuned_from", a.supernet.empty() ? nlohmann::json() : nlohmann::json(a.supernet)},
                          {"result", result.to_json()},
@@ -168,6 +173,18 @@ nlohmann::json run_train(Context& ctx, const TrainArgs& a) {
   o << fmt::format("test accuracy {:.4f} (loss {:.4f}); weights {}, summary {}\n", result.test_accuracy,
                    result.test_loss, (out / "weights.pt").string(), (out / "train.json").string());
   return summary;
+}
+
+// model.json's "input": the tensor the network takes and, when the training data said, the
+// input contract: how a raw sample becomes that tensor (decoding, resizing, normalisation).
+nlohmann::json input_of(const train::TrainedRun& run, const Shape& shape) {
+  nlohmann::json input{{"name", "input"}, {"shape", {"batch", shape.c, shape.h, shape.w}}, {"dtype", "float32"}};
+  const auto contract = run.summary.is_object() ? run.summary.value("data", nlohmann::json::object()).value("input", nlohmann::json())
+                                                : nlohmann::json();
+  if (contract.is_object())
+    for (const auto& [key, value] : contract.items())
+      if (!input.contains(key)) input[key] = value;
+  return input;
 }
 
 nlohmann::json run_export(Context& ctx, const ExportArgs& a) {
@@ -206,7 +223,7 @@ nlohmann::json run_export(Context& ctx, const ExportArgs& a) {
                       {"space_config", space->config()},
                       {"arch", arch.str()},
                       {"arch_json", arch.to_json()},
-                      {"input", {{"name", "input"}, {"shape", {"batch", input.c, input.h, input.w}}, {"dtype", "float32"}}},
+                      {"input", input_of(trained, input)},
                       {"output", {{"name", "logits"}}},
                       {"costs", costs_of(space, arch, a.tables)},
                       {"training", trained.summary},

@@ -26,6 +26,7 @@
 #include "hwnas/cost/analytic.h"
 #include "hwnas/cost/latency_table.h"
 #include "hwnas/cost/profiler.h"
+#include "hwnas/data/registry.h"
 #include "hwnas/search_spaces/registry.h"
 
 namespace hwnas::cli {
@@ -34,16 +35,17 @@ namespace {
 namespace fs = std::filesystem;
 
 struct QuickstartArgs {
-  std::string out = "runs/quickstart", data_dir;
+  std::string out = "runs/quickstart";
+  DataSourceArgs data;
   int64_t evaluations = 24, search_steps = 200, epochs = 5, train_size = 0;
   double budget = 0.5;
   uint64_t seed = 1;
   bool no_progress = false;
 };
 
-// The space: NAS-Bench-201's cell on Fashion-MNIST, small enough for a 2-core CPU.
-const nlohmann::json kSpaceConfig = {
-    {"channels", 8}, {"cells_per_stage", 1}, {"input_channels", 1}, {"input_size", 28}, {"num_classes", 10}};
+// The space: NAS-Bench-201's cell, small enough for a 2-core CPU; its input and classes
+// follow the dataset.
+const nlohmann::json kSpaceConfig = {{"channels", 8}, {"cells_per_stage", 1}};
 const char* const kLargest = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|";
 
 // Hand-designed cells (NAS-Bench-201's ResNet cell and plain variants); the baseline is the
@@ -76,21 +78,42 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
   auto& o = *ctx.out;
   const fs::path out(a.out);
   const auto lock = OutputLock::directory(out.string());  // one quickstart per run directory at a time
-  const auto space_config = kSpaceConfig.dump();
-  const std::shared_ptr<const SearchSpace> space = make_space("nb201", kSpaceConfig);
-  std::vector<std::string> data;
-  // Absolute: the search config lives in the run folder, and relative paths in a config
-  // are read from the config's folder.
-  const std::string data_dir = a.data_dir.empty() ? std::string() : fs::absolute(a.data_dir).string();
-  if (!data_dir.empty()) data = {"--data-dir", data_dir};
+  // The data: its shape and classes from a few samples, its sizes without loading it.
+  // The folder is made absolute: the search config lives in the run folder, and relative
+  // paths in a config are read from the config's folder.
+  auto source = a.data.spec();
+  if (!a.data.dir.empty()) source["dir"] = fs::absolute(a.data.dir).string();
+  data::DataRequest request;
+  request.dir = source.at("dir").get<std::string>();
+  request.seed = a.seed;
+  request.limit = 16;
+  const auto sample = data::load_dataset(a.data.name, source.at("config"), request);
+  const auto train_count = data::count_samples(a.data.name, source.at("config"), request);
+  request.train = false;
+  const auto test_count = data::count_samples(a.data.name, source.at("config"), request);
+  const int64_t valid_size = std::min<int64_t>(1000, std::max<int64_t>(1, train_count / 6));
+  const int64_t search_train_size = std::min<int64_t>(5000, train_count - valid_size);
+  HWNAS_CHECK_T(ConfigError, search_train_size >= 1 && a.train_size <= train_count, "quickstart: dataset '",
+                a.data.name, "' has ", train_count, " training samples; ",
+                search_train_size < 1 ? "give a dataset of at least 2" : "give --train-size at most that (0: all)");
+  auto space_json = kSpaceConfig;
+  space_json["input_channels"] = sample.images.size(1);
+  space_json["input_size"] = sample.images.size(2);
+  space_json["num_classes"] = sample.num_classes;
+  const auto space_config = space_json.dump();
+  const std::shared_ptr<const SearchSpace> space = make_space("nb201", space_json);
+  std::vector<std::string> data{"--data", a.data.name};
+  if (!request.dir.empty()) data.insert(data.end(), {"--data-dir", request.dir});
+  if (!source.at("config").empty()) data.insert(data.end(), {"--data-config", source.at("config").dump()});
   auto with_data = [&](std::vector<std::string> args) {
     args.insert(args.end(), data.begin(), data.end());
     if (a.no_progress) args.push_back("--no-progress");
     return args;
   };
 
-  o << fmt::format("hwnas quickstart: hardware-aware search on Fashion-MNIST for this CPU; everything goes to {}\n\n",
-                   out.string());
+  o << fmt::format("hwnas quickstart: hardware-aware search on {} ({} training, {} test samples, {}x{}x{}, {} classes) "
+                   "for this CPU; everything goes to {}\n\n", a.data.name, train_count, test_count, sample.images.size(1),
+                   sample.images.size(2), sample.images.size(3), sample.num_classes, out.string());
   // 1. Latency table.
   const auto table_path = (out / "cpu_table.json").string();
   o << "[1/6] latency table of this CPU (1 thread, batch 1)\n";
@@ -110,12 +133,13 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
   // 3. Search.
   const auto search_dir = (out / "search").string();
   nlohmann::json experiment{
-      {"space", {{"name", "nb201"}, {"config", kSpaceConfig}}},
+      {"space", {{"name", "nb201"}, {"config", space_json}}},
       {"strategy", {{"name", "evolution"}}},
       {"evaluator",
        {{"name", "short_training"},
         {"options", {{"steps", a.search_steps}, {"batch_size", 64}, {"lr", 0.05}, {"cosine", true}}},
-        {"data", {{"train_size", 5000}, {"valid_size", 1000}}}}},
+        {"data", {{"name", a.data.name}, {"dir", request.dir}, {"config", source.at("config")},
+                  {"train_size", search_train_size}, {"valid_size", valid_size}}}}},
       {"latency_tables", {{"cpu", fs::absolute(table_path).string()}}},
       {"objectives", {{{"metric", "val_accuracy"}, {"goal", "max"}}}},
       {"constraints", {fmt::format("latency@cpu <= {:.4f} ms", budget)}},
@@ -123,11 +147,11 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
       {"batch_size", 1},
       {"seed", a.seed},
       {"output", fs::absolute(search_dir).string()}};
-  if (!data.empty()) experiment["evaluator"]["data"]["dir"] = data_dir;
   const auto experiment_path = (out / "search.json").string();
   write_file_atomic(experiment_path, experiment.dump(2) + "\n");
-  o << fmt::format("\n[3/6] search: regularized evolution, {} archs each trained {} steps on 5,000 images and "
-                   "validated on 1,000, latency <= {:.3f} ms\n", a.evaluations, a.search_steps, budget);
+  o << fmt::format("\n[3/6] search: regularized evolution, {} archs each trained {} steps on {} samples and "
+                   "validated on {}, latency <= {:.3f} ms\n", a.evaluations, a.search_steps, search_train_size,
+                   valid_size, budget);
   step(ctx, {"search", "-c", experiment_path, "--resume", "--no-progress"});
   const auto best = read_json_file(search_dir + "/best.json", "search result");
   const auto winner = space->parse(best.at("arch").get<std::string>());
@@ -139,9 +163,9 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
                                            [&](const auto& x, const auto& y) { return gap(x) < gap(y); });
   const auto recipe = std::vector<std::string>{"--train-size", std::to_string(a.train_size), "--epochs",
                                                std::to_string(a.epochs), "--seed", std::to_string(a.seed), "--resume"};
-  o << fmt::format("\n[4/6] final training ({} epochs on {} images, tested on all 10,000): the winner, then the "
+  o << fmt::format("\n[4/6] final training ({} epochs on {} samples, tested on all {}): the winner, then the "
                    "hand-designed baseline of nearest latency ({})\n", a.epochs,
-                   a.train_size > 0 ? std::to_string(a.train_size) : std::string("all 60,000"), baseline.first);
+                   a.train_size > 0 ? a.train_size : train_count, test_count, baseline.first);
   auto train_args = [&](std::vector<std::string> args) {
     args.insert(args.end(), recipe.begin(), recipe.end());
     return with_data(args);
@@ -205,18 +229,19 @@ void run_quickstart(Context& ctx, const QuickstartArgs& a) {
 
 void add_quickstart_command(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<QuickstartArgs>();
-  auto* cmd = app.add_subcommand("quickstart", "The whole path on Fashion-MNIST for this CPU: latency table, search "
-                                               "under a latency budget, final training, export, comparison");
+  auto* cmd = app.add_subcommand("quickstart", "The whole path on a dataset (Fashion-MNIST by default) for this CPU: "
+                                               "latency table, search under a latency budget, final training, export, "
+                                               "comparison");
   cmd->add_option("--out,-o", a->out, "Run directory (a second run reuses what is finished)")->capture_default_str();
-  cmd->add_option("--data-dir", a->data_dir, "Fashion-MNIST folder (default: /usr/share/datasets/fashion-mnist)");
+  add_data_source_args(*cmd, a->data);
   cmd->add_option("--evaluations,-n", a->evaluations, "Archs the search trains")->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));
   cmd->add_option("--search-steps", a->search_steps, "Training steps per searched arch")->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   cmd->add_option("--epochs", a->epochs, "Final-training epochs")->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1000}));
-  cmd->add_option("--train-size", a->train_size, "Final-training images (0: all 60,000)")->capture_default_str()
-      ->check(CLI::Range(int64_t{0}, int64_t{60000}));
+  cmd->add_option("--train-size", a->train_size, "Final-training samples (0: the whole training part)")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{100000000}));
   cmd->add_option("--budget", a->budget, "Latency budget as a fraction of the all-3x3-conv cell's")
       ->capture_default_str()->check(finite_range(0.01, 1.0));
   add_seed_option(*cmd, a->seed, "Seed");

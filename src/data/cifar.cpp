@@ -57,13 +57,17 @@ Dataset load_cifar(const CifarOptions& o) {
   }
   const auto n = static_cast<int64_t>(labels.size());
   auto x = torch::from_blob(images.data(), {n, 3, 32, 32}, torch::kUInt8).to(torch::kFloat32).div_(255.0);
+  std::vector<double> mean, stdev;
   if (o.normalize()) {
-    const auto mean = ten ? std::vector<float>{0.4914f, 0.4822f, 0.4465f} : std::vector<float>{0.5071f, 0.4865f, 0.4409f};
-    const auto stdev = ten ? std::vector<float>{0.2470f, 0.2435f, 0.2616f} : std::vector<float>{0.2673f, 0.2564f, 0.2762f};
-    x.sub_(torch::tensor(mean).view({1, 3, 1, 1})).div_(torch::tensor(stdev).view({1, 3, 1, 1}));
+    mean = ten ? std::vector<double>{0.4914, 0.4822, 0.4465} : std::vector<double>{0.5071, 0.4865, 0.4409};
+    stdev = ten ? std::vector<double>{0.2470, 0.2435, 0.2616} : std::vector<double>{0.2673, 0.2564, 0.2762};
+    x.sub_(torch::tensor(mean).to(torch::kFloat32).view({1, 3, 1, 1}))
+        .div_(torch::tensor(stdev).to(torch::kFloat32).view({1, 3, 1, 1}));
   }
-  return Dataset{x, torch::tensor(labels, torch::kLong), classes,
-                 "cifar" + std::to_string(o.classes()) + (o.train() ? "/train" : "/test")};
+  Dataset d{x, torch::tensor(labels, torch::kLong), classes,
+            "cifar" + std::to_string(o.classes()) + (o.train() ? "/train" : "/test")};
+  d.input = input_contract(x, "uint8 pixels 0..255 of the binary records (red, green, blue planes)", 255, mean, stdev);
+  return d;
 }
 
 }  // namespace hwnas::data

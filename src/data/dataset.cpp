@@ -1,6 +1,9 @@
 #include "hwnas/data/dataset.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <tuple>
 #include <numeric>
 
 #include <torch/torch.h>
@@ -14,13 +17,13 @@ Dataset Dataset::subset(const std::vector<int64_t>& indices) const {
   for (auto i : indices)
     HWNAS_CHECK_T(ConfigError, i >= 0 && i < size(), "Index ", i, " is outside dataset '", name,
                   "' of ", size(), " samples");
-  return Dataset{images.index_select(0, idx), labels.index_select(0, idx), num_classes, name};
+  return Dataset{images.index_select(0, idx), labels.index_select(0, idx), num_classes, name, input, skipped};
 }
 
 Dataset Dataset::slice(int64_t begin, int64_t end) const {
   HWNAS_CHECK_T(ConfigError, 0 <= begin && begin <= end && end <= size(), "Slice [", begin, ", ",
                 end, ") is outside dataset '", name, "' of ", size(), " samples");
-  return Dataset{images.slice(0, begin, end), labels.slice(0, begin, end), num_classes, name};
+  return Dataset{images.slice(0, begin, end), labels.slice(0, begin, end), num_classes, name, input, skipped};
 }
 
 std::pair<Dataset, Dataset> split(const Dataset& data, double validation_fraction, uint64_t seed) {
@@ -36,6 +39,83 @@ std::pair<Dataset, Dataset> split(const Dataset& data, double validation_fractio
   rng.shuffle(idx);
   std::vector<int64_t> train(idx.begin(), idx.end() - n_val), val(idx.end() - n_val, idx.end());
   return {data.subset(train), data.subset(val)};
+}
+
+std::vector<int64_t> stratified_choice(const std::vector<int64_t>& labels, int64_t count, uint64_t seed) {
+  const auto n = static_cast<int64_t>(labels.size());
+  HWNAS_CHECK_T(ConfigError, count >= 0 && count <= n, "Cannot choose ", count, " of ", n, " samples");
+  // The samples of each class, shuffled by the seed.
+  std::map<int64_t, std::vector<int64_t>> by_class;
+  for (int64_t i = 0; i < n; ++i) by_class[labels[static_cast<size_t>(i)]].push_back(i);
+  Rng rng(seed);
+  for (auto& [label, members] : by_class) rng.shuffle(members);
+  // Each class's share: floor(count * n_c / n), then one more for the largest remainders
+  // (ties to the smaller label).
+  std::vector<std::tuple<int64_t, int64_t, const std::vector<int64_t>*>> shares;  // remainder, label, members
+  int64_t given = 0;
+  std::map<int64_t, int64_t> take;
+  for (const auto& [label, members] : by_class) {
+    const auto size = static_cast<int64_t>(members.size());
+    take[label] = count * size / n;
+    given += take[label];
+    shares.emplace_back(count * size % n, label, &members);
+  }
+  std::stable_sort(shares.begin(), shares.end(), [](const auto& a, const auto& b) {
+    return std::get<0>(a) != std::get<0>(b) ? std::get<0>(a) > std::get<0>(b) : std::get<1>(a) < std::get<1>(b);
+  });
+  for (size_t k = 0; given < count; k = (k + 1) % shares.size()) {
+    const auto label = std::get<1>(shares[k]);
+    if (take[label] < static_cast<int64_t>(std::get<2>(shares[k])->size())) ++take[label], ++given;
+  }
+  std::vector<int64_t> out;
+  for (const auto& [label, members] : by_class) out.insert(out.end(), members.begin(), members.begin() + take[label]);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::pair<Dataset, Dataset> stratified_split(const Dataset& data, int64_t train_size, int64_t valid_size, uint64_t seed) {
+  const int64_t n = data.size();
+  if (train_size == 0) train_size = n - valid_size;
+  HWNAS_CHECK_T(ConfigError, train_size > 0 && valid_size > 0 && train_size + valid_size <= n, "Splitting ", n,
+                " samples of '", data.name, "' into ", train_size, " for training and ", valid_size,
+                " for validation needs ", train_size + valid_size, "; give smaller sizes or more data");
+  const auto labels_tensor = data.labels.contiguous();
+  const std::vector<int64_t> labels(labels_tensor.data_ptr<int64_t>(), labels_tensor.data_ptr<int64_t>() + n);
+  const auto valid = stratified_choice(labels, valid_size, seed);
+  std::vector<char> in_valid(static_cast<size_t>(n), 0);
+  for (auto i : valid) in_valid[static_cast<size_t>(i)] = 1;
+  std::vector<int64_t> rest_index, rest_labels;
+  for (int64_t i = 0; i < n; ++i)
+    if (!in_valid[static_cast<size_t>(i)]) rest_index.push_back(i), rest_labels.push_back(labels[static_cast<size_t>(i)]);
+  std::vector<int64_t> train;
+  if (train_size == static_cast<int64_t>(rest_index.size())) {
+    train = rest_index;
+  } else {
+    for (auto k : stratified_choice(rest_labels, train_size, seed ^ 0x9e3779b97f4a7c15ULL))
+      train.push_back(rest_index[static_cast<size_t>(k)]);
+  }
+  return {data.subset(train), data.subset(valid)};
+}
+
+nlohmann::json input_contract(const at::Tensor& images, const std::string& raw, double divisor,
+                              const std::vector<double>& mean, const std::vector<double>& std,
+                              nlohmann::json preprocessing) {
+  HWNAS_CHECK_T(ConfigError, images.dim() == 4, "An input contract needs N x C x H x W images, not ", images.sizes());
+  HWNAS_CHECK_T(ConfigError, mean.size() == std.size() && (mean.empty() || static_cast<int64_t>(mean.size()) == images.size(1)),
+                "Normalisation needs one mean and one std per channel (", images.size(1), "), got ", mean.size(), " and ",
+                std.size());
+  nlohmann::json normalize = nullptr;
+  if (!mean.empty()) normalize = {{"mean", mean}, {"std", std}};
+  return {{"layout", "NCHW"},
+          {"channels", images.size(1)},
+          {"height", images.size(2)},
+          {"width", images.size(3)},
+          {"dtype", "float32"},
+          {"raw", raw},
+          {"divisor", divisor},
+          {"normalize", normalize},
+          {"formula", mean.empty() ? "x = raw / divisor (float32)" : "x[c] = (raw[c] / divisor - mean[c]) / std[c] (float32)"},
+          {"preprocessing", std::move(preprocessing)}};
 }
 
 std::vector<Batch> batches(const Dataset& data, int64_t batch_size, Rng* rng) {

@@ -119,7 +119,11 @@ Dataset load_idx_dataset(const IdxDatasetOptions& o) {
                     .div_(255.0);
   if (o.normalize()) images.sub_(o.mean()).div_(o.std());
   auto labels = torch::from_blob(label_bytes.data(), {n}, torch::kUInt8).to(torch::kInt64);
-  return Dataset{images, labels, o.classes(), o.name() + "/" + (o.train() ? "train" : "test")};
+  Dataset d{images, labels, o.classes(), o.name() + "/" + (o.train() ? "train" : "test")};
+  d.input = input_contract(images, "uint8 pixels 0..255 of the IDX file", 255,
+                           o.normalize() ? std::vector<double>{o.mean()} : std::vector<double>{},
+                           o.normalize() ? std::vector<double>{o.std()} : std::vector<double>{});
+  return d;
 }
 
 }  // namespace hwnas::data

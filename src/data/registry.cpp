@@ -2,7 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <mutex>
 
 #include "hwnas/core/config.h"
@@ -10,8 +12,10 @@
 #include "hwnas/data/cifar.h"
 #include "hwnas/data/fashion_mnist.h"
 #include "hwnas/data/idx.h"
+#include "hwnas/data/image_folder.h"
 #include "hwnas/data/npy.h"
 #include "hwnas/data/synthetic.h"
+#include "hwnas/data/tensor_file.h"
 
 namespace hwnas::data {
 namespace {
@@ -56,6 +60,51 @@ Dataset cifar(int64_t classes, const nlohmann::json& config, const DataRequest& 
       CifarOptions().root(q.dir).classes(classes).fine_labels(fine).train(q.train).limit(q.limit).normalize(normalize));
 }
 
+ImageFolderOptions image_folder_options(const nlohmann::json& config) {
+  ConfigReader r(config, "image-folder data config");
+  ImageFolderOptions o;
+  o.channels(r.get_int("channels", o.channels(), 1, 3));
+  o.size(r.get_int("size", o.size(), 1, 4096));
+  o.resize(r.get_string("resize", o.resize(), {"stretch", "crop"}));
+  o.interpolation(r.get_string("interpolation", o.interpolation(), {"area", "linear", "cubic", "nearest"}));
+  o.convert(r.get_bool("convert", o.convert()));
+  o.skip_bad_images(r.get_bool("skip_bad_images", o.skip_bad_images()));
+  o.threads(r.get_int("threads", o.threads(), 0, 256));
+  // "normalize": true (statistics of the training samples loaded), false, or {"mean", "std"}.
+  const auto normalize = r.get_json("normalize", true);
+  r.finish();
+  HWNAS_CHECK_T(ConfigError, normalize.is_boolean() || normalize.is_object(), "image-folder data config: \"normalize\" is ",
+                normalize.dump(), "; give true (statistics of the training images), false, or {\"mean\": [...], \"std\": [...]}");
+  if (normalize.is_object()) {
+    ConfigReader n(normalize, "image-folder data config \"normalize\"");
+    const auto list = [&](const char* key) {
+      const auto v = n.get_json(key, nullptr);
+      HWNAS_CHECK_T(ConfigError, v.is_array() && !v.empty() && std::all_of(v.begin(), v.end(), [](const auto& x) { return x.is_number(); }),
+                    "image-folder data config \"normalize\": \"", key, "\" must be a list of numbers, one per channel");
+      return v.get<std::vector<double>>();
+    };
+    o.mean(list("mean")).std(list("std"));
+    n.finish();
+  } else {
+    o.normalize(normalize.get<bool>());
+  }
+  o.validate();
+  return o;
+}
+
+Dataset image_folder(const nlohmann::json& config, const DataRequest& q) {
+  auto o = image_folder_options(config);
+  // The test part is normalised with the training part's statistics.
+  if (!q.train && o.normalize() && o.mean().empty() && q.train_input.is_object() &&
+      q.train_input.value("normalize", nlohmann::json()).is_object()) {
+    const auto& n = q.train_input.at("normalize");
+    o.mean(n.at("mean").get<std::vector<double>>()).std(n.at("std").get<std::vector<double>>());
+  }
+  HWNAS_CHECK_T(ConfigError, !q.dir.empty(), "the image-folder dataset needs --data-dir (\"dir\"): the folder holding "
+                "<class>/ subfolders of images (or train/<class>/ and test/<class>/)");
+  return load_image_folder(o.root(q.dir).train(q.train).limit(q.limit).seed(q.seed));
+}
+
 // {train,test}_{images,labels}.npy: images N x C x H x W (or N x H x W, one channel),
 // uint8 scaled to [0, 1] or floating point as they are; labels N whole numbers.
 Dataset npy(const nlohmann::json& config, const DataRequest& q) {
@@ -93,7 +142,27 @@ Dataset npy(const nlohmann::json& config, const DataRequest& q) {
     HWNAS_CHECK_T(DataError, lo >= 0 && hi < n_classes, "NumPy file '", labels_path, "' has labels ", lo, "..", hi,
                   "; labels are 0..", n_classes - 1, classes ? " (\"classes\" in --data-config)" : " (from the training labels)");
   }
-  return Dataset{images, labels, n_classes, "npy/" + part};
+  Dataset d{images, labels, n_classes, "npy/" + part};
+  d.input = input_contract(images, ih.dtype == "u1" ? "uint8 values 0..255 of the .npy file" : "values of the .npy file as float32",
+                           ih.dtype == "u1" ? 255 : 1, {}, {});
+  return d;
+}
+
+// train.pt and test.pt as torch.save writes them; the class count is given or comes from
+// the training labels (so both parts agree).
+Dataset tensors(const nlohmann::json& config, const DataRequest& q) {
+  ConfigReader r(config, "tensors data config");
+  TensorFileOptions o;
+  o.classes(r.get_int("classes", 0, 0, 1000000));
+  o.max_bytes(r.get_int("max_bytes", o.max_bytes(), 1, std::numeric_limits<int64_t>::max()));
+  r.finish();
+  HWNAS_CHECK_T(ConfigError, !q.dir.empty(), "the tensors dataset needs --data-dir (\"dir\"): the folder holding "
+                "train.pt and test.pt (torch.save({\"images\": ..., \"labels\": ...}))");
+  const auto file = [&](const char* part) { return (std::filesystem::path(q.dir) / part).string(); };
+  if (o.classes() == 0 && !q.train) o.classes(load_tensor_file(TensorFileOptions(o).path(file("train.pt"))).num_classes);
+  auto d = load_tensor_file(o.path(file(q.train ? "train.pt" : "test.pt")).limit(q.limit));
+  d.name = std::string("tensors/") + (q.train ? "train" : "test");
+  return d;
 }
 
 // Generated: class templates and samples from the seed. The test part shares the templates
@@ -122,9 +191,22 @@ void register_builtins(DatasetRegistry& registry) {
       {[](const nlohmann::json& c, const DataRequest& q) { return cifar(10, c, q); }});
   add("cifar100", "CIFAR-100, binary version (train.bin, test.bin), 3x32x32, 100 fine or 20 coarse classes",
       {[](const nlohmann::json& c, const DataRequest& q) { return cifar(100, c, q); }});
+  add("image-folder", "Images in class folders, root/<class>/*.{png,jpg,jpeg,bmp,webp} (torchvision's ImageFolder; "
+      "root/train/ and root/test/ for a test part), decoded with OpenCV (\"channels\", \"size\", \"resize\", ...)",
+      {image_folder, [](const nlohmann::json& c, const DataRequest& q) {
+         image_folder_options(c);  // the config is checked as loading would
+         HWNAS_CHECK_T(ConfigError, !q.dir.empty(), "the image-folder dataset needs --data-dir (\"dir\")");
+         return static_cast<int64_t>(scan_image_folder(q.dir, q.train).files.size());
+       }});
+  add("tensors", "torch.save files train.pt and test.pt holding {\"images\": N x C x H x W, \"labels\": N} "
+      "(uint8 or float images), read whole (\"max_bytes\", 4 GiB)", {tensors});
   add("npy", "NumPy files {train,test}_{images,labels}.npy (images N x C x H x W or N x H x W, uint8 or float), "
       "memory-mapped", {npy});
-  add("synthetic", "Generated class templates plus noise (\"channels\", \"size\", \"classes\", \"noise\")", {synthetic});
+  add("synthetic", "Generated class templates plus noise (\"channels\", \"size\", \"classes\", \"noise\")",
+      {synthetic, [](const nlohmann::json&, const DataRequest& q) {
+         HWNAS_CHECK_T(ConfigError, q.limit > 0, "synthetic data has no size of its own: give the number of samples");
+         return q.limit;
+       }});
 }
 
 }  // namespace
@@ -156,6 +238,15 @@ Dataset load_dataset(const std::string& name, const nlohmann::json& config, cons
   HWNAS_CHECK_T(DataError, lo >= 0 && hi < d.num_classes, "dataset '", name, "' has labels ", lo, "..", hi,
                 " for ", d.num_classes, " classes");
   return d;
+}
+
+int64_t count_samples(const std::string& name, const nlohmann::json& config, const DataRequest& request) {
+  const auto kind = dataset_registry().shared(name);
+  const auto c = config.is_null() ? nlohmann::json::object() : config;
+  if (kind->count) return kind->count(c, request);
+  auto whole = request;
+  whole.limit = 0;
+  return load_dataset(name, c, whole).size();
 }
 
 }  // namespace hwnas::data

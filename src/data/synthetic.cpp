@@ -27,8 +27,10 @@ Dataset make_synthetic(const SyntheticOptions& o) {
       images[static_cast<size_t>(i * pixels + p)] =
           templates[static_cast<size_t>(y * pixels + p)] + static_cast<float>(o.noise() * rng.normal());
   }
-  return Dataset{torch::tensor(images).reshape({o.samples(), o.channels(), o.size(), o.size()}),
-                 torch::tensor(labels, torch::kLong), o.classes(), "synthetic"};
+  Dataset d{torch::tensor(images).reshape({o.samples(), o.channels(), o.size(), o.size()}),
+            torch::tensor(labels, torch::kLong), o.classes(), "synthetic"};
+  d.input = input_contract(d.images, "float32 values as generated", 1, {}, {});
+  return d;
 }
 
 }  // namespace hwnas::data

@@ -54,7 +54,8 @@ std::pair<data::Dataset, data::Dataset> load_data(const nlohmann::json& spec, ui
   const auto all = data::load_dataset(name, config, request);
   HWNAS_CHECK_T(ConfigError, all.size() >= train_size + valid_size, "train_size + valid_size is ",
                 train_size + valid_size, " but dataset '", name, "' has ", all.size(), " training samples");
-  return {all.slice(0, train_size), all.slice(train_size, train_size + valid_size)};
+  // A seeded class-stratified split (a folder of images comes sorted by class).
+  return data::stratified_split(all, train_size, valid_size, seed);
 }
 
 // The built-ins read their spec (without "name" and "data") under the context "evaluator",

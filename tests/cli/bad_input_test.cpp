@@ -15,6 +15,8 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <torch/serialize.h>
+#include <torch/torch.h>
 #include <zlib.h>
 
 #include "cli_util.h"
@@ -130,6 +132,44 @@ std::string make_fixture() {
   write(d + "/npy_short/train_labels.npy", npy("<i8", "(2,)", "False", 16));
   write(d + "/npy_count/train_images.npy", npy("|u1", "(3, 4, 4)", "False", 48));
   write(d + "/npy_count/train_labels.npy", npy("<i8", "(2,)", "False", 16));
+  // Image folders (a w x h grey-blue 24-bit BMP is written by hand: no image library here).
+  const auto bmp = [](int w, int h) {
+    const int row = (3 * w + 3) / 4 * 4, size = 54 + row * h;
+    std::string b(static_cast<size_t>(size), '\0');
+    const auto put = [&](int at, int value, int bytes) {
+      for (int i = 0; i < bytes; ++i) b[static_cast<size_t>(at + i)] = static_cast<char>((value >> (8 * i)) & 0xff);
+    };
+    b[0] = 'B', b[1] = 'M';
+    put(2, size, 4), put(10, 54, 4), put(14, 40, 4), put(18, w, 4), put(22, h, 4), put(26, 1, 2), put(28, 24, 2);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) put(54 + y * row + 3 * x, 0x806040, 3);
+    return b;
+  };
+  write(d + "/imgf_loose/x.png", bmp(2, 2));
+  fs::create_directories(d + "/imgf_empty/a");
+  write(d + "/imgf_empty/b/x.bmp", bmp(2, 2));
+  write(d + "/imgf_corrupt/a/bad.png", "text, not an image");
+  write(d + "/imgf_damaged/a/bad.png", std::string("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16) + std::string(17, '\x01'));
+  write(d + "/imgf_trunc/a/cut.jpg", std::string("\xff\xd8\xff\xe0\x00\x10JFIF", 10) + std::string(40, '\x11'));
+  write(d + "/imgf_notest/a/x.bmp", bmp(2, 2));
+  write(d + "/imgf_notest/b/x.bmp", bmp(2, 2));
+  write(d + "/imgf_split/train/a/x.bmp", bmp(2, 2));
+  write(d + "/imgf_split/train/b/x.bmp", bmp(2, 2));
+  write(d + "/imgf_split/test/zebra/x.bmp", bmp(2, 2));
+  write(d + "/imgf_mixed/a/x.bmp", bmp(2, 2));
+  write(d + "/imgf_mixed/b/y.bmp", bmp(3, 2));
+  // Tensor files as torch.save writes them (torch::pickle_save writes the same format).
+  const auto tensor_file = [&](const std::string& path, const std::string& key, const torch::Tensor& images,
+                               const torch::Tensor& labels) {
+    c10::Dict<std::string, torch::Tensor> dict;
+    dict.insert(key, images);
+    dict.insert("labels", labels);
+    const auto bytes = torch::pickle_save(c10::IValue(dict));
+    write(path, std::string(bytes.begin(), bytes.end()));
+  };
+  tensor_file(d + "/pt_nokey/train.pt", "pixels", torch::zeros({2, 1, 2, 2}), torch::tensor({0, 1}));
+  tensor_file(d + "/pt_floatlabels/train.pt", "images", torch::zeros({2, 1, 2, 2}), torch::tensor({0.0, 1.0}));
+  tensor_file(d + "/pt_count/train.pt", "images", torch::zeros({3, 1, 2, 2}), torch::tensor({0, 1}));
   // Experiment configs.
   auto cfg = experiment(d + "/runs/x");
   write(d + "/cfg_big.json", sub(cfg.dump(), d).replace(1, 0, "\"seed\": 1e400, "));
@@ -405,6 +445,19 @@ std::vector<Case> catalogue() {
       {"value", "a NumPy file in Fortran order", {"evaluate", "-e", "proxies", "--data", "npy", "--data-dir", "{d}/npy_fortran", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/npy_fortran/train_images.npy", "Fortran order", "C order"}},
       {"value", "a truncated NumPy file", {"evaluate", "-e", "proxies", "--data", "npy", "--data-dir", "{d}/npy_short", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/npy_short/train_images.npy", "truncated", "32 bytes"}},
       {"value", "NumPy images and labels of different counts", {"evaluate", "-e", "proxies", "--data", "npy", "--data-dir", "{d}/npy_count", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/npy_count/train_images.npy", "3 images", "2 labels"}},
+      {"value", "images at an image folder's top level", {"evaluate", "-e", "proxies", "--data", "image-folder", "--data-dir", "{d}/imgf_loose", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/imgf_loose", "top level", "x.png", "<class>"}},
+      {"value", "an empty class folder", {"evaluate", "-e", "proxies", "--data", "image-folder", "--data-dir", "{d}/imgf_empty", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/imgf_empty/a", "holds no images"}},
+      {"value", "a corrupt image", {"evaluate", "-e", "proxies", "--data", "image-folder", "--data-dir", "{d}/imgf_corrupt", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/imgf_corrupt/a/bad.png", "cannot be decoded", "--skip-bad-images"}},
+      {"value", "a PNG with a bad checksum", {"evaluate", "-e", "proxies", "--data", "image-folder", "--data-dir", "{d}/imgf_damaged", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/imgf_damaged/a/bad.png", "damaged PNG", "checksum"}},
+      {"value", "a truncated JPEG", {"evaluate", "-e", "proxies", "--data", "image-folder", "--data-dir", "{d}/imgf_trunc", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/imgf_trunc/a/cut.jpg", "truncated"}},
+      {"value", "an image folder without a test part", {"train", "--arch", A, "--data", "image-folder", "--data-dir", "{d}/imgf_notest", "--out", "{d}/newrun"}, {"{d}/imgf_notest", "no test part", "test/<class>/"}},
+      {"value", "a test class the training part lacks", {"train", "--arch", A, "--data", "image-folder", "--data-dir", "{d}/imgf_split", "--out", "{d}/newrun"}, {"{d}/imgf_split/test/zebra", "training part"}},
+      {"value", "images of another size with convert off", {"evaluate", "-e", "proxies", "--data", "image-folder", "--data-dir", "{d}/imgf_mixed", "--data-config", R"({"size": 2, "convert": false})", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/imgf_mixed/b/y.bmp", "3x2", "\"convert\""}},
+      {"value", "two image channels", {"evaluate", "-e", "proxies", "--data", "image-folder", "--data-dir", "{d}/imgf_mixed", "--data-config", R"({"channels": 2})", "-n", "1", "--out", "{d}/new.csv"}, {"channels", "2"}},
+      {"value", "--skip-bad-images on a dataset without images", {"evaluate", "-e", "proxies", "--data", "synthetic", "--skip-bad-images", "-n", "1", "--out", "{d}/new.csv"}, {"skip_bad_images"}},
+      {"value", "a tensor file without \"images\"", {"evaluate", "-e", "proxies", "--data", "tensors", "--data-dir", "{d}/pt_nokey", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/pt_nokey/train.pt", "no \"images\"", "torch.save"}},
+      {"value", "a tensor file with float labels", {"evaluate", "-e", "proxies", "--data", "tensors", "--data-dir", "{d}/pt_floatlabels", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/pt_floatlabels/train.pt", "whole numbers"}},
+      {"value", "a tensor file with more images than labels", {"evaluate", "-e", "proxies", "--data", "tensors", "--data-dir", "{d}/pt_count", "-n", "1", "--out", "{d}/new.csv"}, {"{d}/pt_count/train.pt", "3 images", "2 labels"}},
       {"message", "an unknown dataset", {"evaluate", "-e", "proxies", "--data", "imagenet", "-n", "1", "--out", "{d}/new.csv"}, {"imagenet", "cifar10", "fashion-mnist"}},
       {"value", "a misspelt dataset option", {"evaluate", "-e", "proxies", "--data", "synthetic", "--data-config", R"({"colour": 3})", "-n", "1", "--out", "{d}/new.csv"}, {"colour"}},
       {"value", "mnist without a folder", {"evaluate", "-e", "proxies", "--data", "mnist", "-n", "1", "--out", "{d}/new.csv"}, {"--data-dir", "mnist"}},
@@ -468,7 +521,7 @@ TEST_CASE("The bad-input catalogue: exit 2, one line naming the input and the fi
   const auto d = make_fixture();
   const auto before = snapshot(d);
   // The fix: what to do, or what would be valid (the range, the valid names, the form).
-  const std::regex fix(R"(\b(give|pass|choose|use|install|set|fix|keep|write|check|restore|start|remove|lower|delete|)"
+  const std::regex fix(R"(\b(give|pass|choose|use|install|set|fix|keep|write|check|restore|start|remove|lower|delete|put|add|rename|replace|)"
                        R"(leave|configure|run|point|profile|train|wait|resume|average|list|upgrade|flatten|finish|)"
                        R"(hwnas reads|it is kept|nothing was replaced|is left alone|valid names|valid keys|)"
                        R"(valid commands|its columns|metrics are|expected|must be|to be in|to be an|allowed|one of)\b)",

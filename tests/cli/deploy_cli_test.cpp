@@ -173,7 +173,13 @@ TEST_CASE("Every data command reads a registered dataset: CIFAR-10 binary throug
   REQUIRE(r.code == 0);
   CHECK(load(d + "/train/arch.json")["input_shape"] == nlohmann::json({3, 32, 32}));
   const auto summary = load(d + "/train/train.json");
-  CHECK(summary["data"] == nlohmann::json({{"name", "cifar10"}, {"train_size", 80}, {"test_size", 24}}));
+  CHECK(summary["data"]["name"] == "cifar10");
+  CHECK(summary["data"]["train_size"] == 80);
+  CHECK(summary["data"]["test_size"] == 24);
+  CHECK(summary["data"]["skipped"] == 0);
+  // The input contract: CIFAR-10's published statistics.
+  CHECK(summary["data"]["input"]["normalize"]["mean"] == nlohmann::json({0.4914, 0.4822, 0.4465}));
+  CHECK(summary["data"]["input"]["divisor"] == 255);
   // evaluate with proxies, and a dataset option that is refused with its name.
   r = run_cli({"evaluate", "--space", "nb201", "--space-config", space_config, "-e", "proxies", "--config",
                R"({"batch_size": 8})", "--data", "cifar10", "--data-dir", data, "--train-size", "60", "--valid-size",

@@ -109,7 +109,7 @@ TEST_CASE("hwnas search reports bad configs and impossible constraints", "[cli][
   CHECK(fs::exists(dir + "/impossible/best.json"));
 }
 
-TEST_CASE("Ctrl-C stops hwnas search after the current batch; --resume finishes it", "[cli][search]") {
+TEST_CASE("Ctrl-C stops hwnas search after the current batch, and --resume finishes it", "[cli][search]") {
   const auto dir = test::temp_dir("cli_sigint");
   // A proxy evaluator makes each arch take a moment.
   nlohmann::json j = {
@@ -143,7 +143,7 @@ TEST_CASE("Ctrl-C stops hwnas search after the current batch; --resume finishes 
   CHECK(test::lines_in(dir + "/run/log.jsonl") == 60);
 }
 
-TEST_CASE("hwnas train-supernet, then hwnas search over its inherited weights; a differentiable search", "[cli][oneshot]") {
+TEST_CASE("hwnas train-supernet, then hwnas search over its inherited weights, and a differentiable search", "[cli][oneshot]") {
   const auto dir = test::temp_dir("cli_oneshot");
   const std::string space_config = R"({"channels": 4, "cells_per_stage": 1})";
   const auto weights = dir + "/supernet.pt";

@@ -48,7 +48,7 @@ TEST_CASE("Cell spaces draw DAGs whose edges are the arch's operations", "[core]
   CHECK(j["graphs"][1]["name"] == "reduce");
 }
 
-TEST_CASE("Chain spaces draw their active blocks in order; others a table of choices", "[core][drawing]") {
+TEST_CASE("Chain spaces draw their active blocks in order, others a table of choices", "[core][drawing]") {
   auto ofa = make_space("ofa");
   Rng rng(1);
   const auto arch = ofa->sample(rng);

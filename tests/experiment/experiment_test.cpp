@@ -366,7 +366,7 @@ TEST_CASE("running an experiment again starts afresh", "[experiment]") {
   }
 }
 
-TEST_CASE("cost models named in the config give metrics; a learned latency model constrains a search", "[experiment]") {
+TEST_CASE("cost models named in the config give metrics, and a learned latency model constrains a search", "[experiment]") {
   const auto dir = test::temp_dir("exp_cost_models");
   auto space = std::shared_ptr<SearchSpace>(make_space("nb201"));
   // A "device" whose latency is 1 ms per million MACs, learned by ridge from 40 archs.

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <torch/types.h>
 
 #include "hwnas/core/random.h"
@@ -12,12 +13,23 @@
 namespace hwnas::data {
 
 struct Dataset {
+  Dataset() = default;
+  Dataset(torch::Tensor images, torch::Tensor labels, int64_t num_classes, std::string name = "",
+          nlohmann::json input = nullptr, int64_t skipped = 0)
+      : images(std::move(images)), labels(std::move(labels)), num_classes(num_classes), name(std::move(name)),
+        input(std::move(input)), skipped(skipped) {}
+
   /// N x C x H x W, float32.
   torch::Tensor images;
   /// N, int64 class indices in [0, num_classes).
   torch::Tensor labels;
   int64_t num_classes = 0;
   std::string name;
+  /// The input contract: how a raw sample became these images, what model.json records as
+  /// "input" (input_contract() makes it). Null when the loader did not say.
+  nlohmann::json input;
+  /// Samples left out because they could not be read (image-folder's skip_bad_images).
+  int64_t skipped = 0;
 
   int64_t size() const { return images.defined() ? images.size(0) : 0; }
   /// The samples at these indices (a copy).
@@ -29,6 +41,24 @@ struct Dataset {
 /// Splits into (train, validation) with `validation_fraction` of the samples in the
 /// second part, after a seeded shuffle.
 std::pair<Dataset, Dataset> split(const Dataset& data, double validation_fraction, uint64_t seed);
+
+/// Splits into (train, validation) with `valid_size` samples in the second part and
+/// `train_size` (0: the rest) in the first, each class in both parts in proportion to its
+/// share (largest remainders), chosen by `seed`; both parts keep the dataset's order.
+std::pair<Dataset, Dataset> stratified_split(const Dataset& data, int64_t train_size, int64_t valid_size, uint64_t seed);
+
+/// A seeded class-stratified choice of `count` of `labels.size()` samples, returned in
+/// increasing order (every class gets its share, largest remainders first).
+std::vector<int64_t> stratified_choice(const std::vector<int64_t>& labels, int64_t count, uint64_t seed);
+
+/// The input contract of images of shape N x C x H x W made from raw values by
+/// x[c] = (raw[c] / divisor - mean[c]) / std[c] in float32 (mean and std empty: no
+/// normalisation). `raw` says what the raw values are ("uint8 pixels", "float32 values
+/// as stored"), and `preprocessing` how a raw file becomes them (image decoding and
+/// resizing; null when the raw values are the stored arrays).
+nlohmann::json input_contract(const at::Tensor& images, const std::string& raw, double divisor,
+                              const std::vector<double>& mean, const std::vector<double>& std,
+                              nlohmann::json preprocessing = nullptr);
 
 /// One minibatch.
 struct Batch {
