@@ -18,6 +18,8 @@ struct TrainArgs {
   int64_t epochs = 10, steps_per_epoch = 0, batch_size = 96, warmup_epochs = -1;
   double lr = 0.05, weight_decay = 3e-4, label_smoothing = 0.1, drop_path = 0, aux_weight = 0.4;
   bool no_augment = false;
+  std::string augment;  // JSON or @file: data::Augmentation's fields
+  int64_t workers = -1;
   uint64_t seed = 0;
   std::string out;
   bool resume = false, no_progress = false;

@@ -115,12 +115,15 @@ nlohmann::json run_train(Context& ctx, const TrainArgs& a) {
                                  {"input_shape", {space->input_shape_of(arch).c, space->input_shape_of(arch).h,
                                                   space->input_shape_of(arch).w}}};
   const auto fingerprint = arch_file.dump();
-  const auto options = train::FinalTrainingOptions()
+  auto options = train::FinalTrainingOptions()
                            .epochs(a.epochs).batch_size(a.batch_size).steps_per_epoch(a.steps_per_epoch).lr(a.lr)
                            .warmup_epochs(a.warmup_epochs).weight_decay(a.weight_decay)
                            .label_smoothing(a.label_smoothing).auxiliary_weight(a.aux_weight).drop_path(a.drop_path)
                            .augment(!a.no_augment).seed(a.seed).checkpoint_dir((out / "checkpoint").string())
+                           .workers(a.workers)
                            .resume(a.resume).fingerprint(fingerprint + (a.supernet.empty() ? "" : " from " + a.supernet));
+  if (!a.augment.empty())
+    options.augmentation(data::Augmentation::from_json(parse_json_arg(a.augment, "--augment"), "--augment"));
   options.validate();  // before anything is written
   const auto lock = OutputLock::directory(a.out);
   HWNAS_CHECK_T(ConfigError, a.resume || !fs::exists(out / "weights.pt"), "'", a.out,
@@ -263,7 +266,12 @@ void add_deploy_commands(CLI::App& app, Context& ctx) {
         ->check(finite_range(0.0, 0.99));
     cmd->add_option("--aux-weight", a->aux_weight, "Auxiliary head's loss weight (DARTS with \"auxiliary\": true)")
         ->capture_default_str()->check(finite_range(0.0, 100.0));
-    cmd->add_flag("--no-augment", a->no_augment, "No random shifts and flips");
+    cmd->add_flag("--no-augment", a->no_augment, "No augmentation");
+    cmd->add_option("--augment", a->augment, "Augmentation as JSON or @file (default: {\"pad\": -1, \"flip\": true}): "
+                    "\"pad\" (random crop of the padded image; -1: 1/14 of the side), \"resized_crop_min\" (area "
+                    "fraction), \"flip\", \"cutout\" (side)");
+    cmd->add_option("--workers", a->workers, "Threads reading and augmenting batches (-1: one per core when the data "
+                    "is streamed or augmented)")->capture_default_str()->check(CLI::Range(int64_t{-1}, int64_t{256}));
     cmd->add_option("--supernet", a->supernet, "Fine-tune: start from this trained supernet's weights "
                     "(`hwnas train-supernet` output) instead of from scratch");
     add_seed_option(*cmd, a->seed, "Seed");

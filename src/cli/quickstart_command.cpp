@@ -97,8 +97,9 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
                 a.data.name, "' has ", train_count, " training samples; ",
                 search_train_size < 1 ? "give a dataset of at least 2" : "give --train-size at most that (0: all)");
   auto space_json = kSpaceConfig;
-  space_json["input_channels"] = sample.images.size(1);
-  space_json["input_size"] = sample.images.size(2);
+  const auto shape = sample.sample_shape();
+  space_json["input_channels"] = shape[0];
+  space_json["input_size"] = shape[1];
   space_json["num_classes"] = sample.num_classes;
   const auto space_config = space_json.dump();
   const std::shared_ptr<const SearchSpace> space = make_space("nb201", space_json);
@@ -112,8 +113,8 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
   };
 
   o << fmt::format("hwnas quickstart: hardware-aware search on {} ({} training, {} test samples, {}x{}x{}, {} classes) "
-                   "for this CPU; everything goes to {}\n\n", a.data.name, train_count, test_count, sample.images.size(1),
-                   sample.images.size(2), sample.images.size(3), sample.num_classes, out.string());
+                   "for this CPU; everything goes to {}\n\n", a.data.name, train_count, test_count, shape[0], shape[1],
+                   shape[2], sample.num_classes, out.string());
   // 1. Latency table.
   const auto table_path = (out / "cpu_table.json").string();
   o << "[1/6] latency table of this CPU (1 thread, batch 1)\n";

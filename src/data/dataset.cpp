@@ -12,18 +12,63 @@
 
 namespace hwnas::data {
 
+Dataset Dataset::streamed(std::shared_ptr<const SampleSource> source, std::vector<int64_t> rows, torch::Tensor labels,
+                          int64_t num_classes, std::string name, nlohmann::json input, int64_t skipped) {
+  HWNAS_CHECK_T(ConfigError, source != nullptr && labels.dim() == 1 && labels.size(0) == static_cast<int64_t>(rows.size()),
+                "A streamed dataset needs a source and one label per row");
+  Dataset d(torch::Tensor(), std::move(labels), num_classes, std::move(name), std::move(input), skipped);
+  d.source = std::move(source);
+  d.rows = std::move(rows);
+  return d;
+}
+
+std::vector<int64_t> Dataset::sample_shape() const {
+  if (images.defined()) return {images.size(1), images.size(2), images.size(3)};
+  HWNAS_CHECK_T(ConfigError, is_streamed(), "Dataset '", name, "' has no images");
+  return source->shape();
+}
+
+at::Tensor Dataset::sample(int64_t i) const {
+  HWNAS_CHECK_T(ConfigError, i >= 0 && i < size(), "Index ", i, " is outside dataset '", name, "' of ", size(), " samples");
+  return images.defined() ? images[i] : source->read(rows[static_cast<size_t>(i)]);
+}
+
 Dataset Dataset::subset(const std::vector<int64_t>& indices) const {
   auto idx = torch::tensor(indices, torch::kLong);
   for (auto i : indices)
     HWNAS_CHECK_T(ConfigError, i >= 0 && i < size(), "Index ", i, " is outside dataset '", name,
                   "' of ", size(), " samples");
+  if (is_streamed()) {
+    std::vector<int64_t> picked;
+    picked.reserve(indices.size());
+    for (auto i : indices) picked.push_back(rows[static_cast<size_t>(i)]);
+    return streamed(source, std::move(picked), labels.index_select(0, idx), num_classes, name, input, skipped);
+  }
   return Dataset{images.index_select(0, idx), labels.index_select(0, idx), num_classes, name, input, skipped};
 }
 
 Dataset Dataset::slice(int64_t begin, int64_t end) const {
   HWNAS_CHECK_T(ConfigError, 0 <= begin && begin <= end && end <= size(), "Slice [", begin, ", ",
                 end, ") is outside dataset '", name, "' of ", size(), " samples");
+  if (is_streamed())
+    return streamed(source, std::vector<int64_t>(rows.begin() + begin, rows.begin() + end), labels.slice(0, begin, end),
+                    num_classes, name, input, skipped);
   return Dataset{images.slice(0, begin, end), labels.slice(0, begin, end), num_classes, name, input, skipped};
+}
+
+Dataset Dataset::in_memory() const {
+  if (!is_streamed()) return *this;
+  const auto shape = source->shape();
+  auto x = torch::empty({size(), shape[0], shape[1], shape[2]}, torch::kFloat32);
+  for (int64_t i = 0; i < size(); ++i) x[i].copy_(sample(i));
+  return Dataset{x, labels, num_classes, name, input, skipped};
+}
+
+std::vector<int64_t> visit_order(int64_t n, Rng* rng) {
+  std::vector<int64_t> idx(static_cast<size_t>(n));
+  std::iota(idx.begin(), idx.end(), 0);
+  if (rng) rng->shuffle(idx);
+  return idx;
 }
 
 std::pair<Dataset, Dataset> split(const Dataset& data, double validation_fraction, uint64_t seed) {
@@ -118,15 +163,13 @@ nlohmann::json input_contract(const at::Tensor& images, const std::string& raw, 
           {"preprocessing", std::move(preprocessing)}};
 }
 
-std::vector<Batch> batches(const Dataset& data, int64_t batch_size, Rng* rng) {
+std::vector<Batch> batches(const Dataset& stored, int64_t batch_size, Rng* rng) {
   HWNAS_CHECK_T(ConfigError, batch_size > 0, "Expected a positive batch size, but got ", batch_size);
+  const auto data = stored.in_memory();
   const int64_t n = data.size();
   std::vector<Batch> out;
   if (rng) {
-    std::vector<int64_t> idx(static_cast<size_t>(n));
-    std::iota(idx.begin(), idx.end(), 0);
-    rng->shuffle(idx);
-    auto perm = torch::tensor(idx, torch::kLong);
+    auto perm = torch::tensor(visit_order(n, rng), torch::kLong);
     for (int64_t b = 0; b < n; b += batch_size) {
       auto sel = perm.slice(0, b, std::min(n, b + batch_size));
       out.push_back({data.images.index_select(0, sel), data.labels.index_select(0, sel)});

@@ -9,11 +9,13 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -100,6 +102,10 @@ void ImageFolderOptions::validate() const {
                 interpolation(), "'; give \"area\", \"linear\", \"cubic\" or \"nearest\"");
   HWNAS_CHECK_T(ConfigError, limit() >= 0, "image-folder limit is ", limit(), "; give 0 (all) or more");
   HWNAS_CHECK_T(ConfigError, threads() >= 0 && threads() <= 256, "image-folder \"threads\" is ", threads(), "; give 0 to 256");
+  HWNAS_CHECK_T(ConfigError, cache() == "auto" || cache() == "memory" || cache() == "stream", "image-folder \"cache\" is '",
+                cache(), "'; give \"auto\", \"memory\" or \"stream\"");
+  HWNAS_CHECK_T(ConfigError, cache_bytes() >= 0, "image-folder \"cache_bytes\" is ", cache_bytes(), "; give 0 or more");
+  HWNAS_CHECK_T(ConfigError, stats_samples() >= 1, "image-folder \"stats_samples\" is ", stats_samples(), "; give 1 or more");
   HWNAS_CHECK_T(ConfigError, mean().size() == std().size(), "image-folder normalisation has ", mean().size(),
                 " means and ", std().size(), " stds; give one of each per channel");
   HWNAS_CHECK_T(ConfigError, mean().empty() || static_cast<int64_t>(mean().size()) == channels(),
@@ -251,18 +257,86 @@ nlohmann::json image_preprocessing(const ImageFolderOptions& o) {
           {"channel_order", o.channels() == 3 ? "RGB" : "grey"}};
 }
 
+namespace {
+
+// The files' images decoded on demand, scaled and normalised as the in-memory path does.
+class ImageFolderSource : public SampleSource {
+ public:
+  ImageFolderSource(std::vector<ImageFile> files, ImageFolderOptions o) : files_(std::move(files)), o_(std::move(o)) {}
+  void normalize(const std::vector<double>& mean, const std::vector<double>& stdev) {
+    const auto c = o_.channels();
+    mean_ = torch::tensor(mean, torch::kFloat64).to(torch::kFloat32).view({c, 1, 1});
+    std_ = torch::tensor(stdev, torch::kFloat64).to(torch::kFloat32).view({c, 1, 1});
+  }
+  at::Tensor read(int64_t row) const override {
+    const auto& f = files_.at(static_cast<size_t>(row));
+    auto x = decode_image(read_bytes(f.path), f.path, o_).to(torch::kFloat32).div_(255.0);
+    if (mean_.defined()) x.sub_(mean_).div_(std_);
+    return x;
+  }
+  std::vector<int64_t> shape() const override { return {o_.channels(), o_.size(), o_.size()}; }
+  const std::vector<ImageFile>& files() const { return files_; }
+
+ private:
+  std::vector<ImageFile> files_;
+  ImageFolderOptions o_;
+  torch::Tensor mean_, std_;
+};
+
+}  // namespace
+
 Dataset load_image_folder(const ImageFolderOptions& o) {
   o.validate();
   auto index = scan_image_folder(o.root(), o.train());
   auto& files = index.files;
-  if (o.limit() > 0 && o.limit() < static_cast<int64_t>(files.size())) {
+  const auto labels_of = [](const std::vector<ImageFile>& fs) {
     std::vector<int64_t> labels;
-    for (const auto& f : files) labels.push_back(f.label);
+    for (const auto& f : fs) labels.push_back(f.label);
+    return labels;
+  };
+  if (o.limit() > 0 && o.limit() < static_cast<int64_t>(files.size())) {
     std::vector<ImageFile> chosen;
-    for (auto i : stratified_choice(labels, o.limit(), o.seed())) chosen.push_back(std::move(files[static_cast<size_t>(i)]));
+    for (auto i : stratified_choice(labels_of(files), o.limit(), o.seed())) chosen.push_back(std::move(files[static_cast<size_t>(i)]));
     files = std::move(chosen);
   }
   const auto n = static_cast<int64_t>(files.size());
+  const auto decoded_bytes = n * o.channels() * o.size() * o.size() * 4;
+  if (o.cache() == "stream" || (o.cache() == "auto" && decoded_bytes > o.cache_bytes())) {
+    HWNAS_CHECK_T(ConfigError, !o.skip_bad_images(), "image folder '", o.root(), "' is streamed (its ", decoded_bytes,
+                  " decoded bytes exceed \"cache_bytes\" ", o.cache_bytes(), ", or \"cache\" is \"stream\"), and a "
+                  "streamed folder cannot leave out bad images it has not decoded yet; set \"cache\": \"memory\" or "
+                  "remove the bad images");
+    auto source = std::make_shared<ImageFolderSource>(files, o);
+    std::vector<double> mean = o.mean(), stdev = o.std();
+    if (o.normalize() && mean.empty()) {
+      // The statistics of a stratified sample of the images, decoded one at a time.
+      const auto chosen = stratified_choice(labels_of(files), std::min(n, o.stats_samples()), o.seed());
+      auto sum = torch::zeros({o.channels()}, torch::kFloat64), squares = torch::zeros({o.channels()}, torch::kFloat64);
+      for (auto row : chosen) {
+        const auto x = source->read(row).to(torch::kFloat64);
+        sum += x.sum({1, 2});
+        squares += x.square().sum({1, 2});
+      }
+      const double count = static_cast<double>(chosen.size() * o.size() * o.size());
+      for (int64_t k = 0; k < o.channels(); ++k) {
+        const double m = sum[k].item<double>() / count;
+        mean.push_back(m);
+        stdev.push_back(std::max(1e-6, std::sqrt(std::max(0.0, squares[k].item<double>() / count - m * m))));
+      }
+    }
+    if (!o.normalize()) mean.clear(), stdev.clear();
+    if (!mean.empty()) source->normalize(mean, stdev);
+    std::vector<int64_t> rows(static_cast<size_t>(n));
+    std::iota(rows.begin(), rows.end(), 0);
+    auto d = Dataset::streamed(source, std::move(rows), torch::tensor(labels_of(files), torch::kLong),
+                               static_cast<int64_t>(index.classes.size()),
+                               std::string("image-folder/") + (o.train() ? "train" : "test"));
+    auto contract_shape = torch::empty({1, o.channels(), o.size(), o.size()});
+    d.input = input_contract(contract_shape, "uint8 pixels 0..255 of the decoded image", 255, mean, stdev,
+                             image_preprocessing(o));
+    d.input["classes"] = index.classes;
+    return d;
+  }
   const int64_t c = o.channels(), s = o.size();
   auto pixels = torch::empty({n, c, s, s}, torch::kUInt8);
   std::vector<std::string> errors(static_cast<size_t>(n));

@@ -70,6 +70,9 @@ ImageFolderOptions image_folder_options(const nlohmann::json& config) {
   o.convert(r.get_bool("convert", o.convert()));
   o.skip_bad_images(r.get_bool("skip_bad_images", o.skip_bad_images()));
   o.threads(r.get_int("threads", o.threads(), 0, 256));
+  o.cache(r.get_string("cache", o.cache(), {"auto", "memory", "stream"}));
+  o.cache_bytes(r.get_int("cache_bytes", o.cache_bytes(), 0, std::numeric_limits<int64_t>::max()));
+  o.stats_samples(r.get_int("stats_samples", o.stats_samples(), 1, 100000000));
   // "normalize": true (statistics of the training samples loaded), false, or {"mean", "std"}.
   const auto normalize = r.get_json("normalize", true);
   r.finish();
@@ -231,9 +234,11 @@ Dataset load_dataset(const std::string& name, const nlohmann::json& config, cons
   auto d = kind->load(config.is_null() ? nlohmann::json::object() : config, request);
   HWNAS_CHECK_T(DataError, d.size() > 0, "dataset '", name, "' (", request.dir.empty() ? "default folder" : request.dir,
                 ") has no ", request.train ? "training" : "test", " samples");
-  HWNAS_CHECK_T(DataError, d.images.dim() == 4 && d.labels.dim() == 1 && d.labels.size(0) == d.size() && d.num_classes >= 2,
-                "dataset '", name, "' gave images of shape ", d.images.sizes(), " and labels of shape ",
-                d.labels.sizes(), " with ", d.num_classes, " classes; expected N x C x H x W, N and at least 2");
+  HWNAS_CHECK_T(DataError, (d.is_streamed() || d.images.dim() == 4) && d.labels.dim() == 1 && d.labels.size(0) == d.size() &&
+                               d.num_classes >= 2,
+                "dataset '", name, "' gave images of shape ", d.is_streamed() ? c10::IntArrayRef(d.sample_shape()) : d.images.sizes(),
+                " and labels of shape ", d.labels.sizes(), " with ", d.num_classes,
+                " classes; expected N x C x H x W, N and at least 2");
   const auto lo = d.labels.min().item<int64_t>(), hi = d.labels.max().item<int64_t>();
   HWNAS_CHECK_T(DataError, lo >= 0 && hi < d.num_classes, "dataset '", name, "' has labels ", lo, "..", hi,
                 " for ", d.num_classes, " classes");

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <cstring>
+#include <deque>
 #include <unordered_map>
 #include <vector>
 
@@ -441,7 +442,7 @@ class Unpickler {
   const char* p_;
   const char* end_;
   const std::string& name_;
-  std::vector<Value> arena_;
+  std::deque<Value> arena_;  // a deque: references to values stay valid while more are made
   std::vector<size_t> stack_, marks_;
   std::unordered_map<uint32_t, size_t> memo_;
 };

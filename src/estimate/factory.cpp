@@ -174,9 +174,9 @@ std::shared_ptr<nn::Supernet> load_supernet(const SearchSpace& space, const std:
 
 std::shared_ptr<SearchSpace> fit_space_to_data(const std::string& name, nlohmann::json config, const data::Dataset& d) {
   const auto defaults = make_space(name, config)->config();
-  const auto& shape = d.images.sizes();
+  const auto shape = d.sample_shape();
   const std::pair<const char*, int64_t> fits[] = {
-      {"input_channels", shape[1]}, {"input_size", shape[2]}, {"num_classes", d.num_classes}};
+      {"input_channels", shape[0]}, {"input_size", shape[1]}, {"num_classes", d.num_classes}};
   for (const auto& [key, value] : fits)
     if (defaults.contains(key) && !config.contains(key)) config[key] = value;
   return make_space(name, config);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -51,22 +52,17 @@ double lr_at(const FinalTrainingOptions& o, int64_t t, int64_t warmup, int64_t t
   return o.min_lr() + 0.5 * (o.lr() - o.min_lr()) * (1 + std::cos(M_PI * progress));
 }
 
-// Random shifts of up to `pad` pixels (zero-filled, as a shift of the raw image: the
-// fill is the batch minimum, the background of normalised images) and horizontal flips.
-torch::Tensor augment(const torch::Tensor& images, Rng& rng) {
-  const int64_t n = images.size(0), h = images.size(2), w = images.size(3);
-  const int64_t pad = std::max<int64_t>(1, std::min(h, w) / 14);
-  const double fill = images.min().item<double>();
-  auto padded = torch::constant_pad_nd(images, {pad, pad, pad, pad}, fill);
-  std::vector<torch::Tensor> out;
-  out.reserve(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t dy = rng.uniform_int(0, 2 * pad), dx = rng.uniform_int(0, 2 * pad);
-    auto x = padded[i].narrow(1, dy, h).narrow(2, dx, w);
-    if (rng.bernoulli(0.5)) x = x.flip({2});
-    out.push_back(x);
-  }
-  return torch::stack(out);
+// The normalised value of a raw 0 in each channel (the padding of a shift of the raw
+// image), from the input contract; 0 when the data did not say.
+std::vector<double> raw_zero(const data::Dataset& d) {
+  const auto channels = d.sample_shape()[0];
+  const auto norm = d.input.is_object() ? d.input.value("normalize", nlohmann::json()) : nlohmann::json();
+  if (!norm.is_object()) return std::vector<double>(static_cast<size_t>(channels), 0.0);
+  const auto mean = norm.at("mean").get<std::vector<double>>(), stdev = norm.at("std").get<std::vector<double>>();
+  std::vector<double> fill;
+  for (size_t c = 0; c < mean.size(); ++c) fill.push_back(-mean[c] / stdev[c]);
+  if (static_cast<int64_t>(fill.size()) != channels) fill.assign(static_cast<size_t>(channels), fill.empty() ? 0.0 : fill[0]);
+  return fill;
 }
 
 uint64_t epoch_seed(uint64_t seed, int64_t epoch) {
@@ -93,6 +89,9 @@ void FinalTrainingOptions::validate() const {
   HWNAS_CHECK_T(ConfigError, o.auxiliary_weight() >= 0, "auxiliary_weight must be >= 0");
   HWNAS_CHECK_T(ConfigError, o.weight_decay() >= 0 && o.momentum() >= 0 && o.grad_clip() >= 0,
                 "weight_decay, momentum and grad_clip must be >= 0");
+  HWNAS_CHECK_T(ConfigError, o.workers() >= -1 && o.workers() <= 256, "workers must be -1 (automatic) to 256, got ",
+                o.workers());
+  o.augmentation().validate();
 }
 
 
@@ -110,6 +109,7 @@ nlohmann::json FinalTrainingOptions::to_json() const {
           {"auxiliary_weight", auxiliary_weight()},
           {"drop_path", drop_path()},
           {"augment", augment()},
+          {"augmentation", augmentation().to_json()},
           {"grad_clip", grad_clip()},
           {"seed", seed()}};
 }
@@ -217,23 +217,34 @@ FinalTrainingResult train_final(nn::Network& net, const data::Dataset& train, co
     result.resumed_from = static_cast<int64_t>(result.history.size());
   }
 
+  auto augmentation = o.augmentation();
+  if (augmentation.fill().empty()) augmentation.fill(raw_zero(train));
+  const int64_t workers = o.workers() >= 0 ? o.workers()
+                          : train.is_streamed() || (o.augment() && augmentation.any())
+                              ? static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency()))
+                              : 0;
   const auto start = Clock::now();
   int64_t steps_done_here = 0;
   for (int64_t epoch = result.resumed_from + 1; epoch <= o.epochs() && !result.stopped; ++epoch) {
     const auto epoch_start = Clock::now();
     const uint64_t seed = epoch_seed(o.seed(), epoch);
     torch::manual_seed(seed);
-    Rng order(seed), aug(seed + 1);
     if (drop_path)
       drop_path->set_drop_path(o.drop_path() * static_cast<double>(epoch - 1) / static_cast<double>(o.epochs()));
     net.train();
     double loss_sum = 0, correct = 0, seen = 0, lr = o.lr();
     int64_t step = 0;
-    for (auto& batch : data::batches(train, o.batch_size(), &order)) {
-      if (step >= steps) break;
+    data::Loader loader(train, data::LoaderOptions()
+                                   .batch_size(o.batch_size())
+                                   .shuffle(true)
+                                   .seed(seed)
+                                   .augmentation(o.augment() ? augmentation : data::Augmentation())
+                                   .workers(workers)
+                                   .max_batches(steps));
+    for (data::Batch batch; loader.next(batch);) {
       lr = lr_at(o, (epoch - 1) * steps + step, warmup, total);
       for (auto& group : sgd.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
-      const auto images = o.augment() ? augment(batch.images, aug) : batch.images;
+      const auto& images = batch.images;
       sgd.zero_grad();
       const auto logits = net.forward(images);
       const auto ce = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing());
@@ -267,7 +278,7 @@ FinalTrainingResult train_final(nn::Network& net, const data::Dataset& train, co
     if (result.stopped) break;
     EpochRecord r{epoch, lr, loss_sum / seen, correct / seen};
     if (test) {
-      const auto e = evaluate(net, *test, o.eval_batch_size());
+      const auto e = evaluate(net, *test, o.eval_batch_size(), test->is_streamed() ? std::max<int64_t>(1, workers) : 0);
       r.test_loss = e.loss;
       r.test_accuracy = e.accuracy;
     }

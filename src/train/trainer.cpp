@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include "hwnas/data/loader.h"
+
 #include "hwnas/core/error.h"
 #include "hwnas/core/option_fields.h"
 
@@ -63,13 +65,15 @@ TrainResult train(nn::Network& net, const data::Dataset& data, const TrainOption
   return result;
 }
 
-EvalResult evaluate(nn::Network& net, const data::Dataset& data, int64_t batch_size) {
+EvalResult evaluate(nn::Network& net, const data::Dataset& data, int64_t batch_size, int64_t workers) {
   HWNAS_CHECK_T(ConfigError, data.size() > 0, "Cannot evaluate on the empty dataset '", data.name, "'");
   torch::NoGradGuard no_grad;
   const bool was_training = net.is_training();
   net.eval();
   double loss_sum = 0, correct = 0;
-  for (auto& batch : data::batches(data, batch_size)) {
+  // Batch by batch through data::Loader: a streamed dataset is never read whole.
+  data::Loader loader(data, data::LoaderOptions().batch_size(batch_size).workers(workers));
+  for (data::Batch batch; loader.next(batch);) {
     auto logits = net.forward(batch.images);
     loss_sum += torch::nn::functional::cross_entropy(
                     logits, batch.labels,

@@ -166,3 +166,36 @@ TEST_CASE("Drop-path and the auxiliary head of DARTS networks in final training"
   REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, train_final(*plain_net, t.train, nullptr, FinalTrainingOptions().warmup_epochs(-2)),
                           "warmup_epochs");
 }
+
+namespace {
+// The tiny data served from a SampleSource: a streamed dataset.
+class Served : public hwnas::data::SampleSource {
+ public:
+  explicit Served(torch::Tensor images) : images_(std::move(images)) {}
+  at::Tensor read(int64_t row) const override { return images_[row].clone(); }
+  std::vector<int64_t> shape() const override { return {images_.size(1), images_.size(2), images_.size(3)}; }
+
+ private:
+  torch::Tensor images_;
+};
+}  // namespace
+
+TEST_CASE("Final training gives the same weights with any number of loader workers, streamed or in memory",
+          "[train][final]") {
+  Tiny t;
+  const auto options = FinalTrainingOptions().epochs(2).batch_size(32).seed(3).augmentation(
+      hwnas::data::Augmentation().pad(1).flip(true).cutout(2));
+  auto reference = t.net();
+  const auto r0 = train_final(*reference, t.train, &t.test, FinalTrainingOptions(options).workers(0));
+  std::vector<int64_t> rows;
+  for (int64_t i = 0; i < t.train.size(); ++i) rows.push_back(i);
+  const auto streamed = hwnas::data::Dataset::streamed(std::make_shared<Served>(t.train.images), rows, t.train.labels,
+                                                       t.train.num_classes, "served");
+  for (int64_t workers : {1, 3}) {
+    auto net = t.net();
+    const auto r = train_final(*net, workers == 1 ? t.train : streamed, &t.test, FinalTrainingOptions(options).workers(workers));
+    CHECK(same(state(*net), state(*reference)));
+    CHECK(r.test_accuracy == r0.test_accuracy);
+  }
+  CHECK(options.to_json().at("augmentation").at("cutout") == 2);
+}

@@ -1,6 +1,8 @@
 #pragma once
-// An in-memory image classification dataset and seeded batching.
+// An image classification dataset, in memory or streamed from a SampleSource, and seeded
+// batching.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +13,17 @@
 #include "hwnas/core/random.h"
 
 namespace hwnas::data {
+
+/// Samples addressed by index and read on demand: a dataset larger than memory (an image
+/// folder decoded on the fly). read() is called from several threads at once.
+class SampleSource {
+ public:
+  virtual ~SampleSource() = default;
+  /// Sample `row` as the network takes it: C x H x W float32, normalised.
+  virtual at::Tensor read(int64_t row) const = 0;
+  /// C, H, W of every sample.
+  virtual std::vector<int64_t> shape() const = 0;
+};
 
 struct Dataset {
   Dataset() = default;
@@ -31,11 +44,26 @@ struct Dataset {
   /// Samples left out because they could not be read (image-folder's skip_bad_images).
   int64_t skipped = 0;
 
-  int64_t size() const { return images.defined() ? images.size(0) : 0; }
-  /// The samples at these indices (a copy).
+  /// A streamed dataset: `images` is undefined, and sample i is source->read(rows[i]).
+  std::shared_ptr<const SampleSource> source;
+  std::vector<int64_t> rows;
+
+  /// A streamed dataset of the source's rows `rows`, with their labels.
+  static Dataset streamed(std::shared_ptr<const SampleSource> source, std::vector<int64_t> rows, torch::Tensor labels,
+                          int64_t num_classes, std::string name, nlohmann::json input = nullptr, int64_t skipped = 0);
+
+  bool is_streamed() const { return !images.defined() && source != nullptr; }
+  int64_t size() const { return images.defined() ? images.size(0) : is_streamed() ? static_cast<int64_t>(rows.size()) : 0; }
+  /// C, H, W of a sample.
+  std::vector<int64_t> sample_shape() const;
+  /// Sample i (C x H x W), read from the source when streamed.
+  at::Tensor sample(int64_t i) const;
+  /// The samples at these indices (a copy; a streamed dataset stays streamed).
   Dataset subset(const std::vector<int64_t>& indices) const;
   /// Samples [begin, end).
   Dataset slice(int64_t begin, int64_t end) const;
+  /// The same samples in memory (a streamed dataset is read whole).
+  Dataset in_memory() const;
 };
 
 /// Splits into (train, validation) with `validation_fraction` of the samples in the
@@ -67,7 +95,11 @@ struct Batch {
 };
 
 /// The dataset in minibatches of `batch_size` (the last may be smaller), shuffled with
-/// `rng` when it is given.
+/// `rng` when it is given. All in memory: a streamed dataset is read whole (data::Loader
+/// streams it batch by batch).
 std::vector<Batch> batches(const Dataset& data, int64_t batch_size, Rng* rng = nullptr);
+
+/// The order batches() and data::Loader visit `n` samples in: 0..n-1, shuffled by `rng`.
+std::vector<int64_t> visit_order(int64_t n, Rng* rng);
 
 }  // namespace hwnas::data

@@ -52,6 +52,15 @@ struct ImageFolderOptions {
   HWNAS_ARG(std::vector<double>, std);
   /// Decoding threads (0: the machine's cores).
   HWNAS_ARG(int64_t, threads) = 0;
+  /// "memory": decode every image up front and keep them; "stream": keep only the file
+  /// list and decode each image when a batch needs it (data::Loader), so memory does not
+  /// grow with the folder; "auto": memory when the decoded part (N x C x size x size
+  /// floats) fits in `cache_bytes`, else stream.
+  HWNAS_ARG(std::string, cache) = "auto";
+  HWNAS_ARG(int64_t, cache_bytes) = int64_t{1} << 30;
+  /// Streamed folders compute the normalisation from this many training images (a seeded
+  /// class-stratified choice), not from all.
+  HWNAS_ARG(int64_t, stats_samples) = 2000;
 
  public:
   /// Checks the values (ConfigError naming the field).
@@ -79,8 +88,9 @@ ImageFolderIndex scan_image_folder(const std::string& root, bool train);
 /// decodable image, are truncated, or (convert false) have another size or channel count.
 at::Tensor decode_image(const std::string& bytes, const std::string& name, const ImageFolderOptions& options);
 
-/// The requested part, decoded in parallel, as float images with the input contract
-/// filled in (decoder, resize, normalisation).
+/// The requested part with the input contract filled in (decoder, resize,
+/// normalisation): decoded in parallel into memory, or streamed (Dataset::source) as
+/// `cache` says. A streamed part reports an image it cannot decode when a batch reads it.
 Dataset load_image_folder(const ImageFolderOptions& options);
 
 /// The preprocessing steps of `options` as model.json records them.

@@ -4,9 +4,12 @@
 // augmentation, the auxiliary head and drop-path of DARTS networks, gradient clipping;
 // a checkpoint after every epoch and an exact resume.
 //
-// Deterministic given the seed, also across a resume: the batch order, the augmentation
-// and LibTorch's global generator (drop-path masks) are reseeded from (seed, epoch) at the
-// start of every epoch, so a run resumed from epoch k's checkpoint ends with the same
+// The training data may be streamed (a folder larger than memory): batches are read by
+// data::Loader's workers into a bounded queue.
+//
+// Deterministic given the seed, also across a resume and whatever the number of workers:
+// the batch order, each sample's augmentation and LibTorch's global generator (drop-path
+// masks) are reseeded from (seed, epoch) at the start of every epoch, so a run resumed from epoch k's checkpoint ends with the same
 // weights as the run that was never interrupted.
 //
 // Example:
@@ -23,6 +26,7 @@
 
 #include "hwnas/core/options.h"
 #include "hwnas/data/dataset.h"
+#include "hwnas/data/loader.h"
 #include "hwnas/nn/network.h"
 #include "hwnas/train/trainer.h"
 
@@ -65,8 +69,15 @@ struct FinalTrainingOptions {
   HWNAS_ARG(double, auxiliary_weight) = 0.4;
   /// Final drop-path probability, reached linearly over the epochs (networks with cells).
   HWNAS_ARG(double, drop_path) = 0;
-  /// Random shifts of up to 1/14 of the image side (zero-filled) and horizontal flips.
+  /// Augment the training samples as `augmentation` says (default: random shifts of up
+  /// to 1/14 of the image side, filled with the value of a raw 0, and horizontal flips).
   HWNAS_ARG(bool, augment) = true;
+  /// Per sample, from (seed, epoch, the sample's index). An empty fill is the normalised
+  /// value of a raw 0 (from the training data's input contract; else 0).
+  HWNAS_ARG(data::Augmentation, augmentation) = data::Augmentation().pad(-1).flip(true);
+  /// Threads reading and augmenting batches (-1: one per core for a streamed dataset or
+  /// augmented batches, none otherwise).
+  HWNAS_ARG(int64_t, workers) = -1;
   /// Largest gradient norm (0: no clipping).
   HWNAS_ARG(double, grad_clip) = 5;
   HWNAS_ARG(int64_t, eval_batch_size) = 256;

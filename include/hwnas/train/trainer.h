@@ -72,6 +72,6 @@ struct EvalResult {
 TrainResult train(nn::Network& net, const data::Dataset& data, const TrainOptions& options);
 
 /// Mean cross-entropy and accuracy in eval mode, without gradients.
-EvalResult evaluate(nn::Network& net, const data::Dataset& data, int64_t batch_size = 256);
+EvalResult evaluate(nn::Network& net, const data::Dataset& data, int64_t batch_size = 256, int64_t workers = 0);
 
 }  // namespace hwnas::train
