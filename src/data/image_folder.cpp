@@ -84,6 +84,10 @@ std::string png_damage(const std::string& b) {
 }
 
 bool is_png(const std::string& bytes) { return bytes.compare(0, 8, "\x89PNG\r\n\x1a\n", 8) == 0; }
+bool is_bmp(const std::string& bytes) { return bytes.size() >= 26 && bytes[0] == 'B' && bytes[1] == 'M'; }
+bool is_webp(const std::string& bytes) {
+  return bytes.size() >= 12 && bytes.compare(0, 4, "RIFF") == 0 && bytes.compare(8, 4, "WEBP") == 0;
+}
 
 bool is_jpeg(const std::string& bytes) {
   return bytes.size() >= 3 && static_cast<unsigned char>(bytes[0]) == 0xFF && static_cast<unsigned char>(bytes[1]) == 0xD8 &&
@@ -187,6 +191,12 @@ at::Tensor decode_image(const std::string& bytes, const std::string& name, const
                 "' is a truncated JPEG (no end marker); replace or remove it (or pass --skip-bad-images)");
   HWNAS_CHECK_T(DataError, bytes.size() < (size_t{1} << 31), "image '", name, "' is ", bytes.size(),
                 " bytes, above the 2 GiB an image may be; give smaller images");
+  // Only these four formats reach OpenCV: imdecode would otherwise try every decoder it
+  // has (DICOM, JPEG 2000, OpenEXR, TIFF, ...), some through temporary files, and a
+  // malformed DICOM header aborts inside GDCM (found by fuzz_images).
+  HWNAS_CHECK_T(DataError, is_png(bytes) || is_jpeg(bytes) || is_bmp(bytes) || is_webp(bytes), "image '", name,
+                "' is not a PNG, JPEG, BMP or WebP file (its first bytes are none of theirs); replace or remove it "
+                "(or pass --skip-bad-images)");
   if (is_png(bytes)) {
     const auto damage = png_damage(bytes);
     HWNAS_CHECK_T(DataError, damage.empty(), "image '", name, "' is a damaged PNG (", damage,

@@ -182,7 +182,11 @@ TEST_CASE("image-folder refuses bad folders and images naming them, and skip_bad
   write_rgb(root + "/ok/1.jpg", 1, 8, 8);
   REQUIRE_THROWS_WITH_ALL(hwnas::DataError, load_image_folder(raw(root)), "empty", "holds no images");
   write_bytes(root + "/empty/junk.png", "this is text, not an image");
-  REQUIRE_THROWS_WITH_ALL(hwnas::DataError, load_image_folder(raw(root)), "junk.png", "cannot be decoded", "--skip-bad-images");
+  REQUIRE_THROWS_WITH_ALL(hwnas::DataError, load_image_folder(raw(root)), "junk.png", "not a PNG, JPEG, BMP or WebP",
+                          "--skip-bad-images");
+  // A format OpenCV reads but hwnas does not hand it (a TIFF header).
+  write_bytes(root + "/empty/junk.png", std::string("II*\0", 4) + std::string(100, '\0'));
+  REQUIRE_THROWS_WITH_ALL(hwnas::DataError, load_image_folder(raw(root)), "junk.png", "not a PNG, JPEG, BMP or WebP");
   // A PNG with one byte changed fails its chunk checksum; a cut one is truncated.
   auto png = file_bytes(root + "/ok/0.png");
   png[40] = static_cast<char>(png[40] ^ 1);
