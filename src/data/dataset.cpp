@@ -33,6 +33,12 @@ at::Tensor Dataset::sample(int64_t i) const {
   return images.defined() ? images[i] : source->read(rows[static_cast<size_t>(i)]);
 }
 
+void Dataset::sample_into(int64_t i, at::Tensor& out) const {
+  HWNAS_CHECK_T(ConfigError, i >= 0 && i < size(), "Index ", i, " is outside dataset '", name, "' of ", size(), " samples");
+  if (images.defined()) out.copy_(images[i]);
+  else source->read_into(rows[static_cast<size_t>(i)], out);
+}
+
 Dataset Dataset::subset(const std::vector<int64_t>& indices) const {
   auto idx = torch::tensor(indices, torch::kLong);
   for (auto i : indices)
@@ -60,7 +66,10 @@ Dataset Dataset::in_memory() const {
   if (!is_streamed()) return *this;
   const auto shape = source->shape();
   auto x = torch::empty({size(), shape[0], shape[1], shape[2]}, torch::kFloat32);
-  for (int64_t i = 0; i < size(); ++i) x[i].copy_(sample(i));
+  for (int64_t i = 0; i < size(); ++i) {
+    auto slot = x[i];
+    sample_into(i, slot);
+  }
   return Dataset{x, labels, num_classes, name, input, skipped};
 }
 

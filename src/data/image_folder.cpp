@@ -17,7 +17,6 @@
 #include <map>
 #include <numeric>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "hwnas/core/error.h"
@@ -44,11 +43,15 @@ const std::map<std::string, int>& interpolations() {
 }
 
 std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   HWNAS_CHECK_T(DataError, in.good(), "image '", path, "' cannot be opened; check its permissions or remove it");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  const auto size = static_cast<std::streamoff>(in.tellg());
+  HWNAS_CHECK_T(DataError, size >= 0, "image '", path, "' cannot be read; check that it is a regular file");
+  std::string bytes(static_cast<size_t>(size), '\0');
+  in.seekg(0);
+  in.read(bytes.data(), size);
+  HWNAS_CHECK_T(DataError, in.gcount() == size, "image '", path, "' changed size while it was read; read it again");
+  return bytes;
 }
 
 // A JPEG ends with the EOI marker (FF D9), possibly followed by padding; libjpeg decodes a
@@ -184,7 +187,11 @@ ImageFolderIndex scan(const std::string& root, bool train) {
 }
 }  // namespace
 
-at::Tensor decode_image(const std::string& bytes, const std::string& name, const ImageFolderOptions& o) {
+namespace {
+// The image decoded, converted and resized: HWC uint8 with o.channels() channels, rows
+// contiguous. A 3-channel file is left in OpenCV's BGR order with `bgr` set (resizing
+// treats channels alike, so the swap to RGB is left to the one pass that follows).
+cv::Mat decode_mat(const std::string& bytes, const std::string& name, const ImageFolderOptions& o, bool& bgr) {
   HWNAS_CHECK_T(DataError, !bytes.empty(), "image '", name, "' is empty; replace or remove it",
                 " (or pass --skip-bad-images)");
   HWNAS_CHECK_T(DataError, !is_jpeg(bytes) || jpeg_complete(bytes), "image '", name,
@@ -222,8 +229,11 @@ at::Tensor decode_image(const std::string& bytes, const std::string& name, const
   HWNAS_CHECK_T(DataError, o.convert() || (raw.rows == o.size() && raw.cols == o.size()), "image '", name, "' is ", raw.cols, "x",
                 raw.rows, " but \"size\" is ", o.size(), " and \"convert\" is false; resize the file or set \"convert\": true");
   cv::Mat img;
-  if (o.channels() == 3) {
-    cv::cvtColor(raw, img, c == 1 ? cv::COLOR_GRAY2RGB : c == 3 ? cv::COLOR_BGR2RGB : cv::COLOR_BGRA2RGB);
+  bgr = o.channels() == 3 && c == 3;
+  if (bgr) {
+    img = raw;
+  } else if (o.channels() == 3) {
+    cv::cvtColor(raw, img, c == 1 ? cv::COLOR_GRAY2RGB : cv::COLOR_BGRA2RGB);
   } else if (c == 1) {
     img = raw;
   } else {
@@ -244,8 +254,44 @@ at::Tensor decode_image(const std::string& bytes, const std::string& name, const
     }
   }
   if (!img.isContinuous()) img = img.clone();
-  auto t = torch::from_blob(img.data, {s, s, static_cast<int64_t>(o.channels())}, torch::kUInt8);
-  return t.permute({2, 0, 1}).contiguous();
+  return img;
+}
+
+// HWC to CHW in one pass, channel k of the output read from channel from[k] of the input,
+// each pixel through `f`.
+template <typename T, typename F>
+void to_planes(const cv::Mat& img, int64_t channels, bool bgr, T* out, F f) {
+  const int64_t hw = static_cast<int64_t>(img.rows) * img.cols;
+  const uint8_t* in = img.data;
+  for (int64_t k = 0; k < channels; ++k) {
+    const int64_t from = bgr ? channels - 1 - k : k;
+    T* plane = out + k * hw;
+    for (int64_t i = 0; i < hw; ++i) plane[i] = f(in[i * channels + from], k);
+  }
+}
+
+// x = (pixel / 255 - mean) / std in float32, the one formula of both the in-memory and the
+// streamed path (so that they give the same bits).
+struct Normaliser {
+  std::vector<float> mean, sd;
+  bool on = false;
+  Normaliser() = default;
+  Normaliser(const std::vector<double>& m, const std::vector<double>& s) : on(!m.empty()) {
+    for (size_t k = 0; k < m.size(); ++k) mean.push_back(static_cast<float>(m[k])), sd.push_back(static_cast<float>(s[k]));
+  }
+  float operator()(float v, int64_t k) const { return on ? (v - mean[static_cast<size_t>(k)]) / sd[static_cast<size_t>(k)] : v; }
+};
+
+float unit(uint8_t p) { return static_cast<float>(p) / 255.0f; }
+
+}  // namespace
+
+at::Tensor decode_image(const std::string& bytes, const std::string& name, const ImageFolderOptions& o) {
+  bool bgr = false;
+  const auto img = decode_mat(bytes, name, o, bgr);
+  auto t = torch::empty({o.channels(), o.size(), o.size()}, torch::kUInt8);
+  to_planes(img, o.channels(), bgr, t.data_ptr<uint8_t>(), [](uint8_t p, int64_t) { return p; });
+  return t;
 }
 
 nlohmann::json image_preprocessing(const ImageFolderOptions& o) {
@@ -273,24 +319,25 @@ namespace {
 class ImageFolderSource : public SampleSource {
  public:
   ImageFolderSource(std::vector<ImageFile> files, ImageFolderOptions o) : files_(std::move(files)), o_(std::move(o)) {}
-  void normalize(const std::vector<double>& mean, const std::vector<double>& stdev) {
-    const auto c = o_.channels();
-    mean_ = torch::tensor(mean, torch::kFloat64).to(torch::kFloat32).view({c, 1, 1});
-    std_ = torch::tensor(stdev, torch::kFloat64).to(torch::kFloat32).view({c, 1, 1});
-  }
+  void normalize(const std::vector<double>& mean, const std::vector<double>& stdev) { norm_ = Normaliser(mean, stdev); }
   at::Tensor read(int64_t row) const override {
-    const auto& f = files_.at(static_cast<size_t>(row));
-    auto x = decode_image(read_bytes(f.path), f.path, o_).to(torch::kFloat32).div_(255.0);
-    if (mean_.defined()) x.sub_(mean_).div_(std_);
+    auto x = torch::empty({o_.channels(), o_.size(), o_.size()}, torch::kFloat32);
+    read_into(row, x);
     return x;
   }
+  // Decoding, then one pass: channel order, layout, float conversion and normalisation.
+  void read_into(int64_t row, at::Tensor& out) const override {
+    const auto& f = files_.at(static_cast<size_t>(row));
+    bool bgr = false;
+    const auto img = decode_mat(read_bytes(f.path), f.path, o_, bgr);
+    to_planes(img, o_.channels(), bgr, out.data_ptr<float>(), [this](uint8_t p, int64_t k) { return norm_(unit(p), k); });
+  }
   std::vector<int64_t> shape() const override { return {o_.channels(), o_.size(), o_.size()}; }
-  const std::vector<ImageFile>& files() const { return files_; }
 
  private:
   std::vector<ImageFile> files_;
   ImageFolderOptions o_;
-  torch::Tensor mean_, std_;
+  Normaliser norm_;
 };
 
 }  // namespace
@@ -391,9 +438,13 @@ Dataset load_image_folder(const ImageFolderOptions& o) {
                 " images (", n, " skipped); check the files");
   std::vector<int64_t> labels;
   for (auto i : keep) labels.push_back(files[static_cast<size_t>(i)].label);
-  auto x = (static_cast<int64_t>(keep.size()) == n ? pixels : pixels.index_select(0, torch::tensor(keep, torch::kLong)))
-               .to(torch::kFloat32)
-               .div_(255.0);
+  const auto kept = static_cast<int64_t>(keep.size()) == n ? pixels : pixels.index_select(0, torch::tensor(keep, torch::kLong));
+  auto x = torch::empty(kept.sizes(), torch::kFloat32);
+  {
+    const uint8_t* p = kept.data_ptr<uint8_t>();
+    float* q = x.data_ptr<float>();
+    for (int64_t i = 0, total = kept.numel(); i < total; ++i) q[i] = unit(p[i]);
+  }
   std::vector<double> mean = o.mean(), stdev = o.std();
   if (o.normalize() && mean.empty()) {
     const auto m = x.mean({0, 2, 3}), sd = x.std({0, 2, 3}, /*unbiased=*/false).clamp_min(1e-6);
@@ -401,9 +452,11 @@ Dataset load_image_folder(const ImageFolderOptions& o) {
   }
   if (!o.normalize()) mean.clear(), stdev.clear();
   if (!mean.empty()) {
-    const auto mt = torch::tensor(mean, torch::kFloat64).to(torch::kFloat32).view({1, c, 1, 1});
-    const auto st = torch::tensor(stdev, torch::kFloat64).to(torch::kFloat32).view({1, c, 1, 1});
-    x.sub_(mt).div_(st);
+    const Normaliser norm(mean, stdev);
+    float* q = x.data_ptr<float>();
+    const int64_t hw = s * s;
+    for (int64_t plane = 0, planes = x.numel() / hw; plane < planes; ++plane)
+      for (int64_t i = plane * hw, end = i + hw; i < end; ++i) q[i] = norm(q[i], plane % c);
   }
   Dataset d{x, torch::tensor(labels, torch::kLong), static_cast<int64_t>(index.classes.size()),
             std::string("image-folder/") + (o.train() ? "train" : "test")};

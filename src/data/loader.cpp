@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <condition_variable>
 #include <exception>
@@ -39,15 +40,15 @@ Augmentation Augmentation::from_json(const nlohmann::json& j, const std::string&
   return a;
 }
 
-at::Tensor augment_sample(const at::Tensor& sample, const Augmentation& a, Rng& rng) {
+void augment_into(const at::Tensor& sample, const Augmentation& a, Rng& rng, at::Tensor& out) {
   const int64_t c = sample.size(0), h = sample.size(1), w = sample.size(2);
-  auto fill = torch::zeros({c, 1, 1});
+  std::vector<float> fill(static_cast<size_t>(c), 0.0f);
   if (!a.fill().empty()) {
     HWNAS_CHECK_T(ConfigError, static_cast<int64_t>(a.fill().size()) == c, "augmentation has ", a.fill().size(),
                   " fill values for ", c, " channels");
-    fill = torch::tensor(a.fill(), torch::kFloat64).to(torch::kFloat32).view({c, 1, 1});
+    for (int64_t k = 0; k < c; ++k) fill[static_cast<size_t>(k)] = static_cast<float>(a.fill()[static_cast<size_t>(k)]);
   }
-  auto x = sample;
+  auto x = sample.to(torch::kFloat32).contiguous();
   if (a.resized_crop_min() > 0) {
     // Up to ten tries for a crop that fits, else the whole image (torchvision's rule).
     int64_t ch = h, cw = w, top = 0, left = 0;
@@ -65,24 +66,48 @@ at::Tensor augment_sample(const at::Tensor& sample, const Augmentation& a, Rng& 
     x = torch::nn::functional::interpolate(
             x.narrow(1, top, ch).narrow(2, left, cw).unsqueeze(0),
             torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false))
-            .squeeze(0);
+            .squeeze(0)
+            .contiguous();
   }
+  // The random crop of the padded sample is a shift by (dy, dx); then the flip and the
+  // cutout square, all written in one pass.
+  int64_t dy = 0, dx = 0;
   if (a.pad() != 0) {
     const int64_t pad = a.pad() > 0 ? a.pad() : std::max<int64_t>(1, std::min(h, w) / 14);
-    auto padded = fill.expand({c, h + 2 * pad, w + 2 * pad}).clone();
-    padded.narrow(1, pad, h).narrow(2, pad, w).copy_(x);
-    const int64_t dy = rng.uniform_int(0, 2 * pad), dx = rng.uniform_int(0, 2 * pad);
-    x = padded.narrow(1, dy, h).narrow(2, dx, w);
+    dy = rng.uniform_int(0, 2 * pad) - pad, dx = rng.uniform_int(0, 2 * pad) - pad;
   }
-  if (a.flip() && rng.bernoulli(0.5)) x = x.flip({2});
+  const bool flip = a.flip() && rng.bernoulli(0.5);
+  int64_t y0 = 0, y1 = 0, x0 = 0, x1 = 0;
   if (a.cutout() > 0) {
     const int64_t cy = rng.uniform_int(0, h - 1), cx = rng.uniform_int(0, w - 1), half = a.cutout() / 2;
-    const int64_t y0 = std::max<int64_t>(0, cy - half), y1 = std::min(h, cy - half + a.cutout());
-    const int64_t x0 = std::max<int64_t>(0, cx - half), x1 = std::min(w, cx - half + a.cutout());
-    x = x.clone();
-    if (y1 > y0 && x1 > x0) x.narrow(1, y0, y1 - y0).narrow(2, x0, x1 - x0).copy_(fill.expand({c, y1 - y0, x1 - x0}));
+    y0 = std::max<int64_t>(0, cy - half), y1 = std::min(h, cy - half + a.cutout());
+    x0 = std::max<int64_t>(0, cx - half), x1 = std::min(w, cx - half + a.cutout());
   }
-  return x.contiguous();
+  const float* in = x.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  for (int64_t k = 0; k < c; ++k) {
+    const float f = fill[static_cast<size_t>(k)];
+    for (int64_t y = 0; y < h; ++y) {
+      float* row = o + (k * h + y) * w;
+      const int64_t sy = y + dy;
+      if (sy < 0 || sy >= h) {
+        std::fill(row, row + w, f);
+        continue;
+      }
+      const float* src = in + (k * h + sy) * w;
+      for (int64_t col = 0; col < w; ++col) {
+        const int64_t sx = (flip ? w - 1 - col : col) + dx;
+        row[col] = sx >= 0 && sx < w ? src[sx] : f;
+      }
+      if (y >= y0 && y < y1) std::fill(row + x0, row + std::max(x0, x1), f);
+    }
+  }
+}
+
+at::Tensor augment_sample(const at::Tensor& sample, const Augmentation& a, Rng& rng) {
+  auto out = torch::empty(sample.sizes(), torch::kFloat32);
+  augment_into(sample, a, rng, out);
+  return out;
 }
 
 void LoaderOptions::validate() const {
@@ -129,17 +154,21 @@ struct Loader::State {
       b.images = data.images.index_select(0, sel);
       return b;
     }
-    std::vector<at::Tensor> samples;
-    samples.reserve(idx.size());
-    for (auto i : idx) {
-      auto x = data.sample(i);
-      if (o.augmentation().any()) {
-        Rng rng(sample_seed(o.seed(), i));
-        x = augment_sample(x, o.augmentation(), rng);
+    // Each sample read (and augmented) straight into its slot of the batch.
+    const auto shape = data.sample_shape();
+    b.images = torch::empty({static_cast<int64_t>(idx.size()), shape[0], shape[1], shape[2]}, torch::kFloat32);
+    at::Tensor read;
+    if (o.augmentation().any() && data.is_streamed()) read = torch::empty(shape, torch::kFloat32);
+    for (size_t j = 0; j < idx.size(); ++j) {
+      auto slot = b.images[static_cast<int64_t>(j)];
+      if (!o.augmentation().any()) {
+        data.sample_into(idx[j], slot);
+        continue;
       }
-      samples.push_back(std::move(x));
+      if (data.is_streamed()) data.sample_into(idx[j], read);
+      Rng rng(sample_seed(o.seed(), idx[j]));
+      augment_into(data.is_streamed() ? read : data.images[idx[j]], o.augmentation(), rng, slot);
     }
-    b.images = torch::stack(samples);
     return b;
   }
 

@@ -9,6 +9,7 @@
 
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
+#include "hwnas/core/json_number.h"
 #include "hwnas/data/cifar.h"
 #include "hwnas/data/fashion_mnist.h"
 #include "hwnas/data/idx.h"
@@ -162,9 +163,15 @@ Dataset tensors(const nlohmann::json& config, const DataRequest& q) {
   HWNAS_CHECK_T(ConfigError, !q.dir.empty(), "the tensors dataset needs --data-dir (\"dir\"): the folder holding "
                 "train.pt and test.pt (torch.save({\"images\": ..., \"labels\": ...}))");
   const auto file = [&](const char* part) { return (std::filesystem::path(q.dir) / part).string(); };
-  if (o.classes() == 0 && !q.train) o.classes(load_tensor_file(TensorFileOptions(o).path(file("train.pt"))).num_classes);
+  if (o.classes() == 0 && !q.train) {
+    // The training part's count: carried in its input contract, else read from train.pt.
+    const auto carried = q.train_input.is_object() ? q.train_input.value("num_classes", nlohmann::json()) : nlohmann::json();
+    o.classes(carried.is_number_integer() ? json_integer<int64_t>(carried, "the training part's \"num_classes\"")
+                                          : load_tensor_file(TensorFileOptions(o).path(file("train.pt"))).num_classes);
+  }
   auto d = load_tensor_file(o.path(file(q.train ? "train.pt" : "test.pt")).limit(q.limit));
   d.name = std::string("tensors/") + (q.train ? "train" : "test");
+  if (d.input.is_object()) d.input["num_classes"] = d.num_classes;
   return d;
 }
 

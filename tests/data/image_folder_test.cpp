@@ -129,6 +129,53 @@ TEST_CASE("image-folder converts channels and bit depth, crops and resizes as Op
   REQUIRE_THROWS_WITH_ALL(hwnas::DataError, load_image_folder(raw(root).convert(false)), "1_grey.png", "1 channel");
 }
 
+TEST_CASE("image-folder resizes as the contract says (to RGB, then cv::resize) with every interpolation", "[data][image_folder]") {
+  const auto root = hwnas::test::temp_dir("imgf_resize");
+  cv::Mat noise(23, 31, CV_8UC3);
+  cv::randu(noise, 0, 256);
+  save(root + "/a/0.png", noise);
+  for (const std::string interp : {"area", "linear", "cubic", "nearest"}) {
+    for (const std::string mode : {"stretch", "crop"}) {
+      INFO(interp << " " << mode);
+      const auto got = load_image_folder(raw(root, 12).interpolation(interp).resize(mode));
+      cv::Mat rgb, expect;
+      cv::cvtColor(noise, rgb, cv::COLOR_BGR2RGB);
+      const int flag = interp == "area" ? cv::INTER_AREA : interp == "linear" ? cv::INTER_LINEAR
+                       : interp == "cubic" ? cv::INTER_CUBIC : cv::INTER_NEAREST;
+      if (mode == "stretch") {
+        cv::resize(rgb, expect, cv::Size(12, 12), 0, 0, flag);
+      } else {
+        cv::resize(rgb, expect, cv::Size(12 * 31 / 23, 12), 0, 0, flag);
+        expect = expect(cv::Rect((expect.cols - 12) / 2, 0, 12, 12)).clone();
+      }
+      int64_t wrong = 0;
+      for (int c = 0; c < 3; ++c)
+        for (int y = 0; y < 12; ++y)
+          for (int x = 0; x < 12; ++x) wrong += byte_at(got.images, 0, c, y, x) != expect.at<cv::Vec3b>(y, x)[c];
+      CHECK(wrong == 0);
+    }
+  }
+}
+
+TEST_CASE("A streamed image folder gives the same bits as the same folder in memory", "[data][image_folder]") {
+  const auto root = hwnas::test::temp_dir("imgf_stream");
+  for (int i = 0; i < 7; ++i) write_rgb(root + "/" + (i % 2 ? "b" : "a") + "/" + std::to_string(i) + ".png", i, 10, 13);
+  cv::Mat grey(9, 9, CV_8UC1);
+  cv::randu(grey, 0, 256);
+  save(root + "/a/grey.png", grey);
+  for (const bool normalize : {false, true}) {
+    auto o = raw(root, 8).resize("crop").normalize(normalize);
+    if (normalize) o.mean({0.4, 0.5, 0.6}).std({0.2, 0.25, 0.3});
+    const auto memory = load_image_folder(ImageFolderOptions(o).cache("memory"));
+    const auto streamed = load_image_folder(ImageFolderOptions(o).cache("stream"));
+    REQUIRE(streamed.is_streamed());
+    REQUIRE(streamed.size() == memory.size());
+    REQUIRE(torch::equal(streamed.in_memory().images, memory.images));
+    REQUIRE(torch::equal(streamed.labels, memory.labels));
+    CHECK(streamed.input == memory.input);
+  }
+}
+
 TEST_CASE("image-folder train/ and test/ parts share the classes and the training statistics", "[data][image_folder]") {
   const auto root = hwnas::test::temp_dir("imgf_parts");
   for (int i = 0; i < 6; ++i) write_rgb(root + "/train/" + (i % 2 ? "b" : "a") + "/" + std::to_string(i) + ".png", i, 8, 8);

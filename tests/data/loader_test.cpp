@@ -56,7 +56,69 @@ void require_same(const std::vector<Batch>& a, const std::vector<Batch>& b) {
 
 const Augmentation kAll = Augmentation().pad(2).flip(true).cutout(3).resized_crop_min(0.5).fill({-1.0, -2.0});
 
+// The augmentations written step by step with tensor operations, drawing in the order
+// Augmentation documents: the reference for the loader's one-pass version.
+at::Tensor reference_augment(const at::Tensor& sample, const Augmentation& a, hwnas::Rng& rng) {
+  const int64_t c = sample.size(0), h = sample.size(1), w = sample.size(2);
+  auto fill = torch::zeros({c, 1, 1});
+  if (!a.fill().empty()) fill = torch::tensor(a.fill(), torch::kFloat64).to(torch::kFloat32).view({c, 1, 1});
+  auto x = sample;
+  if (a.resized_crop_min() > 0) {
+    int64_t ch = h, cw = w, top = 0, left = 0;
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      const double area = static_cast<double>(h * w) * (a.resized_crop_min() + (1 - a.resized_crop_min()) * rng.uniform());
+      const double ratio = std::exp(std::log(3.0 / 4) + (std::log(4.0 / 3) - std::log(3.0 / 4)) * rng.uniform());
+      const auto tw = static_cast<int64_t>(std::lround(std::sqrt(area * ratio)));
+      const auto th = static_cast<int64_t>(std::lround(std::sqrt(area / ratio)));
+      if (tw >= 1 && th >= 1 && tw <= w && th <= h) {
+        ch = th, cw = tw;
+        top = rng.uniform_int(0, h - th), left = rng.uniform_int(0, w - tw);
+        break;
+      }
+    }
+    namespace F = torch::nn::functional;
+    x = F::interpolate(x.narrow(1, top, ch).narrow(2, left, cw).unsqueeze(0),
+                       F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false))
+            .squeeze(0);
+  }
+  if (a.pad() != 0) {
+    const int64_t pad = a.pad() > 0 ? a.pad() : std::max<int64_t>(1, std::min(h, w) / 14);
+    auto padded = fill.expand({c, h + 2 * pad, w + 2 * pad}).clone();
+    padded.narrow(1, pad, h).narrow(2, pad, w).copy_(x);
+    const int64_t dy = rng.uniform_int(0, 2 * pad), dx = rng.uniform_int(0, 2 * pad);
+    x = padded.narrow(1, dy, h).narrow(2, dx, w);
+  }
+  if (a.flip() && rng.bernoulli(0.5)) x = x.flip({2});
+  if (a.cutout() > 0) {
+    const int64_t cy = rng.uniform_int(0, h - 1), cx = rng.uniform_int(0, w - 1), half = a.cutout() / 2;
+    const int64_t y0 = std::max<int64_t>(0, cy - half), y1 = std::min(h, cy - half + a.cutout());
+    const int64_t x0 = std::max<int64_t>(0, cx - half), x1 = std::min(w, cx - half + a.cutout());
+    x = x.clone();
+    if (y1 > y0 && x1 > x0) x.narrow(1, y0, y1 - y0).narrow(2, x0, x1 - x0).copy_(fill.expand({c, y1 - y0, x1 - x0}));
+  }
+  return x.contiguous();
+}
+
 }  // namespace
+
+TEST_CASE("The one-pass augmentation equals the step-by-step reference", "[data][loader]") {
+  const auto x = torch::arange(3 * 9 * 7, torch::kFloat32).view({3, 9, 7}) / 7 - 3;
+  const std::vector<Augmentation> cases{
+      Augmentation().pad(2),
+      Augmentation().pad(-1).flip(true),
+      Augmentation().pad(12).fill({0.5, -0.5, 2.0}),
+      Augmentation().flip(true).cutout(4),
+      Augmentation().cutout(20).fill({1.0, 2.0, 3.0}),
+      Augmentation().resized_crop_min(0.2).pad(3).flip(true).cutout(3).fill({-1.0, -2.0, -3.0})};
+  for (size_t k = 0; k < cases.size(); ++k)
+    for (uint64_t seed = 0; seed < 40; ++seed) {
+      INFO("case " << k << ", seed " << seed);
+      hwnas::Rng a(seed), b(seed);
+      const auto got = hwnas::data::augment_sample(x, cases[k], a);
+      REQUIRE(torch::equal(got, reference_augment(x, cases[k], b)));
+      CHECK(a.next() == b.next());  // the same number of draws
+    }
+}
 
 TEST_CASE("Loader batches are the same with any number of workers, streamed or in memory", "[data][loader]") {
   const auto data = streamed(23, std::make_shared<Ramp>());

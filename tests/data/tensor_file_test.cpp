@@ -50,6 +50,12 @@ TEST_CASE("The tensors dataset reads what Python's torch.save wrote, exactly", "
   REQUIRE(test.images.sizes() == torch::IntArrayRef({3, 1, 2, 2}));
   CHECK(test.images[0][0][0][0].item<float>() == 4.0f / 8);  // element 4: the view's offset is kept
   CHECK(test.num_classes == 3);                               // from the training labels
+  // Given the training part's contract, the test part does not read train.pt again.
+  CHECK(train.input.at("num_classes") == 3);
+  auto q = request(dir, false);
+  q.train_input = train.input;
+  q.train_input["num_classes"] = 5;
+  CHECK(load_dataset("tensors", {}, q).num_classes == 5);
   CHECK(load_dataset("tensors", {}, [&] { auto q = request(dir, true); q.limit = 2; return q; }()).size() == 2);
 }
 

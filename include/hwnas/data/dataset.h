@@ -23,6 +23,10 @@ class SampleSource {
   virtual at::Tensor read(int64_t row) const = 0;
   /// C, H, W of every sample.
   virtual std::vector<int64_t> shape() const = 0;
+  /// Sample `row` written into `out` (C x H x W float32, contiguous: a batch's slot), the
+  /// same values as read(row). The default copies read(row); a source that can write in
+  /// place saves the copy.
+  virtual void read_into(int64_t row, at::Tensor& out) const { out.copy_(read(row)); }
 };
 
 struct Dataset {
@@ -58,6 +62,8 @@ struct Dataset {
   std::vector<int64_t> sample_shape() const;
   /// Sample i (C x H x W), read from the source when streamed.
   at::Tensor sample(int64_t i) const;
+  /// Sample i written into `out` (C x H x W float32, contiguous).
+  void sample_into(int64_t i, at::Tensor& out) const;
   /// The samples at these indices (a copy; a streamed dataset stays streamed).
   Dataset subset(const std::vector<int64_t>& indices) const;
   /// Samples [begin, end).

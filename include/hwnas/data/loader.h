@@ -48,8 +48,11 @@ struct Augmentation {
   static Augmentation from_json(const nlohmann::json& j, const std::string& what);
 };
 
-/// One C x H x W sample augmented, drawing from `rng` in a fixed order.
+/// One C x H x W sample augmented, drawing from `rng` in a fixed order (resized crop,
+/// padded crop, flip, cutout), as float32.
 at::Tensor augment_sample(const at::Tensor& sample, const Augmentation& a, Rng& rng);
+/// The same written into `out` (C x H x W float32, contiguous, not overlapping `sample`).
+void augment_into(const at::Tensor& sample, const Augmentation& a, Rng& rng, at::Tensor& out);
 
 struct LoaderOptions {
   HWNAS_ARG(int64_t, batch_size) = 64;
