@@ -1,6 +1,7 @@
-// The input contract travels with the model: an outside client (Python PyTorch and
-// OpenCV, no hwnas code) prepares raw JPEG files from model.json alone and gets hwnas's
-// class for every one, and so the test accuracy hwnas reported.
+// The input contract travels with the model: outside clients (Python PyTorch and OpenCV,
+// and examples/run_exported.cpp in C++; no hwnas code) prepare raw JPEG files from
+// model.json alone and get hwnas's class for every one, and so the test accuracy hwnas
+// reported.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -21,6 +22,11 @@
 #include "test_util.h"
 
 namespace fs = std::filesystem;
+
+namespace hwnas::test {
+// examples/run_exported, or "" when the examples are not built (tests/CMakeLists.txt).
+const std::string& run_exported_exe();
+}  // namespace hwnas::test
 
 namespace {
 
@@ -98,4 +104,13 @@ TEST_CASE("model.json's input contract lets Python reproduce hwnas's class for 1
         std::vector<int64_t>(test.labels.data_ptr<int64_t>(), test.labels.data_ptr<int64_t>() + 1020));
   CHECK(client.at("accuracy").get<double>() == Approx(summary.at("result").at("test_accuracy").get<double>()).margin(1e-9));
   CHECK(client.at("accuracy").get<double>() > 0.5);  // the classes are learnable: a real model, not a constant
+
+  // The C++ deployer of examples/run_exported.cpp (LibTorch and OpenCV, no hwnas) agrees.
+  if (!hwnas::test::run_exported_exe().empty()) {
+    const auto cpp = hwnas::test::last_json(
+        hwnas::test::run_command(hwnas::test::run_exported_exe() + " " + run + "/export " + data + "/test --json"));
+    CHECK(cpp.at("predicted") == client.at("predicted"));
+    CHECK(cpp.at("labels") == client.at("labels"));
+    CHECK(cpp.at("accuracy").get<double>() == Approx(summary.at("result").at("test_accuracy").get<double>()).margin(1e-9));
+  }
 }
