@@ -17,9 +17,9 @@
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/io.h"
-#include "hwnas/core/stats.h"
 #include "hwnas/experiment/config.h"
 #include "hwnas/estimate/factory.h"
+#include "hwnas/experiment/replay.h"
 #include "hwnas/experiment/runner.h"
 #include "hwnas/oneshot/supernet_training.h"
 
@@ -107,63 +107,19 @@ void run_search(Context& ctx, const SearchArgs& a) {
       return;
     }
   }
-  // One reference point for every seed, so their hypervolumes compare.
+  const auto summary = experiment::summarize_replay(config, results);
   const auto& objs = config.objectives();
-  auto reference = config.reference_point();
-  if (reference.empty() && objs.size() >= 2) {
-    for (size_t k = 0; k < objs.size(); ++k) {
-      double worst = std::nan("");
-      for (const auto& r : results)
-        for (const auto& f : r.front)
-          if (f.feasible() && (std::isnan(worst) || (objs[k].direction == strategy::Direction::kMaximize
-                                                         ? f.objectives[k] < worst : f.objectives[k] > worst)))
-            worst = f.objectives[k];
-      reference.push_back(worst);
-    }
-  }
-  std::vector<double> best, volumes;
-  int64_t feasible = 0;
-  nlohmann::json per_seed = nlohmann::json::array();
-  for (size_t i = 0; i < results.size(); ++i) {
-    const auto& r = results[i];
-    nlohmann::json row = {{"seed", first + i}, {"evaluations", r.evaluations}, {"feasible", r.feasible_found}};
-    if (r.feasible_found) {
-      ++feasible;
-      best.push_back(r.best->objectives[0]);
-      row["best"] = r.best->arch.str();
-      row["best_" + objs[0].name] = r.best->objectives[0];
-    }
-    if (objs.size() >= 2 && !reference.empty() && !std::isnan(reference[0])) {
-      std::vector<std::vector<double>> points;
-      for (const auto& f : r.front)
-        if (f.feasible()) points.push_back(f.objectives);
-      volumes.push_back(experiment::hypervolume(points, reference, objs));
-      row["hypervolume"] = volumes.back();
-    }
-    per_seed.push_back(row);
-  }
-  nlohmann::json summary = {{"strategy", config.strategy()}, {"seeds", a.seeds}, {"first_seed", first},
-                            {"evaluations", config.budget().evaluations()}, {"feasible_runs", feasible},
-                            {"runs", per_seed}};
-  o << fmt::format("{} of {} runs found a feasible arch\n", feasible, a.seeds);
-  if (!best.empty()) {
+  o << fmt::format("{} of {} runs found a feasible arch\n", summary.feasible_runs, a.seeds);
+  if (summary.feasible_runs > 0)
     o << fmt::format("best {} ({}): mean {:.6g}  std {:.4g}  min {:.6g}  max {:.6g}\n", objs[0].name,
-                     objs[0].direction == strategy::Direction::kMaximize ? "max" : "min", stats::mean(best),
-                     stats::stddev(best), *std::min_element(best.begin(), best.end()),
-                     *std::max_element(best.begin(), best.end()));
-    summary["best_mean"] = stats::mean(best);
-    summary["best_std"] = stats::stddev(best);
-  }
-  if (!volumes.empty()) {
-    o << fmt::format("hypervolume: mean {:.6g}  std {:.4g}  (reference point [{:.6g}]{})\n", stats::mean(volumes),
-                     stats::stddev(volumes), fmt::join(reference, ", "),
-                     config.reference_point().empty() ? ", the worst front values over all seeds; set \"reference_point\" "
-                                                        "to compare with other runs" : "");
-    summary["hypervolume_mean"] = stats::mean(volumes);
-    summary["hypervolume_std"] = stats::stddev(volumes);
-    summary["reference_point"] = reference;
-  }
-  write_file_atomic((fs::path(root) / "replay.json").string(), summary.dump(2) + "\n");
+                     summary.maximize ? "max" : "min", summary.best_mean, summary.best_std, summary.best_min,
+                     summary.best_max);
+  if (summary.has_hypervolume)
+    o << fmt::format("hypervolume: mean {:.6g}  std {:.4g}  (reference point [{:.6g}]{})\n", summary.hypervolume_mean,
+                     summary.hypervolume_std, fmt::join(summary.reference_point, ", "),
+                     summary.reference_given ? "" : ", the worst front values over all seeds; set \"reference_point\" "
+                                                    "to compare with other runs");
+  write_file_atomic((fs::path(root) / "replay.json").string(), summary.to_json().dump(2) + "\n");
   o << fmt::format("per-seed results: {}/replay.json\n", root);
 }
 
