@@ -54,8 +54,11 @@ std::pair<data::Dataset, data::Dataset> load_data(const nlohmann::json& spec, ui
   const auto all = data::load_dataset(name, config, request);
   HWNAS_CHECK_T(ConfigError, all.size() >= train_size + valid_size, "train_size + valid_size is ",
                 train_size + valid_size, " but dataset '", name, "' has ", all.size(), " training samples");
-  // A seeded class-stratified split (a folder of images comes sorted by class).
-  return data::stratified_split(all, train_size, valid_size, seed);
+  // A seeded class-stratified split (a folder of images comes sorted by class), held in
+  // memory: the evaluators visit these samples many times (a streamed folder is decoded
+  // once here).
+  const auto [train, valid] = data::stratified_split(all, train_size, valid_size, seed);
+  return {train.in_memory(), valid.in_memory()};
 }
 
 // The built-ins read their spec (without "name" and "data") under the context "evaluator",

@@ -85,3 +85,42 @@ TEST_CASE("Skipping bad images (--skip-bad-images) leaves them out and counts th
   CHECK(summary.at("data").at("train_size") == 18);
   CHECK(summary.at("data").at("test_size") == 9);
 }
+
+TEST_CASE("A streamed image folder goes through proxies, evaluate, train-supernet and a one-shot search",
+          "[cli][data]") {
+  const auto data = colour_folder("streamed_images", 30, 6);
+  const auto d = hwnas::test::temp_dir("streamed_images_runs");
+  const std::string data_config = R"({"size": 12, "cache": "stream"})";
+  const std::string space_config = R"({"channels": 4, "cells_per_stage": 1})";
+  auto r = run_cli({"proxies", "--space-config", space_config, "--data", "image-folder", "--data-dir", data,
+                    "--data-config", data_config, "--train-size", "32", "-c", R"({"batch_size": 16})", "-n", "2", "-o",
+                    d + "/proxies.csv"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(hwnas::test::lines_in(d + "/proxies.csv") == 3);
+  r = run_cli({"evaluate", "--space-config", space_config, "--data", "image-folder", "--data-dir", data, "--data-config",
+               data_config, "--train-size", "60", "--valid-size", "30", "-c", R"({"steps": 3, "batch_size": 16})", "-n",
+               "2", "-o", d + "/short.csv"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(hwnas::test::lines_in(d + "/short.csv") == 3);
+  r = run_cli({"train-supernet", "--space-config", space_config, "--data", "image-folder", "--data-dir", data,
+               "--data-config", data_config, "--train-size", "48", "--options", R"({"epochs": 1, "batch_size": 16})",
+               "--no-progress", "--out", d + "/supernet.pt"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  const nlohmann::json config = {
+      {"space", {{"name", "nb201"}, {"config", nlohmann::json::parse(space_config)}}},
+      {"strategy", {{"name", "gdas"}, {"epochs", 1}, {"steps_per_epoch", 2}, {"batch_size", 16}}},
+      {"evaluator",
+       {{"name", "none"},
+        {"data", {{"name", "image-folder"}, {"dir", data}, {"config", nlohmann::json::parse(data_config)},
+                  {"train_size", 60}, {"valid_size", 30}}}}},
+      {"objectives", {{{"metric", "params"}, {"goal", "min"}}}},
+      {"output", d + "/gdas"}};
+  std::ofstream(d + "/gdas.json") << config.dump();
+  r = run_cli({"search", "-c", d + "/gdas.json", "--no-progress"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(fs::exists(d + "/gdas/best.json"));
+}
