@@ -25,6 +25,7 @@
 #include "hwnas/export/torchscript.h"
 #include "hwnas/hwnas.h"
 #include "hwnas/nn/network.h"
+#include "hwnas/nn/ops.h"
 
 namespace {
 
@@ -47,6 +48,13 @@ struct SpatialAttentionImpl : tn::Module {
 };
 TORCH_MODULE(SpatialAttention);
 
+// The block as one layer of the cost models (an nn::Op: one input, one output).
+struct AttentionLayer : hwnas::nn::Op {
+  explicit AttentionLayer(int64_t c) : m(register_module("m", SpatialAttention(c))) {}
+  torch::Tensor forward(const torch::Tensor& x) override { return m->forward(x); }
+  SpatialAttention m;
+};
+
 // The kind's analytic cost: four 1x1 convs with bias, and the two N x N x C products.
 hwnas::cost::LayerCost attention_cost(const hwnas::LayerSpec& l) {
   const int64_t c = l.input.c, n = l.input.h * l.input.w;
@@ -57,11 +65,11 @@ void register_attention_kind() {
   hwnas::cost::LayerKind kind;
   kind.cost = attention_cost;
   kind.intermediate = [](const hwnas::LayerSpec& l) { return l.input.h * l.input.w * l.input.h * l.input.w; };
-  kind.build_runner = [](const hwnas::LayerSpec& l, int64_t batch) -> hwnas::cost::LayerRun {
-    SpatialAttention m(l.input.c);
-    m->eval();
-    auto x = torch::randn({batch, l.input.c, l.input.h, l.input.w});
-    return [m, x]() mutable { m->forward(x); };
+  // One layer as a module: the profiler times it, a profiling kit exports it.
+  kind.build = [](const hwnas::LayerSpec& l) -> std::shared_ptr<hwnas::nn::Op> {
+    auto op = std::make_shared<AttentionLayer>(l.input.c);
+    op->eval();
+    return op;
   };
   hwnas::cost::register_layer_kind("spatial_attention", "Self-attention over the feature map (example)", kind);
   // aten::transpose(x, dim0, dim1) is ONNX's Transpose with those two axes swapped.

@@ -38,14 +38,16 @@ for p in "${packages[@]}"; do
 done
 
 install_onnx_client() {
-  # ONNX Runtime's CPU runtime for the ONNX export tests: npm's onnxruntime-node, pinned by
-  # tests/export/onnx_client/package-lock.json. --ignore-scripts: its install script would
-  # download GPU extras; the CPU runtime ships inside the package.
-  local dir=tests/export/onnx_client
-  if [[ ! -f $dir/node_modules/onnxruntime-node/package.json || $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
-    echo "install-deps: npm ci --ignore-scripts in $dir (onnxruntime-node)"
-    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
-  fi
+  # ONNX Runtime's CPU runtime for the ONNX export tests and the profiling kit's runner:
+  # npm's onnxruntime-node, pinned by each folder's package-lock.json. --ignore-scripts: its
+  # install script would download GPU extras; the CPU runtime ships inside the package.
+  local dir
+  for dir in tests/export/onnx_client runners/onnxruntime; do
+    if [[ ! -f $dir/node_modules/onnxruntime-node/package.json || $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
+      echo "install-deps: npm ci --ignore-scripts in $dir (onnxruntime-node)"
+      (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    fi
+  done
 }
 
 if [[ ${#missing[@]} -eq 0 ]]; then

@@ -454,19 +454,21 @@ cost::LayerCost aux_head_cost(const LayerSpec& l) {
 }  // namespace
 
 void register_darts_layer_kinds() {
-  auto runner = [](const LayerSpec& l, int64_t batch) {
-    return nn::eval_runner(make_darts_layer(l, BuildOptions()), l.input, batch);
+  auto build = [](const LayerSpec& l) {
+    auto op = make_darts_layer(l, BuildOptions());
+    op->eval();
+    return op;
   };
   auto depthwise_out = [](const LayerSpec& l) { return l.input.c * l.output.h * l.output.w; };
   auto relu_out = [](const LayerSpec& l) { return l.input.numel(); };
   cost::register_layer_kind("sep_conv", "DARTS separable conv (k, s): two ReLU-depthwise-pointwise-BN stacks",
-                            {sep_conv_cost, depthwise_out, runner});
+                            {sep_conv_cost, depthwise_out, {}, build});
   cost::register_layer_kind("dil_conv", "DARTS dilated separable conv (k, s, d): ReLU, depthwise, pointwise, BN",
-                            {dil_conv_cost, depthwise_out, runner});
+                            {dil_conv_cost, depthwise_out, {}, build});
   cost::register_layer_kind("factorized_reduce", "DARTS stride-2 reduction: ReLU, two 1x1 convs, concat, BN",
-                            {factorized_reduce_cost, relu_out, runner});
+                            {factorized_reduce_cost, relu_out, {}, build});
   cost::register_layer_kind("darts_aux_head", "DARTS CIFAR auxiliary classifier head",
-                            {aux_head_cost, [](const LayerSpec&) { return int64_t{768}; }, runner});
+                            {aux_head_cost, [](const LayerSpec&) { return int64_t{768}; }, {}, build});
 }
 
 std::vector<LayerSpec> DartsSpace::do_layers(const std::vector<int>& genes, const Shape& input) const {

@@ -302,8 +302,10 @@ int64_t mbconv_intermediate(const LayerSpec& l) {
 void register_mbconv_layer_kind() {
   cost::register_layer_kind(
       "mbconv", "Inverted residual (mid, k, s, g, se, act, pw, res) of the MobileNet and OFA spaces",
-      {mbconv_cost, mbconv_intermediate, [](const LayerSpec& l, int64_t batch) {
-         return nn::eval_runner(make_mbconv_layer(l, BuildOptions()), l.input, batch);
+      {mbconv_cost, mbconv_intermediate, {}, [](const LayerSpec& l) {
+         std::shared_ptr<nn::Op> op = make_mbconv_layer(l, BuildOptions());
+         op->eval();
+         return op;
        }});
 }
 

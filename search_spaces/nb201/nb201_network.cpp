@@ -227,8 +227,10 @@ void register_nb201_layer_kinds() {
   cost::register_layer_kind(
       "nb201_resblock", "NAS-Bench-201 residual reduction block between stages",
       {resblock_cost, [](const LayerSpec& l) { return l.output.numel(); },
-       [](const LayerSpec& l, int64_t batch) {
-         return nn::eval_runner(std::make_shared<ResBlockLayer>(l.input.c, l.output.c, BuildOptions()), l.input, batch);
+       {}, [](const LayerSpec& l) {
+         std::shared_ptr<nn::Op> op = std::make_shared<ResBlockLayer>(l.input.c, l.output.c, BuildOptions());
+         op->eval();
+         return op;
        }});
 }
 

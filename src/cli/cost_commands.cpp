@@ -16,6 +16,7 @@
 #include "hwnas/estimate/learned_latency.h"
 #include "hwnas/predictors/predictor.h"
 #include "hwnas/cost/profiler.h"
+#include "hwnas/export/kit.h"
 
 namespace hwnas::cli {
 namespace {
@@ -76,20 +77,69 @@ struct LearnedArgs {
 void add_cost_commands(CLI::App& app, Context& ctx) {
   // hwnas profile
   {
-    auto* cmd = app.add_subcommand("profile", "Time every distinct layer of a space on this device into a latency table");
+    auto* cmd = app.add_subcommand("profile", "Time every distinct layer of a space on this device into a latency table "
+                                              "(--out), or write a profiling kit for another device (--kit)");
     auto space = std::make_shared<SpaceArgs>();
     auto timing = std::make_shared<TimingArgs>();
     auto out = std::make_shared<std::string>();
     auto resume = std::make_shared<bool>(false);
     auto limit = std::make_shared<int64_t>(0);
+    auto kit = std::make_shared<exporting::KitOptions>();
+    auto kit_dir = std::make_shared<std::string>();
+    auto archs = std::make_shared<int64_t>(kit->archs());
+    auto repetitions = std::make_shared<int64_t>(kit->protocol().repetitions());
+    auto opset = std::make_shared<int64_t>(kit->opset());
     add_space_args(*cmd, *space);
     add_timing_args(*cmd, *timing);
-    cmd->add_option("--out,-o", *out, "Table file to write (JSON)")->required();
+    cmd->add_option("--out,-o", *out, "Table file to write (JSON)");
     cmd->add_flag("--resume", *resume, "Continue an interrupted table at --out");
     auto overwrite = std::make_shared<bool>(false);
     add_overwrite_flag(*cmd, *overwrite);
     cmd->add_option("--limit", *limit, "Stop after this many new layers (0: all); resume later")->check(CLI::Range(int64_t{0}, int64_t{100000000}));
-    cmd->callback([&ctx, space, timing, out, resume, limit, overwrite] {
+    cmd->add_option("--kit", *kit_dir, "Instead of timing here: write a profiling kit to this folder (every layer and "
+                                       "--archs whole networks as ONNX and TorchScript, a manifest; docs/cost-models.md)");
+    cmd->add_option("--archs", *archs, "--kit: whole networks of random archs, to calibrate against")
+        ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{100000}));
+    cmd->add_option("--repetitions", *repetitions, "--kit: timed runs per model the kit's runners make (--warmup: untimed)")
+        ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+    cmd->add_option("--opset", *opset, "--kit: ONNX opset, 13 to 17")->capture_default_str()->check(CLI::Range(int64_t{13}, int64_t{17}));
+    cmd->callback([&ctx, cmd, space, timing, out, resume, limit, overwrite, kit, kit_dir, archs, repetitions, opset] {
+      // Refused when the command runs (exit 2 with one line), like every bad input.
+      const bool timing_flags = *resume || *limit != 0 || cmd->count("--runs") > 0 || cmd->count("--min-time") > 0;
+      std::string misuse;
+      if (out->empty() && kit_dir->empty())
+        misuse = "hwnas profile: give --out TABLE.json (time this device) or --kit DIR (a kit for another device)";
+      else if (!out->empty() && !kit_dir->empty())
+        misuse = "hwnas profile: give --out or --kit, not both";
+      else if (!kit_dir->empty() && timing_flags)
+        misuse = "hwnas profile --kit writes models and times nothing: --resume, --limit, --runs and --min-time are for "
+                 "--out; give the kit's runners --warmup and --repetitions";
+      if (!misuse.empty()) {
+        ctx.action = [misuse] { throw ConfigError(misuse); };
+        return;
+      }
+      if (!kit_dir->empty()) {
+        const int64_t warmup = cmd->count("--warmup") ? timing->warmup : kit->protocol().warmup();
+        ctx.action = [&ctx, space, timing, overwrite, kit, kit_dir, archs, repetitions, opset, warmup] {
+          auto s = space->make();
+          Progress bar(*ctx.err, "kit " + s->name());
+          auto o = exporting::KitOptions(*kit)
+                       .dir(*kit_dir)
+                       .archs(*archs)
+                       .batch(timing->batch)
+                       .opset(*opset)
+                       .overwrite(*overwrite)
+                       .protocol(exporting::KitProtocol().warmup(warmup).repetitions(*repetitions))
+                       .on_progress([&bar](int64_t done, int64_t total, const std::string&) { bar.update(done, total); });
+          const auto r = exporting::write_profiling_kit(*s, o);
+          *ctx.out << fmt::format("profiling kit of space {} in {}: {} layers and {} whole networks as TorchScript and "
+                                  "ONNX (batch {}), fingerprint {}{}\n",
+                                  s->name(), r.dir, r.layers, r.networks, timing->batch, r.fingerprint,
+                                  r.skipped_kinds.empty() ? "" : fmt::format("; {} layers cost nothing and are left out",
+                                                                             fmt::join(r.skipped_kinds, " and ")));
+        };
+        return;
+      }
       ctx.action = [&ctx, space, timing, out, resume, limit, overwrite] {
         const auto lock = OutputLock::file(*out);
         auto s = space->make();

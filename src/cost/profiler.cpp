@@ -13,6 +13,7 @@
 #include "hwnas/core/threads.h"
 #include "hwnas/cost/layer_kind.h"
 #include "hwnas/nn/network.h"
+#include "hwnas/nn/ops.h"
 #include "hwnas/version.h"
 
 namespace hwnas::cost {
@@ -41,9 +42,9 @@ void check_device(const ProfileOptions& o) {
 std::function<void()> layer_runner(const LayerSpec& layer, int64_t batch) {
   HWNAS_CHECK_T(ConfigError, batch >= 1, "Expected a batch size >= 1, but got ", batch);
   const LayerKind& kind = layer_kind(layer);
-  HWNAS_CHECK_T(NotFoundError, static_cast<bool>(kind.build_runner), "Layer kind '", layer.kind,
-                "' cannot be profiled: it registers no build_runner (layer ", layer.key(), ")");
-  auto run = kind.build_runner(layer, batch);
+  HWNAS_CHECK_T(NotFoundError, kind.build_runner || kind.build, "Layer kind '", layer.kind,
+                "' cannot be profiled: it registers neither build nor build_runner (layer ", layer.key(), ")");
+  auto run = kind.build_runner ? kind.build_runner(layer, batch) : nn::eval_runner(kind.build(layer), layer.input, batch);
   return [run] {
     torch::NoGradGuard no_grad;
     run();

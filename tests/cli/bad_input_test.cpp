@@ -337,6 +337,10 @@ std::vector<Case> catalogue() {
       {"loss", "train-supernet over existing weights", {"train-supernet", "--space-config", kTiny, "--data", "synthetic", "--train-size", "32", "-o", "{d}/out.json"}, {"{d}/out.json", "exists", "--resume"}},
       {"loss", "train-supernet over a checkpoint", {"train-supernet", "--space-config", kTiny, "--data", "synthetic", "--train-size", "32", "-o", "{d}/supernet.pt"}, {"{d}/supernet.pt.ckpt", "exists"}},
       {"loss", "profile --resume --overwrite", {"profile", "--space-config", kTiny, "--out", "{d}/out.json", "--resume", "--overwrite"}, {"resume and overwrite"}},
+      {"loss", "profile --kit onto an existing folder", {"profile", "--space-config", kTiny, "--kit", "{d}/outdir"}, {"{d}/outdir", "already exists", "--overwrite"}},
+      {"loss", "profile --kit --overwrite of a folder that is no kit", {"profile", "--space-config", kTiny, "--kit", "{d}/outdir", "--overwrite"}, {"{d}/outdir", "not a profiling kit", "left alone"}},
+      {"message", "profile with --out and --kit", {"profile", "--space-config", kTiny, "--out", "{d}/new.json", "--kit", "{d}/newkit"}, {"--out", "--kit", "not both"}},
+      {"message", "profile with neither --out nor --kit", {"profile", "--space-config", kTiny}, {"--out", "--kit"}},
       // --- exit 3 for user input ----------------------------------------------------------
       {"internal", "1e400 in a space config", {"sample", "--space-config", "@{d}/big.json"}, {"1e400", "/num_classes"}},
       {"internal", "1e400 in an experiment config", {"search", "-c", "{d}/cfg_big.json"}, {"1e400", "/seed"}},

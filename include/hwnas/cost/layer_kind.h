@@ -6,18 +6,20 @@
 // layer_kind_registry(), so a space that needs a new op (an attention block, a grouped or
 // dilated variant) registers the kind and is costed, profiled and tabled like a built-in.
 //
-// This header does not include LibTorch: build_runner is a plain std::function, and a
-// kind's runner is written in the .cpp that registers it.
+// This header does not include LibTorch: `build` returns an nn::Op (a torch module,
+// declared here only by name), written in the .cpp that registers the kind.
 //
 // Example (a squeeze-free 1-D attention block; see examples/custom_layer_kind.cpp):
 //   hwnas::cost::LayerKind kind;
 //   kind.cost = [](const hwnas::LayerSpec& l) { return hwnas::cost::LayerCost{4 * l.input.c * l.input.c, ...}; };
-//   kind.build_runner = [](const hwnas::LayerSpec& l, int64_t batch) -> hwnas::cost::LayerRun {
-//     auto m = MyAttention(l.input.c);  m->eval();
-//     auto x = torch::randn({batch, l.input.c, l.input.h, l.input.w});
-//     return [m, x]() mutable { m->forward(x); };
+//   kind.build = [](const hwnas::LayerSpec& l) -> std::shared_ptr<hwnas::nn::Op> {
+//     return std::make_shared<MyAttention>(l.input.c);  // forward(N x C x H x W)
 //   };
 //   hwnas::cost::register_layer_kind("attention", "Self-attention over the feature map", kind);
+//
+// A kind with `build` is profiled (its module timed in eval mode on a random batch) and
+// goes into profiling kits (hwnas/export/kit.h: the module exported as ONNX and
+// TorchScript, for devices hwnas does not run on).
 //
 // Table keys: LayerSpec::key() is the key a kind's layers have in hwnas latency tables.
 // Tables imported from elsewhere use another key format (key_format_registry(): "hwnas"
@@ -29,6 +31,10 @@
 
 #include "hwnas/core/layer_spec.h"
 #include "hwnas/core/registry.h"
+
+namespace hwnas::nn {
+class Op;
+}
 
 namespace hwnas::cost {
 
@@ -51,9 +57,17 @@ struct LayerKind {
   /// unset means none.
   std::function<int64_t(const LayerSpec&)> intermediate;
   /// Builds the layer in eval mode with random weights and a random batch of `batch`
-  /// inputs, and returns what runs it; unset means the kind cannot be profiled.
+  /// inputs, and returns what runs it. Optional: unset, the profiler runs `build`'s module.
   std::function<LayerRun(const LayerSpec&, int64_t batch)> build_runner;
+  /// One layer as a module in eval mode with random weights, taking one N x C x H x W
+  /// input of the layer's input shape: what the profiler times (unless build_runner is set)
+  /// and what a profiling kit exports. With neither set the kind cannot be profiled.
+  std::function<std::shared_ptr<nn::Op>(const LayerSpec&)> build;
 };
+
+/// The module of `layer` (its kind's `build`); throws NotFoundError naming the kind when
+/// it has none.
+std::shared_ptr<nn::Op> build_layer(const LayerSpec& layer);
 
 using LayerKindRegistry = Registry<LayerKind>;
 
