@@ -6,12 +6,14 @@
 // changes. The ONNX exporter has no conversion for aten::transpose and aten::view_as,
 // which attention needs, so this file registers them.
 //
-//   ./custom_layer_kind tour             # costs vs. the built network, TorchScript + ONNX export
+//   ./custom_layer_kind tour             # costs vs. the built network, TorchScript + ONNX export, a profiling kit
 //   ./custom_layer_kind profile --space attn -o attn_cpu.json   # any hwnas command
 //   ./custom_layer_kind tour attn_cpu.json   # also: the most MACs under the median latency
 // The tour exits 1 if a check fails (CI runs all three).
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <numeric>
 
@@ -21,6 +23,7 @@
 #include "hwnas/cli/cli.h"
 #include "hwnas/cost/latency_table.h"
 #include "hwnas/experiment/runner.h"
+#include "hwnas/export/kit.h"
 #include "hwnas/export/onnx.h"
 #include "hwnas/export/torchscript.h"
 #include "hwnas/hwnas.h"
@@ -229,6 +232,17 @@ int main(int argc, char** argv) {
   const auto report = hwnas::exporting::save_onnx(*net, space->input_shape_of(arch), "attn.onnx");
   std::cout << "exported " << arch.str() << " to attn.pt and attn.onnx (" << report.ops.at("Transpose")
             << " Transpose nodes, " << report.nodes << " nodes)\n";
+  // A profiling kit for another device holds the attention layers too (LayerKind::build).
+  const auto kit = hwnas::exporting::write_profiling_kit(
+      *space, hwnas::exporting::KitOptions().dir("attn_kit").archs(2).overwrite(std::filesystem::exists("attn_kit")));
+  int64_t attention_layers = 0, in_kit = 0;
+  for (const auto& l : space->layer_universe()) attention_layers += l.kind == "spatial_attention";
+  const auto manifest = nlohmann::json::parse(std::ifstream("attn_kit/manifest.json"));
+  for (const auto& e : manifest.at("layers"))
+    in_kit += e.at("kind") == "spatial_attention" && std::filesystem::exists("attn_kit/" + e.at("onnx").get<std::string>());
+  std::cout << "profiling kit attn_kit: " << kit.layers << " layers (" << in_kit << " of " << attention_layers
+            << " attention layers as ONNX and TorchScript), " << kit.networks << " networks\n";
+  ok = ok && attention_layers > 0 && in_kit == attention_layers;
   if (argc > 2) ok = constrained_search(argv[2], "attn_search") && ok;
   return ok ? 0 : 1;
 }
