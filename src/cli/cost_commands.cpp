@@ -17,6 +17,7 @@
 #include "hwnas/predictors/predictor.h"
 #include "hwnas/cost/profiler.h"
 #include "hwnas/export/kit.h"
+#include "hwnas/export/kit_import.h"
 
 namespace hwnas::cli {
 namespace {
@@ -58,14 +59,6 @@ void print_report(std::ostream& o, const std::string& title, const cost::Calibra
   for (const auto& w : r.worst)
     o << fmt::format("  {:+7.2f}%  table {:9.3f} ms  measured {:9.3f} ms  {}\n", w.error_percent, w.predicted, w.measured,
                      w.arch.size() > 100 ? w.arch.substr(0, 97) + "..." : w.arch);
-}
-
-nlohmann::json report_json(const cost::CalibrationReport& r) {
-  nlohmann::json worst = nlohmann::json::array();
-  for (const auto& w : r.worst)
-    worst.push_back({{"arch", w.arch}, {"predicted_ms", w.predicted}, {"measured_ms", w.measured}, {"error_percent", w.error_percent}});
-  return {{"n", r.n}, {"mape", r.mape}, {"within5", r.within5}, {"within10", r.within10},
-          {"kendall_tau", r.kendall_tau}, {"spearman", r.spearman}, {"worst", worst}};
 }
 
 struct LearnedArgs {
@@ -197,11 +190,11 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
       };
     });
   }
+  auto* cmd_table = app.add_subcommand("table", "Latency-table tools");
   // hwnas table import-ofa
   {
-    auto* cmd = app.add_subcommand("table", "Latency-table tools");
-    cmd->require_subcommand(1);
-    auto* imp = cmd->add_subcommand("import-ofa", "Convert Once-for-All's YAML latency tables into an hwnas table");
+    cmd_table->require_subcommand(1);
+    auto* imp = cmd_table->add_subcommand("import-ofa", "Convert Once-for-All's YAML latency tables into an hwnas table");
     auto dir = std::make_shared<std::string>();
     auto device = std::make_shared<std::string>("note10");
     auto out = std::make_shared<std::string>();
@@ -217,6 +210,48 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
         t.save(*out);
         *ctx.out << fmt::format("{} entries in {} resolution sections written to {} (use with --space ofa "
                                 "--space-config '{{\"width_mult\": 1.2}}')\n", t.size(), t.sections.size(), *out);
+      };
+    });
+  }
+  // hwnas table import-kit
+  {
+    auto* imp = cmd_table->add_subcommand("import-kit", "Build a latency table from a profiling kit measured on a device "
+                                                        "(hwnas profile --kit, then a kit runner), calibrated on its whole networks");
+    auto kit = std::make_shared<std::string>();
+    auto results = std::make_shared<std::string>();
+    auto out = std::make_shared<std::string>();
+    auto device = std::make_shared<std::string>();
+    auto holdout = std::make_shared<int64_t>(-1);
+    auto overwrite = std::make_shared<bool>(false);
+    imp->add_option("--kit", *kit, "The kit folder hwnas profile --kit wrote")->required();
+    imp->add_option("--results", *results, "The runner's results file (JSON Lines, docs/cost-models.md)")->required();
+    imp->add_option("--out,-o", *out, "Table file to write")->required();
+    imp->add_option("--device-name", *device, "Device name for the table, latency@<name> in searches (default: the runtime's name)");
+    imp->add_option("--holdout", *holdout, "Whole networks kept out of the calibration fit to report on (default: half)")
+        ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
+    add_overwrite_flag(*imp, *overwrite);
+    imp->callback([&ctx, kit, results, out, device, holdout, overwrite] {
+      ctx.action = [&ctx, kit, results, out, device, holdout, overwrite] {
+        check_output_free(*out, *overwrite, "latency table");
+        const auto k = exporting::ProfilingKit::load(*kit);
+        const auto r = exporting::KitResults::load(*results);
+        const auto imported = exporting::import_kit(k, r, exporting::KitImportOptions().device_name(*device).holdout(*holdout));
+        const auto& t = imported.table;
+        auto& o = *ctx.out;
+        o << fmt::format("{} layers of space {} measured by {} {} ({} threads) on {}; per-call overhead {:.4f} ms{}\n",
+                         imported.layers, k.space, r.runtime, r.runtime_version, r.threads, r.device, t.overhead_ms,
+                         imported.below_overhead ? fmt::format(" ({} layers below it, set to 0)", imported.below_overhead) : "");
+        if (imported.calibrated) {
+          const auto on = imported.held_out > 0 ? fmt::format("{} held-out networks", imported.held_out)
+                                                : std::string("the fitted networks (none held out)");
+          o << fmt::format("calibration fitted on {} whole networks; on {}:\n", imported.fitted_on, on);
+          print_report(o, "  table sum", imported.uncalibrated);
+          print_report(o, "  calibrated", imported.corrected);
+        } else {
+          o << "the kit has no whole networks: the table is not calibrated\n";
+        }
+        t.save(*out);
+        o << fmt::format("latency table latency@{} written to {}\n", t.device.name, *out);
       };
     });
   }
@@ -274,7 +309,7 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
         auto& o = *ctx.out;
         const auto before = cost::evaluate_table(cost::LatencyModel(t, s, cost::LatencyOptions().use_calibration(false)), ms);
         print_report(o, "table sum vs measured", before);
-        nlohmann::json out = {{"table", *table}, {"space", s->name()}, {"uncalibrated", report_json(before)}};
+        nlohmann::json out = {{"table", *table}, {"space", s->name()}, {"uncalibrated", before.to_json()}};
         HWNAS_CHECK_T(ConfigError, (!*fit && learned->predictor.empty()) || ms.size() >= 6,
                       "--fit and --learned need at least 6 measured archs (half to fit, half to check)");
         const size_t half = ms.size() / 2;
@@ -292,8 +327,8 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
           for (const auto& [k, v] : fitted->calibration_scale)
             o << fmt::format(", {} x{:.3f} {:+.4f} ms/layer", k, v, fitted->calibration_per_layer[k]);
           o << "\n";
-          out["held_out_uncalibrated"] = report_json(held_before);
-          out["held_out_calibrated"] = report_json(held_after);
+          out["held_out_uncalibrated"] = held_before.to_json();
+          out["held_out_calibrated"] = held_after.to_json();
           out["correction"] = {{"offset_ms", fitted->calibration_offset_ms}, {"scale", fitted->calibration_scale},
                                {"per_layer_ms", fitted->calibration_per_layer}};
           if (!save->empty()) {
@@ -310,7 +345,7 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
           for (const auto& m : test) test_archs.push_back(m.arch);
           const auto r = cost::evaluate_predictions(model.predict(test_archs), test);
           print_report(o, fmt::format("held-out, learned ({} x {}table)", learned->predictor, *fit ? "calibrated " : ""), r);
-          out["held_out_learned"] = report_json(r);
+          out["held_out_learned"] = r.to_json();
           out["learned"] = {{"predictor", learned->predictor}, {"config", model.predictor().config()}};
           if (!learned->save.empty()) {
             model.predictor().save(learned->save);

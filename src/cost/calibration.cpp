@@ -13,6 +13,14 @@
 
 namespace hwnas::cost {
 
+nlohmann::json CalibrationReport::to_json() const {
+  nlohmann::json cases = nlohmann::json::array();
+  for (const auto& w : worst)
+    cases.push_back({{"arch", w.arch}, {"predicted_ms", w.predicted}, {"measured_ms", w.measured}, {"error_percent", w.error_percent}});
+  return {{"n", n}, {"mape", mape}, {"within5", within5}, {"within10", within10},
+          {"kendall_tau", kendall_tau}, {"spearman", spearman}, {"worst", cases}};
+}
+
 CalibrationReport evaluate_table(const LatencyModel& model, const std::vector<Measurement>& ms) {
   HWNAS_CHECK_T(ConfigError, ms.size() >= 2, "Calibration needs at least 2 measured archs, but got ", ms.size());
   std::vector<double> predicted;

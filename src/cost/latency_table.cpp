@@ -74,6 +74,8 @@ nlohmann::json LatencyTable::to_json() const {
   if (calibrated)
     j["calibration"] = {{"offset_ms", calibration_offset_ms}, {"scale", calibration_scale},
                         {"per_layer_ms", calibration_per_layer}, {"metric", calibration_metric}};
+  if (calibrated && !calibration_report.is_null()) j["calibration"]["report"] = calibration_report;
+  if (!source.is_null()) j["source"] = source;
   return j;
 }
 
@@ -113,7 +115,9 @@ LatencyTable read_table(const nlohmann::json& j, const std::string& source) {
     t.calibration_metric = j["calibration"].value("metric", "mean_ms");
     if (j["calibration"].contains("per_layer_ms"))
       t.calibration_per_layer = get_field<std::map<std::string, double>>(j["calibration"], "per_layer_ms", where + " calibration");
+    if (j["calibration"].contains("report")) t.calibration_report = j["calibration"]["report"];
   }
+  if (j.contains("source")) t.source = j["source"];
   const auto sections = get_field<nlohmann::json>(j, "sections", where);
   HWNAS_CHECK_T(DataError, sections.is_object(), where, ": 'sections' must be an object");
   for (const auto& [name, entries] : sections.items()) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "hwnas/core/arch.h"
 #include "hwnas/cost/latency_table.h"
 
@@ -28,6 +30,10 @@ struct CalibrationReport {
     double predicted = 0, measured = 0, error_percent = 0;
   };
   std::vector<Case> worst;  // largest relative errors first (up to 5)
+
+  /// {"n", "mape", "within5", "within10", "kendall_tau", "spearman", "worst": [{"arch",
+  /// "predicted_ms", "measured_ms", "error_percent"}]}
+  nlohmann::json to_json() const;
 };
 
 /// Metrics of `model`'s predictions against the measurements.

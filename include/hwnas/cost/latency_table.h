@@ -10,7 +10,9 @@
 //    "space": "ofa", "space_config": {...}, "key_format": "hwnas" | "ofa",
 //    "overhead_ms": 0.0,
 //    "calibration": {"offset_ms": 0.3, "scale": {"mbconv": 1.1, ...},
-//                    "per_layer_ms": {"mbconv": 0.02, ...}, "metric": "mean_ms"}, (optional)
+//                    "per_layer_ms": {"mbconv": 0.02, ...}, "metric": "mean_ms",
+//                    "report": {...} (optional: how well it predicts held-out networks)}, (optional)
+//    "source": {...} (optional: what the table was made from, e.g. a profiling kit),
 //    "sections": {"": {"<layer key>": {"mean_ms", "std_ms", "count", "extra": {"energy_mj": ..}}}}}
 // Sections split a table by input resolution where keys alone do not (OFA's tables were
 // measured separately per resolution); hwnas's own tables use the one section "".
@@ -64,6 +66,8 @@ class LatencyTable {
   std::map<std::string, double> calibration_scale;      // layer kind -> factor on its table sum
   std::map<std::string, double> calibration_per_layer;  // layer kind -> ms added per layer
   std::string calibration_metric = "mean_ms";           // the metric the correction was fitted for
+  nlohmann::json calibration_report;                    // null, or how the correction does on held-out networks
+  nlohmann::json source;                                // null, or what the table was made from
   std::map<std::string, std::unordered_map<std::string, LatencyEntry>> sections;
 
   /// Reads a table; throws DataError naming the file, the entry and the problem (bad JSON,
