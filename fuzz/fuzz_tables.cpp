@@ -1,4 +1,5 @@
-// Latency tables (hwnas JSON and Once-for-All YAML) and predictor files.
+// Latency tables (hwnas JSON and Once-for-All YAML), predictor files, profiling kits'
+// manifests and kit results files.
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -8,11 +9,12 @@
 #include "fuzz_util.h"
 #include "hwnas/core/json.h"
 #include "hwnas/cost/latency_table.h"
+#include "hwnas/export/kit_import.h"
 #include "hwnas/predictors/predictor.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  const auto kind = data[0] % 3;
+  const auto kind = data[0] % 5;
   hwnas::fuzz::expect_only_errors([&] {
     if (kind == 2) {  // an OFA folder with one YAML file
       static const std::string dir = hwnas::fuzz::scratch_dir() + "/ofa";
@@ -21,7 +23,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)hwnas::cost::LatencyTable::from_ofa_yaml(dir, "fuzz");
       return;
     }
-    const auto j = hwnas::parse_json(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1), "fuzz");
+    const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
+    if (kind == 3) {  // a kit results file (JSON Lines)
+      (void)hwnas::exporting::KitResults::parse(text, "fuzz");
+      return;
+    }
+    if (kind == 4) {  // a kit manifest
+      (void)hwnas::exporting::ProfilingKit::from_json(hwnas::parse_json(text, "fuzz"), "fuzz");
+      return;
+    }
+    const auto j = hwnas::parse_json(text, "fuzz");
     if (kind == 0) {
       const auto t = hwnas::cost::LatencyTable::from_json(j, "fuzz");
       (void)hwnas::cost::LatencyTable::from_json(t.to_json(), "round trip");

@@ -44,3 +44,17 @@ grep -q '"spatial_attention-in:16x14x14-out:16x14x14"' "$consumer/attn_cpu.json"
 "$consumer/export_model" "$consumer/model.pt"
 "$consumer/run_exported" "$consumer/model.pt"
 echo "check-install: examples built and ran against the installed package in $prefix"
+# hwnas-probe builds alone, from a copy of its folder (its only dependency: find_package(Torch)),
+# and times a kit that the installed hwnas writes and imports.
+probe_check="$build_dir/install-check/probe"
+mkdir -p "$probe_check"
+cp -r runners/hwnas-probe "$probe_check/src"
+launcher=()
+if command -v ccache > /dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+cmake -S "$probe_check/src" -B "$probe_check/build" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" > /dev/null
+cmake --build "$probe_check/build" -j "$(nproc 2>/dev/null || echo 2)"
+"$prefix/bin/hwnas" profile --space-config '{"channels": 4, "cells_per_stage": 1}' --kit "$probe_check/kit" --archs 6 \
+  --warmup 1 --repetitions 3 > /dev/null
+"$probe_check/build/hwnas-probe" "$probe_check/kit" "$probe_check/kit.jsonl"
+"$prefix/bin/hwnas" table import-kit --kit "$probe_check/kit" --results "$probe_check/kit.jsonl" -o "$probe_check/table.json"
+grep -q '"libtorch-jit"' "$probe_check/table.json"

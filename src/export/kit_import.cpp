@@ -29,7 +29,7 @@ struct Fields {
   std::string where;
 
   const nlohmann::json& at(const std::string& key) const {
-    HWNAS_CHECK_T(DataError, j.contains(key), where, " has no \"", key, "\"");
+    HWNAS_CHECK_T(DataError, j.contains(key), where, " has no \"", key, "\"; add it (docs/cost-models.md lists the fields)");
     return j[key];
   }
   std::string string(const std::string& key) const {
@@ -47,7 +47,7 @@ struct Fields {
     HWNAS_CHECK_T(DataError, v.is_number() && std::isfinite(v.get<double>()), where, ": \"", key,
                   "\" must be a finite number of milliseconds, but is ", v.dump());
     const double ms = v.get<double>();
-    HWNAS_CHECK_T(DataError, ms >= 0, where, ": \"", key, "\" is ", v.dump(), "; a time cannot be negative");
+    HWNAS_CHECK_T(DataError, ms >= 0, where, ": \"", key, "\" is ", v.dump(), "; a time cannot be negative: give the time measured");
     return ms;
   }
 };

@@ -22,6 +22,8 @@
 #include "cli_util.h"
 #include "hwnas/core/io.h"
 #include "hwnas/core/search_space.h"
+#include "hwnas/export/kit.h"
+#include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -289,6 +291,24 @@ std::string make_fixture() {
   write(d + "/noarch.csv", "name,acc\nx,0.5\n");
   write(d + "/twoarch.csv", "arch,acc,arch\n" + A + ",0.5," + B + "\n");
   write(d + "/fields.csv", "arch,acc\n" + A + ",0.5,extra\n");
+  // A profiling kit and bad results files of it.
+  {
+    auto space = hwnas::make_space("nb201", nlohmann::json::parse(kTiny));
+    const auto kit = hwnas::exporting::write_profiling_kit(*space, hwnas::exporting::KitOptions().dir(d + "/kit").archs(0));
+    nlohmann::json h = {{"format", "hwnas-kit-results"}, {"version", 1}, {"kit", kit.fingerprint}, {"runtime", "x"},
+                        {"runtime_version", "1"}, {"device", "d"}, {"threads", 1}, {"protocol", {{"unit", "ms"}}}};
+    const auto row = [](double ms) {
+      return nlohmann::json{{"id", "OVERHEAD"}, {"median_ms", ms}, {"mean_ms", 1}, {"std_ms", 0}, {"count", 3}}.dump() + "\n";
+    };
+    write(d + "/kit_missing.jsonl", h.dump() + "\n" + row(0.01));
+    write(d + "/kit_neg.jsonl", h.dump() + "\n" + row(-1));
+    auto other = h;
+    other["kit"] = "0123456789abcdef";
+    write(d + "/kit_other.jsonl", other.dump() + "\n" + row(0.01));
+    auto us = h;
+    us["protocol"]["unit"] = "us";
+    write(d + "/kit_us.jsonl", us.dump() + "\n" + row(10));
+  }
   return d;
 }
 
@@ -340,6 +360,11 @@ std::vector<Case> catalogue() {
       {"loss", "profile --kit onto an existing folder", {"profile", "--space-config", kTiny, "--kit", "{d}/outdir"}, {"{d}/outdir", "already exists", "--overwrite"}},
       {"loss", "profile --kit --overwrite of a folder that is no kit", {"profile", "--space-config", kTiny, "--kit", "{d}/outdir", "--overwrite"}, {"{d}/outdir", "not a profiling kit", "left alone"}},
       {"message", "profile with --out and --kit", {"profile", "--space-config", kTiny, "--out", "{d}/new.json", "--kit", "{d}/newkit"}, {"--out", "--kit", "not both"}},
+      {"loss", "table import-kit -o", {"table", "import-kit", "--kit", "{d}/kit", "--results", "{d}/kit_missing.jsonl", "-o", "{d}/out.json"}, {"{d}/out.json", "already exists", "--overwrite"}},
+      {"value", "kit results missing layers", {"table", "import-kit", "--kit", "{d}/kit", "--results", "{d}/kit_missing.jsonl", "-o", "{d}/new.json"}, {"{d}/kit_missing.jsonl", "lacks", "L0001 ("}},
+      {"value", "a negative time in kit results", {"table", "import-kit", "--kit", "{d}/kit", "--results", "{d}/kit_neg.jsonl", "-o", "{d}/new.json"}, {"{d}/kit_neg.jsonl line 2", "\"median_ms\" is -1"}},
+      {"value", "kit results of another kit", {"table", "import-kit", "--kit", "{d}/kit", "--results", "{d}/kit_other.jsonl", "-o", "{d}/new.json"}, {"{d}/kit_other.jsonl", "measured on kit 0123456789abcdef"}},
+      {"value", "kit results in microseconds", {"table", "import-kit", "--kit", "{d}/kit", "--results", "{d}/kit_us.jsonl", "-o", "{d}/new.json"}, {"{d}/kit_us.jsonl line 1", "unit is 'us'"}},
       {"message", "profile with neither --out nor --kit", {"profile", "--space-config", kTiny}, {"--out", "--kit"}},
       // --- exit 3 for user input ----------------------------------------------------------
       {"internal", "1e400 in a space config", {"sample", "--space-config", "@{d}/big.json"}, {"1e400", "/num_classes"}},
