@@ -1,6 +1,7 @@
 """Summary of benchmarks/kit_proof.sh: per runtime the held-out calibration report (from the
 imported table), the noise ceiling (Kendall tau between two measurements of the same
-held-out networks), and both runtimes' held-out network latencies side by side."""
+held-out networks), the learned model's report on the same networks, and both runtimes'
+held-out network latencies side by side."""
 import json
 import statistics
 import sys
@@ -31,6 +32,7 @@ for rt in ("ort", "jit"):
     _, second = timings(f"{out}/{rt}-2.jsonl")
     table = json.load(open(f"{out}/{rt}.json"))
     report = table["calibration"]["report"]
+    learned = json.load(open(f"{out}/{rt}-learned.json"))
     a, b = [first[i] for i in held], [second[i] for i in held]
     ms[rt] = a
     summary[rt] = {
@@ -38,6 +40,7 @@ for rt in ("ort", "jit"):
         "overhead_ms": table["overhead_ms"],
         "uncalibrated": {k: report["uncalibrated"][k] for k in ("mape", "within5", "within10", "kendall_tau")},
         "calibrated": {k: report["calibrated"][k] for k in ("mape", "within5", "within10", "kendall_tau")},
+        "learned": {k: learned["source"]["held_out"][k] for k in ("mape", "within5", "within10", "kendall_tau")},
         "noise_ceiling_tau": kendall_tau(a, b),
         "repeat_within10": sum(abs(x - y) / y <= 0.10 for x, y in zip(a, b)) / len(a),
         "held_out_median_ms": statistics.median(a), "held_out_min_ms": min(a), "held_out_max_ms": max(a),

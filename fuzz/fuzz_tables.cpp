@@ -1,5 +1,5 @@
 // Latency tables (hwnas JSON and Once-for-All YAML), predictor files, profiling kits'
-// manifests and kit results files.
+// manifests, kit results files and learned latency model files.
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -9,12 +9,14 @@
 #include "fuzz_util.h"
 #include "hwnas/core/json.h"
 #include "hwnas/cost/latency_table.h"
+#include "hwnas/estimate/learned_latency.h"
 #include "hwnas/export/kit_import.h"
 #include "hwnas/predictors/predictor.h"
+#include "hwnas/search_spaces/registry.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  const auto kind = data[0] % 5;
+  const auto kind = data[0] % 6;
   hwnas::fuzz::expect_only_errors([&] {
     if (kind == 2) {  // an OFA folder with one YAML file
       static const std::string dir = hwnas::fuzz::scratch_dir() + "/ofa";
@@ -33,6 +35,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       return;
     }
     const auto j = hwnas::parse_json(text, "fuzz");
+    if (kind == 5) {  // a learned latency model, without its table (one named is then refused)
+      static const std::shared_ptr<const hwnas::SearchSpace> space(hwnas::make_space("nb201"));
+      if (hwnas::estimate::LearnedLatencyModel::table_needed(j, "fuzz").empty())
+        (void)hwnas::estimate::LearnedLatencyModel::from_json(j, "fuzz", space);
+      return;
+    }
     if (kind == 0) {
       const auto t = hwnas::cost::LatencyTable::from_json(j, "fuzz");
       (void)hwnas::cost::LatencyTable::from_json(t.to_json(), "round trip");

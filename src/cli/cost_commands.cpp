@@ -18,6 +18,7 @@
 #include "hwnas/cost/profiler.h"
 #include "hwnas/export/kit.h"
 #include "hwnas/export/kit_import.h"
+#include "hwnas/search_spaces/registry.h"
 
 namespace hwnas::cli {
 namespace {
@@ -53,17 +54,60 @@ std::shared_ptr<const cost::LatencyTable> load_table(const std::string& path) {
   return std::make_shared<const cost::LatencyTable>(cost::LatencyTable::load(path));
 }
 
-void print_report(std::ostream& o, const std::string& title, const cost::CalibrationReport& r) {
+void print_report(std::ostream& o, const std::string& title, const cost::CalibrationReport& r,
+                  const char* predicted_by = "table") {
   o << fmt::format("{} ({} archs): MAPE {:.2f}%, within 5% {:.0f}%, within 10% {:.0f}%, Kendall tau {:.3f}, Spearman {:.3f}\n",
                    title, r.n, r.mape, 100 * r.within5, 100 * r.within10, r.kendall_tau, r.spearman);
   for (const auto& w : r.worst)
-    o << fmt::format("  {:+7.2f}%  table {:9.3f} ms  measured {:9.3f} ms  {}\n", w.error_percent, w.predicted, w.measured,
+    o << fmt::format("  {:+7.2f}%  {} {:9.3f} ms  measured {:9.3f} ms  {}\n", w.error_percent, predicted_by, w.predicted, w.measured,
                      w.arch.size() > 100 ? w.arch.substr(0, 97) + "..." : w.arch);
 }
 
 struct LearnedArgs {
-  std::string predictor, config, save;
+  std::string predictor, config, save, device;
 };
+
+void add_learned_args(CLI::App& cmd, LearnedArgs& a, const std::string& on) {
+  cmd.add_option("--learned", a.predictor, "Also fit a learned latency model: this predictor on " + on +
+                 " (the fitted archs), reported on the held-out ones")->check(CLI::IsMember(predictors::predictor_registry().names()));
+  cmd.add_option("--learned-config", a.config, "Options of the --learned predictor (JSON or @file)");
+  cmd.add_option("--save-learned", a.save, "Write the fitted --learned model here (a cost model: {\"name\": \"learned\", \"model\": FILE})");
+  cmd.add_option("--learned-device", a.device, "Device name of the --learned model, latency@<name> in searches "
+                 "(default: the table's device name + \"-learned\", or \"learned\" without a table)");
+}
+
+/// The --learned options given without --learned are refused.
+void check_learned_args(const LearnedArgs& a) {
+  for (const auto& [value, flag] : {std::pair{a.save, "--save-learned"}, std::pair{a.config, "--learned-config"},
+                                    std::pair{a.device, "--learned-device"}})
+    HWNAS_CHECK_T(ConfigError, value.empty() || !a.predictor.empty(), flag, " needs --learned PREDICTOR; give it or remove ", flag);
+}
+
+/// Fits the --learned model on `train`, reports on `test` and saves it with its provenance.
+nlohmann::json fit_learned(std::ostream& o, const LearnedArgs& a, const std::shared_ptr<const SearchSpace>& space,
+                           const std::shared_ptr<const cost::LatencyModel>& table, const std::string& table_file,
+                           const std::vector<cost::Measurement>& train, const std::vector<cost::Measurement>& test,
+                           estimate::LearnedLatencySource source) {
+  const auto config = a.config.empty() ? nlohmann::json::object() : parse_json_arg(a.config, "--learned-config");
+  estimate::LearnedLatencyModel model(space, predictors::make_predictor(a.predictor, config), table);
+  model.set_device(!a.device.empty() ? a.device : table ? table->table().device.name + "-learned" : "learned");
+  model.fit(train);
+  std::vector<Arch> test_archs;
+  for (const auto& m : test) test_archs.push_back(m.arch);
+  const auto r = cost::evaluate_predictions(model.predict(test_archs), test);
+  print_report(o, fmt::format("held-out, learned ({}{})", a.predictor, table ? " x table" : ", no table"), r, "model");
+  source.archs = static_cast<int64_t>(train.size());
+  source.held_out = r.to_json();
+  model.set_source(std::move(source));
+  model.set_table_file(table_file);
+  if (!a.save.empty()) {
+    model.save(a.save);
+    o << fmt::format("learned latency model latency@{} (target {}) written to {}\n", model.device(),
+                     model.predictor().target(), a.save);
+  }
+  return {{"predictor", a.predictor}, {"config", model.predictor().config()}, {"device", model.device()},
+          {"held_out", r.to_json()}};
+}
 
 }  // namespace
 
@@ -80,6 +124,7 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
     auto kit = std::make_shared<exporting::KitOptions>();
     auto kit_dir = std::make_shared<std::string>();
     auto archs = std::make_shared<int64_t>(kit->archs());
+    auto networks = std::make_shared<std::vector<std::string>>();
     auto repetitions = std::make_shared<int64_t>(kit->protocol().repetitions());
     auto opset = std::make_shared<int64_t>(kit->opset());
     add_space_args(*cmd, *space);
@@ -93,10 +138,12 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
                                        "--archs whole networks as ONNX and TorchScript, a manifest; docs/cost-models.md)");
     cmd->add_option("--archs", *archs, "--kit: whole networks of random archs, to calibrate against")
         ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{100000}));
+    cmd->add_option("--network", *networks, "--kit: also this arch as a whole network, before the random ones "
+                                            "(repeatable; e.g. a search's winner, to measure it on the device)");
     cmd->add_option("--repetitions", *repetitions, "--kit: timed runs per model the kit's runners make (--warmup: untimed)")
         ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1000000}));
     cmd->add_option("--opset", *opset, "--kit: ONNX opset, 13 to 17")->capture_default_str()->check(CLI::Range(int64_t{13}, int64_t{17}));
-    cmd->callback([&ctx, cmd, space, timing, out, resume, limit, overwrite, kit, kit_dir, archs, repetitions, opset] {
+    cmd->callback([&ctx, cmd, space, timing, out, resume, limit, overwrite, kit, kit_dir, archs, networks, repetitions, opset] {
       // Refused when the command runs (exit 2 with one line), like every bad input.
       const bool timing_flags = *resume || *limit != 0 || cmd->count("--runs") > 0 || cmd->count("--min-time") > 0;
       std::string misuse;
@@ -104,6 +151,8 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
         misuse = "hwnas profile: give --out TABLE.json (time this device) or --kit DIR (a kit for another device)";
       else if (!out->empty() && !kit_dir->empty())
         misuse = "hwnas profile: give --out or --kit, not both";
+      else if (kit_dir->empty() && !networks->empty())
+        misuse = "hwnas profile: --network is for --kit (a whole network in a kit for another device); give --kit DIR";
       else if (!kit_dir->empty() && timing_flags)
         misuse = "hwnas profile --kit writes models and times nothing: --resume, --limit, --runs and --min-time are for "
                  "--out; give the kit's runners --warmup and --repetitions";
@@ -113,12 +162,13 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
       }
       if (!kit_dir->empty()) {
         const int64_t warmup = cmd->count("--warmup") ? timing->warmup : kit->protocol().warmup();
-        ctx.action = [&ctx, space, timing, overwrite, kit, kit_dir, archs, repetitions, opset, warmup] {
+        ctx.action = [&ctx, space, timing, overwrite, kit, kit_dir, archs, networks, repetitions, opset, warmup] {
           auto s = space->make();
           Progress bar(*ctx.err, "kit " + s->name());
           auto o = exporting::KitOptions(*kit)
                        .dir(*kit_dir)
                        .archs(*archs)
+                       .networks(*networks)
                        .batch(timing->batch)
                        .opset(*opset)
                        .overwrite(*overwrite)
@@ -229,10 +279,14 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
     imp->add_option("--device-name", *device, "Device name for the table, latency@<name> in searches (default: the runtime's name)");
     imp->add_option("--holdout", *holdout, "Whole networks kept out of the calibration fit to report on (default: half)")
         ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
+    auto learned = std::make_shared<LearnedArgs>();
+    add_learned_args(*imp, *learned, "the ratio of the kit's networks to the calibrated table");
     add_overwrite_flag(*imp, *overwrite);
-    imp->callback([&ctx, kit, results, out, device, holdout, overwrite] {
-      ctx.action = [&ctx, kit, results, out, device, holdout, overwrite] {
+    imp->callback([&ctx, kit, results, out, device, holdout, learned, overwrite] {
+      ctx.action = [&ctx, kit, results, out, device, holdout, learned, overwrite] {
         check_output_free(*out, *overwrite, "latency table");
+        if (!learned->save.empty()) check_output_free(learned->save, *overwrite, "learned latency model (--save-learned)");
+        check_learned_args(*learned);
         const auto k = exporting::ProfilingKit::load(*kit);
         const auto r = exporting::KitResults::load(*results);
         const auto imported = exporting::import_kit(k, r, exporting::KitImportOptions().device_name(*device).holdout(*holdout));
@@ -249,6 +303,16 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
           print_report(o, "  calibrated", imported.corrected);
         } else {
           o << "the kit has no whole networks: the table is not calibrated\n";
+        }
+        if (!learned->predictor.empty()) {
+          HWNAS_CHECK_T(ConfigError, imported.calibrated && imported.held_out >= 2, "--learned fits on a kit's whole "
+                        "networks and reports on held-out ones: give a kit with networks (hwnas profile --kit --archs N) "
+                        "and --holdout 2 or more (here ", imported.held_out, " of ", imported.fitted_on + imported.held_out,
+                        " are held out)");
+          std::shared_ptr<const SearchSpace> s(make_space(k.space, k.space_config));
+          fit_learned(o, *learned, s, std::make_shared<cost::LatencyModel>(std::make_shared<cost::LatencyTable>(t), s),
+                      *out, imported.fit_networks, imported.check_networks,
+                      {fmt::format("{} ({} networks of the kit)", r.source, imported.fitted_on), k.fingerprint});
         }
         t.save(*out);
         o << fmt::format("latency table latency@{} written to {}\n", t.device.name, *out);
@@ -271,33 +335,37 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
     auto overwrite = std::make_shared<bool>(false);
     add_space_args(*cmd, *space);
     add_timing_args(*cmd, *timing);
-    cmd->add_option("--table,-t", *table, "Latency table (JSON)")->required();
+    cmd->add_option("--table,-t", *table, "Latency table (JSON); without one, --learned learns the latency itself");
     cmd->add_option("-n,--num", *n, "Random archs to measure")->capture_default_str()->check(CLI::Range(int64_t{2}, int64_t{100000}));
     add_seed_option(*cmd, *seed, "Seed of the sampled archs");
     cmd->add_option("--measurements", *csv, "Use these whole-network measurements (CSV: arch,latency_ms) instead of measuring here");
     cmd->add_flag("--fit", *fit, "Fit a correction on half the archs and report on the other half");
     cmd->add_option("--save", *save, "With --fit: write the calibrated table here");
     cmd->add_option("--json", *json, "Also write the report as JSON to this file");
-    cmd->add_option("--learned", learned->predictor,
-                    "Also fit a learned latency model: this predictor on the ratio measured / table (half the archs), "
-                    "reported on the other half")->check(CLI::IsMember(predictors::predictor_registry().names()));
-    cmd->add_option("--learned-config", learned->config, "Options of the --learned predictor (JSON or @file)");
-    cmd->add_option("--save-learned", learned->save, "Write the fitted --learned predictor here");
+    add_learned_args(*cmd, *learned, "the ratio measured / table, or on the latency without --table, (half the archs)");
     add_overwrite_flag(*cmd, *overwrite);
     cmd->callback([&ctx, space, timing, table, n, seed, csv, fit, save, json, learned, overwrite] {
       ctx.action = [&ctx, space, timing, table, n, seed, csv, fit, save, json, learned, overwrite] {
         for (const auto& [path, what] : {std::pair{*save, "calibrated table (--save)"},
-                                         std::pair{learned->save, "learned predictor (--save-learned)"},
+                                         std::pair{learned->save, "learned latency model (--save-learned)"},
                                          std::pair{*json, "report (--json)"}})
           if (!path.empty()) check_output_free(path, *overwrite, what);
         HWNAS_CHECK_T(ConfigError, save->empty() || *fit, "--save needs --fit");
-        HWNAS_CHECK_T(ConfigError, learned->save.empty() || !learned->predictor.empty(), "--save-learned needs --learned");
+        check_learned_args(*learned);
+        HWNAS_CHECK_T(ConfigError, !table->empty() || !learned->predictor.empty(), "give --table (a latency table to "
+                      "check), or --learned PREDICTOR to learn the latency without one");
+        HWNAS_CHECK_T(ConfigError, !table->empty() || !*fit, "--fit corrects a table: give --table");
         auto s = shared_space(*space);
-        auto t = load_table(*table);
+        // Read before measuring: a bad table is refused at once.
+        const std::shared_ptr<const cost::LatencyTable> t = table->empty() ? nullptr : load_table(*table);
         std::vector<cost::Measurement> ms;
+        std::string measured_by;
         if (!csv->empty()) {
           ms = cost::read_measurements_csv(*csv, *s);
+          measured_by = *csv;
         } else {
+          measured_by = fmt::format("measured by hwnas calibrate: {} random archs (seed {}) on {}", *n, *seed,
+                                    timing->options().device_name());
           Rng rng(*seed);
           Progress bar(*ctx.err, "measure");
           for (int64_t i = 0; i < *n; ++i) {
@@ -307,15 +375,20 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
           }
         }
         auto& o = *ctx.out;
-        const auto before = cost::evaluate_table(cost::LatencyModel(t, s, cost::LatencyOptions().use_calibration(false)), ms);
-        print_report(o, "table sum vs measured", before);
-        nlohmann::json out = {{"table", *table}, {"space", s->name()}, {"uncalibrated", before.to_json()}};
+        nlohmann::json out = {{"space", s->name()}};
         HWNAS_CHECK_T(ConfigError, (!*fit && learned->predictor.empty()) || ms.size() >= 6,
                       "--fit and --learned need at least 6 measured archs (half to fit, half to check)");
         const size_t half = ms.size() / 2;
         const std::vector<cost::Measurement> train(ms.begin(), ms.begin() + static_cast<long>(half)),
             test(ms.begin() + static_cast<long>(half), ms.end());
-        auto table_model = std::make_shared<cost::LatencyModel>(t, s, cost::LatencyOptions().use_calibration(false));
+        std::shared_ptr<cost::LatencyModel> table_model;
+        if (t) {
+          table_model = std::make_shared<cost::LatencyModel>(t, s, cost::LatencyOptions().use_calibration(false));
+          const auto before = cost::evaluate_table(*table_model, ms);
+          print_report(o, "table sum vs measured", before);
+          out["table"] = *table;
+          out["uncalibrated"] = before.to_json();
+        }
         if (*fit) {
           auto fitted = std::make_shared<cost::LatencyTable>(*t);
           cost::fit_calibration(*fitted, s, train);
@@ -338,19 +411,10 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
           table_model = std::make_shared<cost::LatencyModel>(fitted, s);
         }
         if (!learned->predictor.empty()) {
-          const auto config = learned->config.empty() ? nlohmann::json::object() : parse_json_arg(learned->config, "--learned-config");
-          estimate::LearnedLatencyModel model(s, predictors::make_predictor(learned->predictor, config), table_model);
-          model.fit(train);
-          std::vector<Arch> test_archs;
-          for (const auto& m : test) test_archs.push_back(m.arch);
-          const auto r = cost::evaluate_predictions(model.predict(test_archs), test);
-          print_report(o, fmt::format("held-out, learned ({} x {}table)", learned->predictor, *fit ? "calibrated " : ""), r);
-          out["held_out_learned"] = r.to_json();
-          out["learned"] = {{"predictor", learned->predictor}, {"config", model.predictor().config()}};
-          if (!learned->save.empty()) {
-            model.predictor().save(learned->save);
-            o << "learned predictor (target " << model.predictor().target() << ") written to " << learned->save << "\n";
-          }
+          const auto kit = t && t->source.is_object() && t->source.contains("kit") && t->source["kit"].is_string()
+                               ? t->source["kit"].get<std::string>() : std::string();
+          out["learned"] = fit_learned(o, *learned, s, table_model, *fit && !save->empty() ? *save : *table, train,
+                                       test, {measured_by, kit});
         }
         if (!json->empty()) write_file_atomic(*json, out.dump(2) + "\n");
       };

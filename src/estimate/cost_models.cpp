@@ -4,6 +4,7 @@
 
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
+#include "hwnas/core/json.h"
 #include "hwnas/cost/latency_table.h"
 #include "hwnas/estimate/learned_latency.h"
 #include "hwnas/predictors/predictor.h"
@@ -11,37 +12,35 @@
 namespace hwnas::estimate {
 namespace {
 
-constexpr const char* kRatioTarget = "latency_ratio_to:";
-
 std::unique_ptr<cost::CostModel> make_learned(const nlohmann::json& config, const cost::CostModelContext& context) {
   ConfigReader r(config, "learned cost model");
-  const auto predictor_path = r.get_string("predictor", "");
+  auto model_path = r.get_string("model", "");
+  const auto predictor_path = r.get_string("predictor", "");  // an earlier name of "model"
   const auto table_path = r.get_string("table", "");
-  const auto device = r.get_string("device", "");
+  auto device = r.get_string("device", "");
   r.finish();
-  HWNAS_CHECK_T(ConfigError, !predictor_path.empty(), "learned cost model: give \"predictor\": a learned latency "
-                "predictor file (hwnas calibrate --learned PREDICTOR --save-learned FILE)");
-  HWNAS_CHECK_T(ConfigError, !device.empty(), "learned cost model: give \"device\": the name of its metric "
-                "latency@<device> (distinct from the latency tables' devices)");
+  HWNAS_CHECK_T(ConfigError, model_path.empty() || predictor_path.empty(), "learned cost model: give \"model\" only "
+                "(\"predictor\" is its earlier name)");
+  if (model_path.empty()) model_path = predictor_path;
+  HWNAS_CHECK_T(ConfigError, !model_path.empty(), "learned cost model: give \"model\": a learned latency model file "
+                "(hwnas calibrate --learned PREDICTOR --save-learned FILE)");
   HWNAS_CHECK_T(ConfigError, context.space != nullptr, "learned cost model: no search space given");
-  std::shared_ptr<predictors::Predictor> predictor = predictors::load_predictor(predictor_path);
-  const std::string target = predictor->target();
+  const auto doc = read_json_file(model_path, "learned latency model");
+  const auto needs = LearnedLatencyModel::table_needed(doc, model_path);
   std::shared_ptr<const cost::LatencyModel> table;
-  if (target.rfind(kRatioTarget, 0) == 0) {
-    HWNAS_CHECK_T(ConfigError, !table_path.empty(), "learned cost model: '", predictor_path, "' learned the ratio to ",
-                  target.substr(std::string(kRatioTarget).size()), "; give that table as \"table\"");
+  if (!needs.empty()) {
+    HWNAS_CHECK_T(ConfigError, !table_path.empty(), "learned cost model: '", model_path, "' learned the ratio to ",
+                  needs, "; give that table as \"table\"");
     table = std::make_shared<cost::LatencyModel>(
         std::make_shared<cost::LatencyTable>(cost::LatencyTable::load(table_path)), context.space);
-    HWNAS_CHECK_T(ConfigError, table->name() == target.substr(std::string(kRatioTarget).size()),
-                  "learned cost model: '", predictor_path, "' learned the ratio to ",
-                  target.substr(std::string(kRatioTarget).size()), ", but \"table\" is ", table->name());
   } else {
-    HWNAS_CHECK_T(ConfigError, target == "latency_ms", "learned cost model: '", predictor_path,
-                  "' predicts '", target, "', not a latency (latency_ms, or latency_ratio_to:<table>)");
-    HWNAS_CHECK_T(ConfigError, table_path.empty(), "learned cost model: '", predictor_path,
+    HWNAS_CHECK_T(ConfigError, table_path.empty(), "learned cost model: '", model_path,
                   "' learned the latency itself; remove \"table\"");
   }
-  auto model = std::make_shared<LearnedLatencyModel>(context.space, std::move(predictor), std::move(table));
+  auto model = std::make_shared<LearnedLatencyModel>(LearnedLatencyModel::from_json(doc, model_path, context.space, table));
+  if (device.empty()) device = model->device();
+  HWNAS_CHECK_T(ConfigError, !device.empty(), "learned cost model: '", model_path, "' names no device; give \"device\": "
+                "the name of its metric latency@<device> (distinct from the latency tables' devices)");
   return std::make_unique<LearnedCostModel>(std::move(model), "latency@" + device);
 }
 
@@ -51,7 +50,7 @@ cost::CostModelRegistry& cost_model_registry() {
   static cost::CostModelRegistry* registry = [] {
     auto* r = new cost::CostModelRegistry("cost model");
     cost::register_cost_models(*r);
-    r->add("learned", "latency@<device> in ms from a learned latency model (\"predictor\", \"table\", \"device\")",
+    r->add("learned", "latency@<device> in ms from a learned latency model (\"model\", \"table\", \"device\")",
            make_learned);
     return r;
   }();

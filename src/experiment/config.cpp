@@ -123,7 +123,7 @@ ExperimentConfig ExperimentConfig::from_json(const nlohmann::json& j, const std:
   for (auto& m : c.cost_models_) {
     HWNAS_CHECK_T(ConfigError, m.is_object() && m.contains("name") && m["name"].is_string(), "experiment config: "
                   "cost model ", m.dump(), " must be an object with a \"name\" (see hwnas cost-models)");
-    for (const char* key : {"table", "predictor"})
+    for (const char* key : {"table", "model", "predictor"})
       if (m.contains(key) && m[key].is_string()) m[key] = resolve(m[key].get<std::string>(), base);
   }
 

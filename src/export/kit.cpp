@@ -89,10 +89,23 @@ KitReport write_profiling_kit(const SearchSpace& space, const KitOptions& o) {
   {
     Rng rng(o.seed());
     std::set<std::string> seen;
+    for (const auto& text : o.networks()) {
+      Arch a = [&] {
+        try {
+          return space.parse(text);
+        } catch (const Error& e) {
+          throw ConfigError(fmt::format("kit network '{}' is not an arch of space {}: {}; give canonical arch strings "
+                                        "of the space (hwnas sample)", text, space.name(), e.what()));
+        }
+      }();
+      HWNAS_CHECK_T(ConfigError, seen.insert(a.str()).second, "kit network '", text, "' is given twice; give each arch once");
+      archs.push_back(std::move(a));
+    }
     const auto size = space.size();
     const int64_t want = size > 0 && static_cast<double>(o.archs()) > static_cast<double>(size)
                              ? static_cast<int64_t>(size) : o.archs();
-    for (int64_t tries = 0; static_cast<int64_t>(archs.size()) < want && tries < 100 * (want + 1); ++tries) {
+    const auto given = static_cast<int64_t>(archs.size());
+    for (int64_t tries = 0; static_cast<int64_t>(archs.size()) < given + want && tries < 100 * (want + 1); ++tries) {
       auto a = space.sample(rng);
       if (seen.insert(a.str()).second) archs.push_back(std::move(a));
     }
@@ -167,7 +180,8 @@ KitReport write_profiling_kit(const SearchSpace& space, const KitOptions& o) {
         {"input", "one fixed random input of the model's shape, made before the warm-up"},
         {"timing", "each timed run alone (one inference, waited for), wall clock around it"},
         {"overhead", "the identity model \"overhead\" timed the same way: the runtime's cost of a call, reported "
-                     "beside the results (not subtracted)"}}},
+                     "beside the results as measured; hwnas table import-kit subtracts it from each layer and adds it "
+                     "once per network"}}},
       {"skipped_kinds", report.skipped_kinds},
       {"overhead", overhead},
       {"layers", layer_entries},

@@ -308,8 +308,10 @@ KitImport import_kit(const ProfilingKit& kit, const KitResults& results, const K
   HWNAS_CHECK_T(ConfigError, holdout != 1, "a held-out set of 1 network has no ranking to report on: hold out 0 or at "
                 "least 2 (--holdout)");
   if (n == 0) return out;  // a table without calibration: nothing to fit on
-  const std::vector<cost::Measurement> fit(networks.begin(), networks.end() - holdout);
-  const std::vector<cost::Measurement> check = holdout > 0 ? std::vector<cost::Measurement>(networks.end() - holdout, networks.end()) : fit;
+  auto& fit = out.fit_networks;
+  auto& check = out.check_networks;
+  fit.assign(networks.begin(), networks.end() - holdout);
+  check = holdout > 0 ? std::vector<cost::Measurement>(networks.end() - holdout, networks.end()) : fit;
   const auto raw = std::make_shared<const cost::LatencyTable>(t);
   cost::fit_calibration(t, space, fit, options.ridge());
   out.calibrated = true;

@@ -23,6 +23,7 @@
 #include "hwnas/core/io.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/export/kit.h"
+#include "hwnas/export/kit_import.h"
 #include "hwnas/search_spaces/registry.h"
 #include "test_util.h"
 
@@ -189,6 +190,18 @@ std::string make_fixture() {
     c["cost_models"] = {{{"name", "learned"}, {"predictor", "missing.json"}, {"device", "x"}}};
     return c.dump();
   }());
+  // Learned latency model files, each named by a config.
+  const auto learned_cfg = [&](const std::string& name, const nlohmann::json& model) {
+    write(d + "/" + name + ".json", model.dump());
+    auto c = cfg;
+    c["cost_models"] = {{{"name", "learned"}, {"model", name + ".json"}}};
+    write(d + "/cfg_" + name + ".json", c.dump());
+  };
+  const nlohmann::json learned = {{"format", "hwnas-learned-latency"}, {"version", 1}, {"device", "x"}, {"space", "nb201"},
+                                  {"table", nullptr}, {"predictor", nlohmann::json::object()}};
+  learned_cfg("learned_v2", [&] { auto m = learned; m["version"] = 2; return m; }());
+  learned_cfg("learned_ratio", [&] { auto m = learned; m["table"] = {{"name", "latency@elsewhere"}}; return m; }());
+  learned_cfg("learned_table", [&] { auto m = learned; m["table"] = 5; return m; }());
   // A run with a log but no checkpoint, and one whose checkpoint has negative counters.
   write(d + "/nockpt/config.json", experiment(d + "/nockpt").dump());
   write(d + "/nockpt/log.jsonl", "{\"index\": 0}\n");
@@ -305,6 +318,10 @@ std::string make_fixture() {
     auto other = h;
     other["kit"] = "0123456789abcdef";
     write(d + "/kit_other.jsonl", other.dump() + "\n" + row(0.01));
+    std::string ok = h.dump() + "\n" + row(0.01);  // every model: a kit without whole networks
+    for (const auto& l : hwnas::exporting::ProfilingKit::load(d + "/kit").layers)
+      ok += nlohmann::json{{"id", l.id}, {"median_ms", 0.02}, {"mean_ms", 0.02}, {"std_ms", 0}, {"count", 3}}.dump() + "\n";
+    write(d + "/kit_ok.jsonl", ok);
     auto us = h;
     us["protocol"]["unit"] = "us";
     write(d + "/kit_us.jsonl", us.dump() + "\n" + row(10));
@@ -412,6 +429,11 @@ std::vector<Case> catalogue() {
       {"value", "cost_models that is no list", {"search", "-c", "{d}/cfg_cost_notlist.json"}, {"\"cost_models\"", "\"analytic\""}},
       {"value", "a cost model without a name", {"search", "-c", "{d}/cfg_cost_noname.json"}, {"\"name\"", "hwnas cost-models"}},
       {"message", "a learned cost model whose predictor is missing", {"search", "-c", "{d}/cfg_cost_learned.json"}, {"{d}/missing.json"}},
+      {"value", "a learned latency model of a newer format", {"search", "-c", "{d}/cfg_learned_v2.json"}, {"{d}/learned_v2.json", "version 2", "upgrade hwnas"}},
+      {"value", "a learned latency model without the table it learned on", {"search", "-c", "{d}/cfg_learned_ratio.json"}, {"{d}/learned_ratio.json", "latency@elsewhere", "\"table\""}},
+      {"value", "a learned latency model whose table is no object", {"search", "-c", "{d}/cfg_learned_table.json"}, {"{d}/learned_table.json", "\"table\" must be null or an object"}},
+      {"value", "calibrate with neither a table nor --learned", {"calibrate", "--measurements", "{d}/dup.csv"}, {"give --table", "--learned"}},
+      {"value", "import-kit --learned on a kit without whole networks", {"table", "import-kit", "--kit", "{d}/kit", "--results", "{d}/kit_ok.jsonl", "-o", "{d}/new.json", "--learned", "ridge"}, {"--learned", "--archs", "here 0 of 0"}},
       {"value", "a duplicate key in an experiment config", {"search", "-c", "{d}/cfg_dupkey.json"}, {"\"seed\" appears twice", "{d}/cfg_dupkey.json"}},
       {"value", "a duplicate key in a latency table", {"latency", "-t", "{d}/table_dup.json", "--arch", A}, {"\"version\" appears twice"}},
       {"value", "a duplicate key in an arch table", {"evaluate", "-e", "proxies", "--archs", "{d}/dupkey_archs.json", "--out", "{d}/new.csv"}, {"\"acc\" appears twice"}},

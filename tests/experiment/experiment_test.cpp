@@ -15,6 +15,7 @@
 #include "hwnas/cost/analytic.h"
 #include "hwnas/cost/latency_table.h"
 #include "hwnas/predictors/predictor.h"
+#include "hwnas/estimate/learned_latency.h"
 #include "hwnas/experiment/config.h"
 #include "hwnas/experiment/runner.h"
 #include "hwnas/search_spaces/registry.h"
@@ -377,12 +378,15 @@ TEST_CASE("cost models named in the config give metrics, and a learned latency m
     archs.push_back(space->sample(rng));
     ms.push_back(1e-6 * static_cast<double>(cost::network_cost(space->layers(archs.back())).macs));
   }
-  auto p = predictors::make_predictor("ridge");
-  p->set_target("latency_ms");
-  p->fit(*space, archs, ms);
-  p->save(dir + "/learned.json");
-  const nlohmann::json models = {{{"name", "analytic"}},
-                                 {{"name", "learned"}, {"predictor", "learned.json"}, {"device", "sim-learned"}}};
+  std::vector<cost::Measurement> measured;
+  for (size_t i = 0; i < archs.size(); ++i) measured.push_back({archs[i], ms[i]});
+  std::shared_ptr<predictors::Predictor> p = predictors::make_predictor("ridge");
+  estimate::LearnedLatencyModel learned(space, p);
+  learned.fit(measured);
+  learned.set_device("sim-learned");
+  learned.save(dir + "/model.json");
+  p->save(dir + "/learned.json");  // a bare predictor, as an earlier hwnas saved it: needs "device"
+  const nlohmann::json models = {{{"name", "analytic"}}, {{"name", "learned"}, {"model", "model.json"}}};
   write_file_atomic(dir + "/exp.json", nlohmann::json({{"space", {{"name", "nb201"}}},
                                                        {"strategy", {{"name", "random"}}},
                                                        {"cost_models", models},
@@ -412,6 +416,8 @@ TEST_CASE("cost models named in the config give metrics, and a learned latency m
   REQUIRE_THROWS_WITH_ALL(NotFoundError, bad({{{"name", "abacus"}}}), "Unknown cost model 'abacus'", "analytic, latency, learned");
   REQUIRE_THROWS_WITH_ALL(ConfigError, bad({{{"name", "analytic"}}, {{"name", "analytic"}}}), "Two cost models give the metric 'params'");
   REQUIRE_THROWS_WITH_ALL(ConfigError, bad({{{"name", "learned"}, {"predictor", dir + "/learned.json"}}}), "\"device\"");
+  REQUIRE_THROWS_WITH_ALL(ConfigError, bad({{{"name", "learned"}, {"model", dir + "/model.json"}, {"table", "t.json"}}}),
+                          "learned the latency itself", "remove \"table\"");
   REQUIRE_THROWS_WITH_ALL(ConfigError, bad({{{"name", "analytic"}, {"depth", 3}}}), "depth");
   // Without analytic, its metrics are gone.
   REQUIRE_THROWS_WITH_ALL(ConfigError,

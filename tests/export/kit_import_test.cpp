@@ -2,6 +2,7 @@
 // by line, the latency table and its calibration, the CLI, and both runners end to end.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -229,6 +230,71 @@ TEST_CASE("hwnas table import-kit writes a table and the calibration report, and
   CHECK(r.err.find("L0002 (" + kit.layers[1].key + ")") != std::string::npos);
   CHECK_FALSE(fs::exists(root + "/t2.json"));
   CHECK(hwnas::read_file(root + "/t.json", "t") == before);
+}
+
+TEST_CASE("Learned latency models from a kit and from a CSV alone are saved with where they came from and constrain a "
+          "search", "[cli][export][kit][learned]") {
+  const auto root = hwnas::test::temp_dir("kit_learned_cli");
+  auto space = hwnas::make_space("nb201", kTiny);
+  write_profiling_kit(*space, KitOptions().dir(root + "/kit").archs(12));
+  const auto kit = ProfilingKit::load(root + "/kit");
+  const auto device = fake_device(kit, *space);
+  hwnas::write_file_atomic(root + "/r.jsonl", device.results);
+  // On top of the imported table: the ratio learned on the fitted networks, reported on the held-out ones.
+  auto r = hwnas::test::run_cli({"table", "import-kit", "--kit", root + "/kit", "--results", root + "/r.jsonl", "-o",
+                                 root + "/t.json", "--learned", "ridge", "--save-learned", root + "/kit-learned.json"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("held-out, learned (ridge x table) (6 archs)") != std::string::npos);
+  CHECK(r.out.find("learned latency model latency@fake-learned") != std::string::npos);
+  const auto from_kit = hwnas::read_json_file(root + "/kit-learned.json", "model");
+  CHECK(from_kit.at("format") == "hwnas-learned-latency");
+  CHECK(from_kit.at("device") == "fake-learned");
+  CHECK(from_kit.at("source").at("kit") == kit.fingerprint);
+  CHECK(from_kit.at("source").at("archs") == 6);
+  CHECK(from_kit.at("table").at("file") == root + "/t.json");
+  CHECK(from_kit.at("table").at("source").at("kit") == kit.fingerprint);
+  CHECK(from_kit.at("source").at("held_out").at("n") == 6);
+
+  // Whole networks alone (a CSV from a device hwnas never sees) make a model without a table.
+  const auto results = KitResults::parse(device.results, "r");
+  std::string csv = "arch,latency_ms\n";
+  std::vector<double> measured;
+  for (const auto& n : kit.networks) {
+    measured.push_back(results.timings.at(n.id).median_ms);
+    csv += fmt::format("{},{}\n", n.arch, measured.back());
+  }
+  hwnas::write_file_atomic(root + "/phone.csv", csv);
+  r = hwnas::test::run_cli({"calibrate", "--space-config", kTiny.dump(), "--measurements", root + "/phone.csv", "--learned",
+                            "ridge", "--learned-device", "phone", "--save-learned", root + "/phone.json"});
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("held-out, learned (ridge, no table)") != std::string::npos);
+  const auto from_csv = hwnas::read_json_file(root + "/phone.json", "model");
+  CHECK(from_csv.at("table").is_null());
+  CHECK(from_csv.at("source").at("measurements") == root + "/phone.csv");
+  CHECK(from_csv.at("device") == "phone");
+  // Neither a table nor --learned: named.
+  r = hwnas::test::run_cli({"calibrate", "--space-config", kTiny.dump(), "--measurements", root + "/phone.csv"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("give --table") != std::string::npos);
+
+  // Both constrain a search: the metric latency@<device> named by the files themselves.
+  const double limit = *std::max_element(measured.begin(), measured.end());
+  hwnas::write_file_atomic(root + "/exp.json", nlohmann::json({
+      {"space", {{"name", "nb201"}, {"config", kTiny}}}, {"strategy", {{"name", "random"}}},
+      {"evaluator", {{"name", "none"}}},
+      {"cost_models", {{{"name", "analytic"}}, {{"name", "learned"}, {"model", "phone.json"}},
+                       {{"name", "learned"}, {"model", "kit-learned.json"}, {"table", "t.json"}}}},
+      {"objectives", {{{"metric", "macs"}, {"goal", "max"}}}},
+      {"constraints", {fmt::format("latency@phone <= {} ms", limit), fmt::format("latency@fake-learned <= {} ms", limit)}},
+      {"budget", {{"evaluations", 20}}}, {"output", "run"}}).dump());
+  r = hwnas::test::run_cli({"search", "-c", root + "/exp.json", "--no-progress"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  const auto best = hwnas::read_json_file(root + "/run/best.json", "best");
+  INFO(best.dump());
+  CHECK(best.at("metrics").at("latency@phone").get<double>() <= limit);
+  CHECK(best.at("metrics").at("latency@fake-learned").get<double>() <= limit);
 }
 
 TEST_CASE("Both runners measure a kit that imports into a table, every layer kind timed", "[export][kit][onnxruntime]") {

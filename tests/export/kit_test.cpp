@@ -121,6 +121,26 @@ TEST_CASE("hwnas profile --kit writes a kit, and refuses --out with --kit", "[cl
   CHECK(r.err.find("--resume") != std::string::npos);
   CHECK_FALSE(fs::exists(root + "/k2"));
   CHECK_FALSE(fs::exists(root + "/k3"));
+  // Archs of one's own (a search's winner) as whole networks, first, then distinct random ones.
+  const std::string winner = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|";
+  r = hwnas::test::run_cli({"profile", "--space", "nb201", "--space-config", R"({"channels": 4, "cells_per_stage": 1})",
+                            "--kit", root + "/k4", "--archs", "2", "--network", winner});
+  REQUIRE(r.code == 0);
+  const auto nets = hwnas::read_json_file(root + "/k4/manifest.json", "manifest").at("networks");
+  REQUIRE(nets.size() == 3);
+  CHECK(nets[0].at("arch") == winner);
+  CHECK(nets[1].at("arch") != winner);
+  CHECK(nets[2].at("arch") != winner);
+  r = hwnas::test::run_cli({"profile", "--space", "nb201", "--kit", root + "/k5", "--network", "|conv~0|"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("'|conv~0|'") != std::string::npos);
+  r = hwnas::test::run_cli({"profile", "--space", "nb201", "--kit", root + "/k6", "--network", winner, "--network", winner});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("given twice") != std::string::npos);
+  r = hwnas::test::run_cli({"profile", "--space", "nb201", "--out", root + "/t7.json", "--network", winner});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("--network is for --kit") != std::string::npos);
+  for (const char* d : {"/k5", "/k6", "/t7.json"}) CHECK_FALSE(fs::exists(root + d));
 }
 
 TEST_CASE("The ONNX Runtime runner times every model of a kit, resumes, and refuses another kit's results",

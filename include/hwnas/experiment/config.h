@@ -67,7 +67,7 @@ struct ExperimentConfig {
   /// a "latency" cost model with that table and device).
   HWNAS_ARG(LatencyTables, latency_tables);
   /// Cost models by name with their options (estimate::cost_model_registry(), e.g.
-  /// [{"name": "analytic"}, {"name": "learned", "predictor": "p.json", "device": "cpu-learned"}]);
+  /// [{"name": "analytic"}, {"name": "learned", "model": "cpu-learned.json"}]);
   /// empty means [{"name": "analytic"}]. The latency_tables are added to them.
   HWNAS_ARG(nlohmann::json, cost_models) = nlohmann::json::array();
   HWNAS_ARG(std::vector<strategy::Objective>, objectives);

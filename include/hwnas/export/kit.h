@@ -51,6 +51,9 @@ struct KitOptions {
   HWNAS_ARG(std::string, dir);
   /// Whole networks of distinct random archs (0: none).
   HWNAS_ARG(int64_t, archs) = 20;
+  /// Whole networks of these archs (canonical strings, e.g. a search's winners, to measure
+  /// on the device), before the random ones; the random ones are distinct from them.
+  HWNAS_ARG(std::vector<std::string>, networks);
   HWNAS_ARG(int64_t, batch) = 1;
   HWNAS_ARG(KitProtocol, protocol);
   /// ONNX opset of the .onnx files (13 to 17).

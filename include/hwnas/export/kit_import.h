@@ -113,6 +113,9 @@ struct KitImport {
   bool calibrated = false;
   /// On the held-out networks (on the fitted ones when none were held out).
   cost::CalibrationReport uncalibrated, corrected;
+  /// The kit's whole networks as measured: those the calibration was fitted on, and those
+  /// it is reported on (the held-out ones, or the fitted ones when none were held out).
+  std::vector<cost::Measurement> fit_networks, check_networks;
   /// The report stored in the table ("calibration"/"report").
   nlohmann::json report() const;
 };
