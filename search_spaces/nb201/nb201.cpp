@@ -31,6 +31,7 @@ Nb201Options Nb201Options::from_json(const nlohmann::json& config) {
   o.input_channels(r.get_int("input_channels", o.input_channels(), 1, 64));
   o.input_size(r.get_int("input_size", o.input_size(), 4, 4096));
   o.num_classes(r.get_int("num_classes", o.num_classes(), 1, 1000000));
+  o.skip_dead_ops(r.get_bool("skip_dead_ops", o.skip_dead_ops()));
   r.finish();
   HWNAS_CHECK_T(ConfigError, o.input_size() % 4 == 0,
                 "Expected 'input_size' of the nb201 space config to be divisible by 4 (two "
@@ -39,9 +40,11 @@ Nb201Options Nb201Options::from_json(const nlohmann::json& config) {
 }
 
 nlohmann::json Nb201Options::to_json() const {
-  return {{"channels", channels()},           {"cells_per_stage", cells_per_stage()},
-          {"input_channels", input_channels()}, {"input_size", input_size()},
-          {"num_classes", num_classes()}};
+  nlohmann::json j = {{"channels", channels()},           {"cells_per_stage", cells_per_stage()},
+                      {"input_channels", input_channels()}, {"input_size", input_size()},
+                      {"num_classes", num_classes()}};
+  if (skip_dead_ops()) j["skip_dead_ops"] = true;  // written only when on: earlier configs stay the same
+  return j;
 }
 
 Nb201Space::Nb201Space(Nb201Options options) : options_(std::move(options)) {
@@ -133,8 +136,24 @@ std::vector<int> Nb201Space::parse_genes(const std::string& s) const {
   return genes;
 }
 
-std::vector<LayerSpec> Nb201Space::do_layers(const std::vector<int>& genes,
+std::vector<int> Nb201Space::live_genes(const std::vector<int>& genes) const {
+  if (!options_.skip_dead_ops()) return genes;
+  // Forward: which nodes can be non-zero; backward: which reach node 3 (kEdges is in
+  // topological order of the target node).
+  bool nonzero[4] = {true, false, false, false}, useful[4] = {false, false, false, true};
+  for (size_t e = 0; e < kEdges.size(); ++e)
+    if (genes[e] != kNone && nonzero[kEdges[e].second]) nonzero[kEdges[e].first] = true;
+  for (size_t e = kEdges.size(); e-- > 0;)
+    if (genes[e] != kNone && useful[kEdges[e].first]) useful[kEdges[e].second] = true;
+  std::vector<int> live = genes;
+  for (size_t e = 0; e < kEdges.size(); ++e)
+    if (!nonzero[kEdges[e].second] || !useful[kEdges[e].first]) live[e] = kNone;
+  return live;
+}
+
+std::vector<LayerSpec> Nb201Space::do_layers(const std::vector<int>& all_genes,
                                              const Shape& input) const {
+  const auto genes = live_genes(all_genes);
   std::vector<LayerSpec> out;
   int64_t c = options_.channels();
   Shape cur{c, input.h, input.w};

@@ -40,9 +40,15 @@ struct Nb201Options {
   HWNAS_ARG(int64_t, input_size) = 32;
   /// Number of classes of the classifier.
   HWNAS_ARG(int64_t, num_classes) = 10;
+  /// Leave out the ops graph optimisers remove (ONNX Runtime, TensorRT): those whose result
+  /// reaches the cell's output only through "none" edges, and those whose input node is
+  /// always zero (its every input edge is "none"; such an op adds a constant at most). The
+  /// layers and the network built agree. Off: the benchmark's parameter counts include them.
+  HWNAS_ARG(bool, skip_dead_ops) = false;
 
  public:
-  /// Reads {"channels", "cells_per_stage", "input_channels", "input_size", "num_classes"};
+  /// Reads {"channels", "cells_per_stage", "input_channels", "input_size", "num_classes",
+  /// "skip_dead_ops"};
   /// unknown keys and out-of-range values throw ConfigError.
   static Nb201Options from_json(const nlohmann::json& config);
   nlohmann::json to_json() const;
@@ -72,6 +78,8 @@ class Nb201Space : public SearchSpace {
                                    const Shape& input) const override;
   std::shared_ptr<nn::Network> do_build(const std::vector<int>& genes,
                                         const BuildOptions& options) const override;
+  /// The genes with the ops skip_dead_ops leaves out set to "none" (unchanged when off).
+  std::vector<int> live_genes(const std::vector<int>& genes) const;
   void check_input_shape(const Shape& input) const override;
   std::shared_ptr<nn::Supernet> do_supernet(const SupernetOptions& options) const override;
 

@@ -236,7 +236,7 @@ void register_nb201_layer_kinds() {
 
 std::shared_ptr<nn::Network> Nb201Space::do_build(const std::vector<int>& genes,
                                                   const BuildOptions& options) const {
-  return std::make_shared<Nb201Network>(genes, options_, options);
+  return std::make_shared<Nb201Network>(live_genes(genes), options_, options);
 }
 
 std::shared_ptr<nn::Supernet> Nb201Space::do_supernet(const SupernetOptions& options) const {

@@ -83,7 +83,8 @@ TEST_CASE("nb201 params and FLOPs equal NAS-Bench-201's published values", "[spa
 }
 
 TEST_CASE("nb201 counted params equal the built module's", "[spaces][nb201]") {
-  for (auto opts : {Nb201Options(), Nb201Options().input_channels(1).input_size(28).channels(8).cells_per_stage(2)}) {
+  for (auto opts : {Nb201Options(), Nb201Options().input_channels(1).input_size(28).channels(8).cells_per_stage(2),
+                    Nb201Options().skip_dead_ops(true)}) {
     Nb201Space space(opts);
     hwnas::Rng rng(11);
     std::vector<hwnas::Arch> archs{space.parse(kAllNone), space.parse(kAllConv3)};
@@ -199,4 +200,37 @@ TEST_CASE("nb201 config is validated", "[spaces][nb201]") {
                           "Unknown key 'chanels'", "channels");
   REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, hwnas::make_space("nb201", {{"channels", 0}}),
                           "'channels'", "[1, 4096]");
+}
+
+TEST_CASE("nb201 with skip_dead_ops leaves out the ops a graph optimiser removes, and nothing else", "[spaces][nb201]") {
+  Nb201Space all, live(Nb201Options().skip_dead_ops(true));
+  const auto count = [](const Nb201Space& s, const std::string& arch) {
+    return hwnas::cost::network_cost(s.layers(s.parse(arch))).params;
+  };
+  // Node 2's conv reaches node 3 only through "none": dead. The output is unchanged.
+  const std::string dead_out = "|skip_connect~0|+|nor_conv_3x3~0|none~1|+|none~0|skip_connect~1|none~2|";
+  const std::string no_conv = "|skip_connect~0|+|none~0|none~1|+|none~0|skip_connect~1|none~2|";
+  CHECK(count(all, dead_out) > count(all, no_conv));
+  CHECK(count(live, dead_out) == count(all, no_conv));
+  torch::manual_seed(0);
+  auto a = all.build(all.parse(dead_out));
+  torch::manual_seed(0);
+  auto b = live.build(live.parse(dead_out));
+  CHECK(hwnas::nn::count_parameters(*b) == count(all, no_conv));
+  // Node 1 is always zero (its one input is "none"): the conv on it is left out.
+  const std::string zero_in = "|none~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|";
+  const std::string zero_in_live = "|none~0|+|nor_conv_3x3~0|none~1|+|nor_conv_1x1~0|none~1|skip_connect~2|";
+  CHECK(count(live, zero_in) == count(all, zero_in_live));
+  // Every op is live: nothing changes.
+  CHECK(count(live, kAllConv3) == count(all, kAllConv3));
+  CHECK(live.config().at("skip_dead_ops") == true);
+  CHECK_FALSE(all.config().contains("skip_dead_ops"));  // default configs read as before
+  // The networks compute the same where only unused ops were removed.
+  a->eval();
+  b->eval();
+  const auto x = torch::randn({2, 3, 32, 32});
+  torch::NoGradGuard g;
+  auto pa = a->named_parameters(), pb = b->named_parameters();
+  for (auto& p : pb) p.value().copy_(pa[p.key()]);
+  CHECK(torch::allclose(a->forward(x), b->forward(x), 1e-5, 1e-6));
 }
