@@ -81,7 +81,7 @@ KitModel read_model(const nlohmann::json& j, const std::string& role, const std:
 
 ProfilingKit ProfilingKit::from_json(const nlohmann::json& manifest, const std::string& dir) {
   const std::string where = (fs::path(dir) / "manifest.json").string();
-  HWNAS_CHECK_T(DataError, manifest.is_object() && manifest.value("format", "") == kKitFormat, where,
+  HWNAS_CHECK_T(DataError, manifest.is_object() && manifest.contains("format") && manifest["format"] == kKitFormat, where,
                 " is not an hwnas profiling kit manifest (expected \"format\": \"", kKitFormat,
                 "\"); give the folder `hwnas profile --kit` wrote");
   const Fields f{manifest, where};
@@ -171,7 +171,8 @@ KitResults KitResults::parse(std::string_view text, const std::string& source) {
     HWNAS_CHECK_T(DataError, j.is_object(), where, " must be a JSON object, but is ", j.dump().substr(0, 40));
     const Fields f{j, where};
     if (!header) {
-      HWNAS_CHECK_T(DataError, j.value("format", "") == kResultsFormat, where,
+      // Compared as JSON values: value("format", "") throws on a "format" of another type.
+      HWNAS_CHECK_T(DataError, j.contains("format") && j["format"] == kResultsFormat, where,
                     " is not a kit results header (\"format\": \"", kResultsFormat,
                     "\"); give the file a kit runner wrote (docs/cost-models.md shows the format)");
       const auto version = f.integer("version", 1, 1000000);

@@ -120,6 +120,10 @@ TEST_CASE("A kit results file is checked line by line", "[export][kit]") {
   const auto bad = [&](const std::string& text) { return KitResults::parse(text, "r.jsonl"); };
   REQUIRE_THROWS_WITH_ALL(hwnas::DataError, bad(""), "r.jsonl is empty");
   REQUIRE_THROWS_WITH_ALL(hwnas::DataError, bad("{\"id\": \"L0001\"}\n"), "r.jsonl line 1", "not a kit results header");
+  // fuzz_tables: a "format" that is no string was a JSON type error, not a DataError.
+  REQUIRE_THROWS_WITH_ALL(hwnas::DataError, bad("{\"format\": 0}\n"), "r.jsonl line 1", "not a kit results header");
+  REQUIRE_THROWS_WITH_ALL(hwnas::DataError, ProfilingKit::from_json({{"format", 0}}, "m.json"), "m.json",
+                          "not an hwnas profiling kit manifest");
   REQUIRE_THROWS_WITH_ALL(hwnas::DataError, bad(header(fp, {{"version", 2}})), "line 1", "version 2", "upgrade hwnas");
   REQUIRE_THROWS_WITH_ALL(hwnas::DataError, bad(header(fp, {{"threads", 0}})), "line 1", "\"threads\" is 0");
   REQUIRE_THROWS_WITH_ALL(hwnas::DataError, bad(header(fp, {{"protocol", {{"unit", "us"}}}})), "unit is 'us'",
