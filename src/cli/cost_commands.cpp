@@ -184,7 +184,6 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
         return;
       }
       ctx.action = [&ctx, space, timing, out, resume, limit, overwrite] {
-        const auto lock = OutputLock::file(*out);
         auto s = space->make();
         Progress bar(*ctx.err, "profile " + s->name());
         auto opts = timing->options().out(*out).resume(*resume).overwrite(*overwrite).max_new_entries(*limit).on_progress(
@@ -312,7 +311,7 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
           std::shared_ptr<const SearchSpace> s(make_space(k.space, k.space_config));
           fit_learned(o, *learned, s, std::make_shared<cost::LatencyModel>(std::make_shared<cost::LatencyTable>(t), s),
                       *out, imported.fit_networks, imported.check_networks,
-                      {fmt::format("{} ({} networks of the kit)", r.source, imported.fitted_on), k.fingerprint});
+                      {fmt::format("{} ({} networks of the kit)", r.source, imported.fitted_on), k.fingerprint, 0, nullptr});
         }
         t.save(*out);
         o << fmt::format("latency table latency@{} written to {}\n", t.device.name, *out);
@@ -414,7 +413,7 @@ void add_cost_commands(CLI::App& app, Context& ctx) {
           const auto kit = t && t->source.is_object() && t->source.contains("kit") && t->source["kit"].is_string()
                                ? t->source["kit"].get<std::string>() : std::string();
           out["learned"] = fit_learned(o, *learned, s, table_model, *fit && !save->empty() ? *save : *table, train,
-                                       test, {measured_by, kit});
+                                       test, {measured_by, kit, 0, nullptr});
         }
         if (!json->empty()) write_file_atomic(*json, out.dump(2) + "\n");
       };

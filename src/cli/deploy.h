@@ -22,7 +22,7 @@ struct TrainArgs {
   int64_t workers = -1;
   uint64_t seed = 0;
   std::string out;
-  bool resume = false, no_progress = false;
+  bool resume = false, overwrite = false, no_progress = false;
 };
 
 struct ExportArgs {

@@ -19,6 +19,7 @@
 #include "hwnas/core/error.h"
 #include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
+#include "hwnas/core/run_directory.h"
 #include "hwnas/cost/analytic.h"
 #include "hwnas/cost/latency_table.h"
 #include "hwnas/data/registry.h"
@@ -125,10 +126,8 @@ nlohmann::json run_train(Context& ctx, const TrainArgs& a) {
   if (!a.augment.empty())
     options.augmentation(data::Augmentation::from_json(parse_json_arg(a.augment, "--augment"), "--augment"));
   options.validate();  // before anything is written
-  const auto lock = OutputLock::directory(a.out);
-  HWNAS_CHECK_T(ConfigError, a.resume || !fs::exists(out / "weights.pt"), "'", a.out,
-                "' already holds a trained model; choose another --out (nothing was overwritten)");
-  fs::create_directories(out);
+  const RunDirectory run_dir(a.out, output_mode(a.resume, a.overwrite),
+                             {"training", RunDirectory::has_any({"arch.json", "checkpoint"})});
   write_file_atomic((out / "arch.json").string(), arch_file.dump(2) + "\n");
   o << fmt::format("train: {} {} on {} ({} train / {} test images), {} epochs{}\n", space->name(), arch.str(), a.data.name,
                    train.size(), test.size(), a.epochs, a.supernet.empty() ? "" : ", from supernet " + a.supernet);
@@ -277,6 +276,7 @@ void add_deploy_commands(CLI::App& app, Context& ctx) {
     add_seed_option(*cmd, a->seed, "Seed");
     cmd->add_option("--out,-o", a->out, "Run directory: arch.json, checkpoint/, weights.pt, train.json")->required();
     cmd->add_flag("--resume", a->resume, "Continue the training checkpointed in --out");
+    cmd->add_flag("--overwrite", a->overwrite, "Replace the training run in --out");
     cmd->add_flag("--no-progress", a->no_progress, "No progress bar");
     cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_train(ctx, *a); }; });
   }

@@ -20,6 +20,7 @@
 #include "hwnas/core/error.h"
 #include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
+#include "hwnas/core/run_directory.h"
 #include "hwnas/core/stats.h"
 #include "hwnas/estimate/evaluator.h"
 #include "hwnas/estimate/factory.h"
@@ -85,13 +86,6 @@ std::vector<Arch> archs_to_evaluate(const SearchSpace& space, const std::string&
   return archs;
 }
 
-// Refuses to replace an existing output unless asked.
-void check_output(const std::string& path, bool resume, bool overwrite) {
-  HWNAS_CHECK_T(ConfigError, !(resume && overwrite), "--resume and --overwrite exclude each other");
-  HWNAS_CHECK_T(ConfigError, resume || overwrite || !fs::exists(path), "'", path,
-                "' exists; pass --resume to continue it or --overwrite to replace it");
-}
-
 // --- evaluate / proxies --------------------------------------------------------------
 
 struct EvaluateArgs {
@@ -136,8 +130,8 @@ std::shared_ptr<estimate::Evaluator> make_evaluator(const EvaluateArgs& a, std::
 }
 
 void run_evaluate(Context& ctx, const EvaluateArgs& a) {
-  check_output(a.out, a.resume, a.overwrite);
-  const auto lock = OutputLock::file(a.out);  // one process appends to the CSV at a time
+  const auto recipe_path = a.out + ".recipe.json";
+  const RunFile out_file(a.out, output_mode(a.resume, a.overwrite), "evaluation CSV", {recipe_path});
   std::shared_ptr<SearchSpace> space;
   nlohmann::json recipe;
   auto evaluator = make_evaluator(a, space, recipe);
@@ -149,9 +143,8 @@ void run_evaluate(Context& ctx, const EvaluateArgs& a) {
   std::vector<Arch> done_archs;
   std::vector<std::vector<double>> done_values;
   std::set<std::string> done;
-  const auto recipe_path = a.out + ".recipe.json";
   recipe["space"] = {{"name", space->name()}, {"config", space->config()}};
-  if (a.resume && fs::exists(a.out)) {
+  if (out_file.resumed() && fs::exists(a.out)) {
     if (fs::exists(recipe_path)) {
       const auto old = read_json_file(recipe_path, "recipe");
       HWNAS_CHECK_T(ConfigError, old == recipe, "--resume: '", a.out, "' was made with a different recipe:",

@@ -22,6 +22,7 @@
 #include "hwnas/core/json_number.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/io.h"
+#include "hwnas/core/run_directory.h"
 #include "hwnas/core/json.h"
 #include "hwnas/cost/analytic.h"
 #include "hwnas/cost/latency_table.h"
@@ -77,7 +78,8 @@ void step(Context& ctx, const std::vector<std::string>& args) {
 void run_steps(Context& ctx, const QuickstartArgs& a) {
   auto& o = *ctx.out;
   const fs::path out(a.out);
-  const auto lock = OutputLock::directory(out.string());  // one quickstart per run directory at a time
+  // One quickstart per run directory at a time; a second run continues the first (each step resumes).
+  const RunDirectory run_dir(out.string(), OutputMode::resume, {"quickstart", RunDirectory::has_any({"search.json"})});
   // The data: its shape and classes from a few samples, its sizes without loading it.
   // The folder is made absolute: the search config lives in the run folder, and relative
   // paths in a config are read from the config's folder.

@@ -17,6 +17,7 @@
 #include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/io.h"
+#include "hwnas/core/run_directory.h"
 #include "hwnas/experiment/config.h"
 #include "hwnas/estimate/factory.h"
 #include "hwnas/experiment/replay.h"
@@ -43,12 +44,16 @@ std::string progress_text(const experiment::Progress& p, const std::vector<strat
   return s;
 }
 
-experiment::RunResult run_one(Context& ctx, const ExperimentConfig& config, const SearchArgs& a, bool progress) {
+experiment::RunResult run_one(Context& ctx, const ExperimentConfig& config, const SearchArgs& a, OutputMode mode,
+                              bool progress) {
   experiment::Experiment exp(config);
   // A bar on a terminal only: logs of non-interactive runs get the summary alone.
   Progress bar(*ctx.err, "search", !progress || ::isatty(2) == 0);
   const auto& objs = config.objectives();
-  auto options = experiment::RunOptions().resume(a.resume).overwrite(a.overwrite).stop(&stop_requested());
+  auto options = experiment::RunOptions()
+                     .resume(mode == OutputMode::resume)
+                     .overwrite(mode == OutputMode::overwrite)
+                     .stop(&stop_requested());
   options.on_batch([&](const experiment::Progress& p) {
     if (p.budget_evaluations > 0)
       bar.update(p.evaluations, p.budget_evaluations, progress_text(p, objs));
@@ -70,7 +75,7 @@ void run_search(Context& ctx, const SearchArgs& a) {
   if (a.seeds <= 0) {
     o << fmt::format("search: {} on {} with the {} evaluator; output {}\n", config.strategy(), config.space(),
                      config.evaluator().value("name", "?"), config.output());
-    const auto r = run_one(ctx, config, a, !a.no_progress);
+    const auto r = run_one(ctx, config, a, output_mode(a.resume, a.overwrite), !a.no_progress);
     o << experiment::summary_table(r);
     o << fmt::format("results: {}/best.json, pareto.json, log.jsonl, summary.txt\n", r.output);
     if (r.stopped) {
@@ -87,8 +92,13 @@ void run_search(Context& ctx, const SearchArgs& a) {
   // Replay: the same search with seeds seed .. seed+N-1, each in <output>/seed-<s>.
   const auto root = config.output();
   HWNAS_CHECK_T(ConfigError, !root.empty(), "Give --out DIR (or \"output\" in the config)");
-  HWNAS_CHECK_T(ConfigError, a.resume || a.overwrite || !fs::exists(root), "The output directory '", root,
-                "' exists; pass --resume to continue it or --overwrite to replace it");
+  // The seeds' runs follow the root's mode; an overwritten root is empty, so they start fresh.
+  const RunDirectory replay_dir(root, output_mode(a.resume, a.overwrite), {"replay", [](const std::string& dir) {
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().filename() == "replay.json" || e.path().filename().string().rfind("seed-", 0) == 0) return true;
+    return false;
+  }});
+  const auto seed_mode = replay_dir.resumed() ? OutputMode::resume : OutputMode::fresh;
   o << fmt::format("replay: {} on {} with the {} evaluator, {} seeds from {}, {} evaluations each; output {}\n",
                    config.strategy(), config.space(), config.evaluator().value("name", "?"), a.seeds, config.seed(),
                    config.budget().evaluations(), root);
@@ -99,7 +109,7 @@ void run_search(Context& ctx, const SearchArgs& a) {
     auto c = config;
     c.seed(first + static_cast<uint64_t>(i));
     c.output((fs::path(root) / fmt::format("seed-{}", c.seed())).string());
-    results.push_back(run_one(ctx, c, a, false));
+    results.push_back(run_one(ctx, c, a, seed_mode, false));
     bar.update(i + 1, a.seeds);
     if (results.back().stopped) {
       o << fmt::format("stopped by Ctrl-C at seed {}; continue with --resume\n", c.seed());
@@ -130,7 +140,7 @@ struct SupernetArgs {
   DataSourceArgs data;
   std::string out, options;
   int64_t train_size = 5000;
-  bool resume = false, no_progress = false;
+  bool resume = false, overwrite = false, no_progress = false;
 };
 
 void run_train_supernet(Context& ctx, const SupernetArgs& a) {
@@ -149,12 +159,9 @@ void run_train_supernet(Context& ctx, const SupernetArgs& a) {
       a.options.empty() ? nlohmann::json::object() : parse_json_arg(a.options, "--options"));
   const auto ckpt = a.out + ".ckpt";
   options.checkpoint(ckpt);
-  const auto lock = OutputLock::file(a.out);
-  HWNAS_CHECK_T(ConfigError, a.resume || (!fs::exists(a.out) && !fs::exists(ckpt)), "'",
-                fs::exists(a.out) ? a.out : ckpt, "' exists; pass --resume to continue its training or choose another --out "
-                "(nothing was replaced)");
+  const RunFile out_file(a.out, output_mode(a.resume, a.overwrite), "supernet weights", {ckpt});
   oneshot::SupernetTrainer trainer(setup.space, options);
-  if (a.resume && fs::exists(ckpt)) trainer.load(ckpt);
+  if (out_file.resumed() && fs::exists(ckpt)) trainer.load(ckpt);
   o << fmt::format("train-supernet: {} on {} ({} samples), rule {}, epochs {}; largest {} smallest {}\n",
                    setup.space->name(), a.data.name, setup.train.size(), options.rule(), options.epochs(),
                    trainer.largest().str(), trainer.smallest().str());
@@ -192,6 +199,7 @@ void add_train_supernet_command(CLI::App& app, Context& ctx) {
                   "\"epochs\": 5, \"progressive\": \"ofa\"}' (docs/search.md)");
   cmd->add_option("--out,-o", a->out, "Weights file to write (a checkpoint goes to OUT.ckpt)")->required();
   cmd->add_flag("--resume", a->resume, "Continue from OUT.ckpt");
+  cmd->add_flag("--overwrite", a->overwrite, "Replace OUT and OUT.ckpt (at the first checkpoint)");
   cmd->add_flag("--no-progress", a->no_progress, "No progress bar");
   cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_train_supernet(ctx, *a); }; });
 }

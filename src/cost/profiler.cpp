@@ -5,11 +5,13 @@
 #include <cmath>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/run_directory.h"
 #include "hwnas/core/threads.h"
 #include "hwnas/cost/layer_kind.h"
 #include "hwnas/nn/network.h"
@@ -98,11 +100,10 @@ LatencyTable profile_space(const SearchSpace& space, const ProfileOptions& o) {
   tune_allocator();
   const int threads = set_threads(o.threads());
   LatencyTable table;
-  HWNAS_CHECK_T(ConfigError, !(o.resume() && o.overwrite()), "resume and overwrite exclude each other");
-  const bool exists = !o.out().empty() && std::filesystem::exists(o.out()) && !o.overwrite();
-  if (exists) {
-    HWNAS_CHECK_T(ConfigError, o.resume(), "The table '", o.out(), "' exists; set resume (--resume) to continue it, "
-                  "overwrite (--overwrite) to replace it, or choose another output (nothing was replaced)");
+  const auto mode = output_mode(o.resume(), o.overwrite());
+  std::optional<RunFile> out_file;  // held (locked) until the table is complete
+  if (!o.out().empty()) out_file.emplace(o.out(), mode, "latency table");
+  if (out_file && out_file->resumed()) {
     table = LatencyTable::load(o.out());
     HWNAS_CHECK_T(ConfigError, table.space == space.name() && table.space_config == space.config(), "Cannot resume '",
                   o.out(), "': it is for space '", table.space, "' with config ", table.space_config.dump(),

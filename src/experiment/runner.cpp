@@ -20,6 +20,7 @@
 #include "hwnas/core/error.h"
 #include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
+#include "hwnas/core/run_directory.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/core/threads.h"
 #include "hwnas/cost/cost_model.h"
@@ -339,31 +340,14 @@ RunResult Experiment::run(const RunOptions& options) {
   const auto dir = config_.output();
   HWNAS_CHECK_T(ConfigError, !dir.empty(), "The experiment has no output directory: set \"output\" in the config or "
                 "pass --out DIR");
-  HWNAS_CHECK_T(ConfigError, !(options.resume() && options.overwrite()), "RunOptions: resume (--resume) and overwrite (--overwrite) exclude each other; set one");
   const fs::path out(dir), config_path = out / "config.json", checkpoint_path = out / "checkpoint.json",
       log_path = out / "log.jsonl";
-  HWNAS_CHECK_T(ConfigError, !fs::exists(out) || fs::is_directory(out), "The output '", dir,
-                "' exists and is not a directory");
-  // Locked before anything in it is read: another process may be writing it.
-  const auto lock = OutputLock::directory(dir);
-  std::vector<fs::path> entries;
-  for (const auto& e : fs::directory_iterator(out))
-    if (e.path().filename() != OutputLock::kFileName) entries.push_back(e.path());
-  if (!entries.empty()) {
-    const bool is_run = fs::exists(config_path) || fs::exists(checkpoint_path);
-    if (options.overwrite()) {
-      HWNAS_CHECK_T(ConfigError, is_run, "overwrite (--overwrite): '", dir, "' is not an hwnas search directory (no config.json); "
-                    "it is left alone: choose another output");
-      for (const auto& e : entries) fs::remove_all(e);
-    } else {
-      HWNAS_CHECK_T(ConfigError, options.resume(), "The output directory '", dir,
-                    "' exists; set resume (--resume) to continue that run or overwrite (--overwrite) to replace it");
-      HWNAS_CHECK_T(DataError, m.one_shot || fs::exists(checkpoint_path) || !fs::exists(log_path) ||
-                                   fs::file_size(log_path) == 0,
-                    "The run '", dir, "' has evaluations in log.jsonl but no checkpoint.json, so it cannot be resumed "
-                    "exactly; the log is kept as it is: restore checkpoint.json, or start again with overwrite (--overwrite)");
-    }
-  }
+  const RunDirectory run_dir(dir, output_mode(options.resume(), options.overwrite()),
+                             {"search", RunDirectory::has_any({"config.json", "checkpoint.json"})});
+  HWNAS_CHECK_T(DataError, !run_dir.resumed() || m.one_shot || fs::exists(checkpoint_path) || !fs::exists(log_path) ||
+                               fs::file_size(log_path) == 0,
+                "The run '", dir, "' has evaluations in log.jsonl but no checkpoint.json, so it cannot be resumed "
+                "exactly; the log is kept as it is: restore checkpoint.json, or start again with overwrite (--overwrite)");
   set_threads(static_cast<int>(config_.threads()));
 
   // A resumed run: the same decisive config, the strategy's state, the log up to the
@@ -376,7 +360,7 @@ RunResult Experiment::run(const RunOptions& options) {
   m.elapsed_before = 0;
   int64_t log_records = 0;
   const auto now_config = decisive(config_);
-  if (options.resume() && fs::exists(config_path)) {
+  if (run_dir.resumed() && fs::exists(config_path)) {
     nlohmann::json then;
     try {
       then = read_json_file(config_path.string(), "run config");
@@ -392,7 +376,7 @@ RunResult Experiment::run(const RunOptions& options) {
   // A fresh strategy: nothing of an earlier run() may carry over.
   m.strategy = strategy::make_strategy(config_.strategy(), config_.strategy_config());
   m.strategy->setup(m.space, objs, config_.seed());
-  if (options.resume() && fs::exists(checkpoint_path)) {
+  if (run_dir.resumed() && fs::exists(checkpoint_path)) {
     const auto corrupt = [&](const std::string& why) {
       return DataError(fmt::format("The checkpoint '{}' is corrupt ({}); it is kept as it is. Restore it, or start "
                                    "again with overwrite (--overwrite)", checkpoint_path.string(), why));

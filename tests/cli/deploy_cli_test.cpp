@@ -48,7 +48,15 @@ TEST_CASE("hwnas train then hwnas export on Fashion-MNIST", "[cli][deploy]") {
   // A second train into the same folder loses nothing; --resume of a finished run only reports.
   auto again = run_cli(train_args(run));
   CHECK(again.code == 2);
-  CHECK(again.err.find("already holds a trained model") != std::string::npos);
+  CHECK(again.err.find("exists and is not empty") != std::string::npos);
+  // --overwrite replaces the run: trained again from the start, the same seed gives the same model.
+  auto args = train_args(run);
+  args.push_back("--overwrite");
+  auto over = run_cli(args);
+  INFO(over.out << over.err);
+  REQUIRE(over.code == 0);
+  CHECK(over.out.find("epoch 1: train loss") != std::string::npos);
+  CHECK(load(run + "/train.json").at("result").at("test_accuracy") == summary.at("result").at("test_accuracy"));
 
   auto e = run_cli({"export", "--run", run});
   INFO(e.out << e.err);

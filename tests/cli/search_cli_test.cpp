@@ -72,6 +72,28 @@ TEST_CASE("hwnas search --seeds replays many seeds and reports mean and std", "[
   const auto replay = nlohmann::json::parse(read_file(dir + "/replay/replay.json", "replay"));
   CHECK(replay["runs"].size() == 3);
   CHECK(fs::exists(dir + "/replay/seed-2/log.jsonl"));
+
+  // The replay directory follows the output policy: refused again, continued (nothing to
+  // do: the same numbers), replaced; a folder that is no replay is never replaced.
+  const auto base = std::vector<std::string>{"search", "-c", config, "--seeds", "3", "-o", dir + "/replay", "--no-progress"};
+  auto with = [&](const char* flag) { auto v = base; v.push_back(flag); return run_cli(v); };
+  auto again = run_cli(base);
+  CHECK(again.code == 2);
+  CHECK(again.err.find("continue that replay") != std::string::npos);
+  again = with("--resume");
+  CHECK(again.code == 0);
+  CHECK(nlohmann::json::parse(read_file(dir + "/replay/replay.json", "replay"))["runs"] == replay["runs"]);
+  fs::remove_all(dir + "/replay/seed-1");
+  again = with("--overwrite");
+  CHECK(again.code == 0);
+  CHECK(fs::exists(dir + "/replay/seed-1/log.jsonl"));
+  CHECK(nlohmann::json::parse(read_file(dir + "/replay/replay.json", "replay"))["runs"] == replay["runs"]);
+  fs::create_directories(dir + "/photos");
+  write_file_atomic(dir + "/photos/cat.jpg", "meow");
+  again = run_cli({"search", "-c", config, "--seeds", "2", "-o", dir + "/photos", "--overwrite", "--no-progress"});
+  CHECK(again.code == 2);
+  CHECK(again.err.find("not an hwnas replay directory") != std::string::npos);
+  CHECK(read_file(dir + "/photos/cat.jpg", "photo") == "meow");
 }
 
 TEST_CASE("hwnas search reports bad configs and impossible constraints", "[cli][search][errors]") {
