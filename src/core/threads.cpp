@@ -1,6 +1,10 @@
 #include "hwnas/core/threads.h"
 
+#include <algorithm>
+#include <atomic>
+#include <exception>
 #include <thread>
+#include <vector>
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
@@ -47,6 +51,31 @@ void tune_allocator() {
     return true;
   }();
   (void)done;
+}
+
+void parallel_indexed(int64_t n, int threads, const std::function<void(int64_t)>& work) {
+  HWNAS_CHECK_T(ConfigError, threads >= 0, "Expected a thread count >= 0 (0: all cores), but got ", threads);
+  if (n <= 0) return;
+  const int64_t cores = std::max(1u, std::thread::hardware_concurrency());
+  const int64_t count = std::min<int64_t>(n, threads > 0 ? threads : cores);
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(n));
+  std::atomic<int64_t> next{0};
+  const auto run = [&] {
+    for (int64_t i = next++; i < n; i = next++) {
+      try {
+        work(i);
+      } catch (...) {
+        errors[static_cast<size_t>(i)] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(static_cast<size_t>(count - 1));
+  for (int64_t t = 1; t < count; ++t) pool.emplace_back(run);
+  run();
+  for (auto& t : pool) t.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
 }
 
 }  // namespace hwnas

@@ -1,18 +1,17 @@
 #include "hwnas/data/dataset.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <exception>
 #include <map>
 #include <tuple>
 #include <numeric>
-#include <thread>
 #include <vector>
 
 #include <torch/torch.h>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/threads.h"
 
 namespace hwnas::data {
 
@@ -72,26 +71,10 @@ Dataset Dataset::in_memory() const {
   auto x = torch::empty({size(), shape[0], shape[1], shape[2]}, torch::kFloat32);
   // Read by as many threads as there are cores (SampleSource::read is thread-safe); the
   // first error in sample order is rethrown.
-  const int64_t n = size();
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(n));
-  std::atomic<int64_t> next{0};
-  const auto work = [&] {
-    for (int64_t i = next++; i < n; i = next++) {
-      try {
-        auto slot = x[i];
-        sample_into(i, slot);
-      } catch (...) {
-        errors[static_cast<size_t>(i)] = std::current_exception();
-      }
-    }
-  };
-  const auto threads = std::min<int64_t>(n, std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> pool;
-  for (int64_t t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  for (const auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  parallel_indexed(size(), 0, [&](int64_t i) {
+    auto slot = x[i];
+    sample_into(i, slot);
+  });
   return Dataset{x, labels, num_classes, name, input, skipped};
 }
 

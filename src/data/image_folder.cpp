@@ -10,16 +10,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <atomic>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <numeric>
 #include <set>
-#include <thread>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/threads.h"
 
 namespace hwnas::data {
 namespace fs = std::filesystem;
@@ -398,28 +397,19 @@ Dataset load_image_folder(const ImageFolderOptions& o) {
   auto pixels = torch::empty({n, c, s, s}, torch::kUInt8);
   std::vector<std::string> errors(static_cast<size_t>(n));
   std::vector<char> ok(static_cast<size_t>(n), 0);
-  std::atomic<int64_t> next{0};
-  const auto work = [&] {
-    for (int64_t i = next++; i < n; i = next++) {
-      const auto& f = files[static_cast<size_t>(i)];
-      try {
-        pixels[i].copy_(decode_image(read_bytes(f.path), f.path, o));
-        ok[static_cast<size_t>(i)] = 1;
-      } catch (const Error& e) {
-        errors[static_cast<size_t>(i)] = e.what();
-      } catch (const std::exception& e) {  // OpenCV or allocation failures on odd files
-        errors[static_cast<size_t>(i)] = "image '" + f.path + "' cannot be decoded (" + e.what() +
-                                         "); replace or remove it (or pass --skip-bad-images)";
-      }
+  // Failures are kept per image (not thrown): --skip-bad-images leaves them out.
+  parallel_indexed(n, static_cast<int>(o.threads()), [&](int64_t i) {
+    const auto& f = files[static_cast<size_t>(i)];
+    try {
+      pixels[i].copy_(decode_image(read_bytes(f.path), f.path, o));
+      ok[static_cast<size_t>(i)] = 1;
+    } catch (const Error& e) {
+      errors[static_cast<size_t>(i)] = e.what();
+    } catch (const std::exception& e) {  // OpenCV or allocation failures on odd files
+      errors[static_cast<size_t>(i)] = "image '" + f.path + "' cannot be decoded (" + e.what() +
+                                       "); replace or remove it (or pass --skip-bad-images)";
     }
-  };
-  const auto threads = std::min<int64_t>(n, o.threads() > 0 ? o.threads() : std::max(1u, std::thread::hardware_concurrency()));
-  {
-    std::vector<std::thread> pool;
-    for (int64_t t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
-  }
+  });
   // The first failure in folder order, whatever the threads' timing.
   std::vector<int64_t> keep;
   std::string first_error;

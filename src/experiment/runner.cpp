@@ -8,9 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <mutex>
 #include <set>
-#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -317,20 +315,10 @@ std::vector<estimate::Metrics> Experiment::measure(const std::vector<Arch>& arch
     costs(0, archs.size());
     return metrics;
   }
-  std::vector<std::thread> pool;
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  for (size_t w = 0; w < workers; ++w)
-    pool.emplace_back([&, w] {
-      try {
-        costs(archs.size() * w / workers, archs.size() * (w + 1) / workers);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(failure_mutex);
-        failure = std::current_exception();
-      }
-    });
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
+  parallel_indexed(static_cast<int64_t>(workers), static_cast<int>(workers), [&](int64_t w) {
+    const auto k = static_cast<size_t>(w);
+    costs(archs.size() * k / workers, archs.size() * (k + 1) / workers);
+  });
   return metrics;
 }
 
