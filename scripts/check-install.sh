@@ -39,6 +39,8 @@ grep -q '"spatial_attention-in:16x14x14-out:16x14x14"' "$consumer/attn_cpu.json"
   grep -q '"shapes"' shapes_run/train.json)
 "$consumer/latency_tour"
 (cd "$consumer" && ./custom_predictor)
+# A strategy of its own: simulated annealing named in an experiment, resumed exactly.
+(cd "$consumer" && ./custom_strategy && grep -q '"annealing"' anneal_search/straight/config.json)
 "$consumer/search_api" "$PWD/data/ofa"
 "$consumer/oneshot_api"
 "$consumer/export_model" "$consumer/model.pt"
