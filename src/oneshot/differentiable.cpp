@@ -19,13 +19,13 @@
 #include "hwnas/core/error.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/cost/latency_table.h"
-#include "hwnas/nn/mixed.h"
 #include "oneshot/detail.h"
+#include "oneshot/differentiable_detail.h"
 
 namespace hwnas::oneshot {
 namespace {
 
-enum class Method { kDarts, kPcDarts, kGdas, kFbnet, kProxyless };
+using detail::Method;
 
 const char* const kCheckpointFormat = "hwnas-differentiable-checkpoint";
 constexpr int kCheckpointVersion = 1;
@@ -37,6 +37,10 @@ Method method_of(const std::string& name) {
                 fmt::format("{}", fmt::join(names, ", ")));
   return static_cast<Method>(it - names.begin());
 }
+
+}  // namespace
+
+namespace detail {
 
 torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels) {
   return torch::nn::functional::cross_entropy(logits, labels);
@@ -51,7 +55,24 @@ std::vector<double> to_vector(const torch::Tensor& t) {
   return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
 }
 
-}  // namespace
+std::vector<double> SearchState::edge_weights() const {
+  torch::NoGradGuard no_grad;
+  std::vector<double> out;
+  for (size_t c = 0; c < alphas.size(); ++c) {
+    auto w = edge_weight(c);
+    out.push_back(w.defined() ? w.item<double>() : 1.0);
+  }
+  return out;
+}
+
+std::vector<std::vector<double>> SearchState::probabilities() const {
+  torch::NoGradGuard no_grad;
+  std::vector<std::vector<double>> out;
+  for (size_t c = 0; c < alphas.size(); ++c) out.push_back(to_vector(probs(c)));
+  return out;
+}
+
+}  // namespace detail
 
 const std::vector<std::string>& differentiable_methods() {
   static const std::vector<std::string> names = {"darts", "pcdarts", "gdas", "fbnet", "proxyless"};
@@ -94,369 +115,6 @@ nlohmann::json EpochReport::to_json() const {
 
 // --- search ----------------------------------------------------------------------------
 
-struct DifferentiableSearch::Impl {
-  std::shared_ptr<const SearchSpace> space;
-  DifferentiableOptions o;
-  Method method = Method::kDarts;
-  int64_t partial = 1;
-  std::shared_ptr<nn::MixedSupernet> net;
-  std::vector<torch::Tensor> weights;                // the supernet's parameters
-  std::vector<torch::Tensor> alphas;                 // per decision, [options]
-  std::vector<torch::Tensor> betas;                  // edge normalisation: per node, [inputs]
-  std::vector<torch::Tensor> arch_params;            // alphas, then betas
-  std::vector<int> group_of, position_of;            // per decision: its beta group and index (-1: none)
-  std::vector<torch::Tensor> masks;                  // allowed options (bool)
-  std::vector<std::vector<int>> allowed;             // allowed option indices
-  std::unique_ptr<torch::optim::SGD> wopt;
-  std::unique_ptr<torch::optim::Adam> aopt;
-  std::shared_ptr<const cost::LatencyModel> latency;
-  std::vector<torch::Tensor> costs;                  // per decision, ms over the reference arch
-  double base_ms = 0, fastest_ms = 0;
-  int64_t epoch = 0;
-  std::vector<EpochReport> reports;
-  at::Generator gen = at::detail::createCPUGenerator(0);
-  data::Dataset weight_data;  // the weights' half of the last run's data (DARTS-PT tuning)
-  double lr = 0, tau = 1;
-
-  torch::Tensor masked(size_t c) const {
-    return alphas[c].masked_fill(masks[c].logical_not(), -std::numeric_limits<float>::infinity());
-  }
-  torch::Tensor probs(size_t c) const { return torch::softmax(masked(c), 0); }
-  // PC-DARTS edge normalisation: the weight of decision c among its node's inputs.
-  torch::Tensor edge_weight(size_t c) const {
-    if (betas.empty() || group_of[c] < 0) return {};
-    return torch::softmax(betas[static_cast<size_t>(group_of[c])], 0)[position_of[c]];
-  }
-  std::vector<double> edge_weights() const {
-    torch::NoGradGuard no_grad;
-    std::vector<double> out;
-    for (size_t c = 0; c < alphas.size(); ++c) {
-      auto w = edge_weight(c);
-      out.push_back(w.defined() ? w.item<double>() : 1.0);
-    }
-    return out;
-  }
-
-  torch::Tensor expected_latency() const {
-    auto e = torch::full({}, base_ms, torch::kFloat32);
-    for (size_t c = 0; c < alphas.size(); ++c) e = e + (probs(c) * costs[c]).sum();
-    return e;
-  }
-
-  // The architecture loss: CE with the hardware term.
-  torch::Tensor arch_objective(const torch::Tensor& ce) const {
-    const auto& hw = o.hardware();
-    if (hw.form() == "none") return ce;
-    const double target = hw.target_ms();
-    auto e = expected_latency();
-    if (hw.form() == "proxyless") return ce + hw.lambda() * (e - target) / target;
-    if (hw.form() == "hinge") return ce + hw.lambda() * torch::relu(e - target) / target;
-    // FBNet / ProxylessNAS "mul#log", in microseconds so that the logarithms are positive.
-    return ce * hw.alpha() * torch::pow(torch::log(e * 1000.0) / std::log(target * 1000.0), hw.beta());
-  }
-
-  std::vector<nn::MixedChoice> mixture(bool detach) const {
-    std::vector<nn::MixedChoice> path(alphas.size());
-    for (size_t c = 0; c < alphas.size(); ++c) {
-      path[c].active = allowed[c];
-      auto w = probs(c);
-      if (auto e = edge_weight(c); e.defined()) w = w * e;
-      path[c].weights = detach ? w.detach() : w;
-    }
-    return path;
-  }
-
-  std::vector<nn::MixedChoice> gumbel(bool hard, bool detach) {
-    std::vector<nn::MixedChoice> path(alphas.size());
-    for (size_t c = 0; c < alphas.size(); ++c) {
-      path[c].weights = nn::gumbel_softmax(masked(c), tau, hard, gen);
-      if (hard)
-        path[c].active = {static_cast<int>(path[c].weights.detach().argmax().item<int64_t>())};
-      else
-        path[c].active = allowed[c];
-      if (detach) path[c].weights = path[c].weights.detach();
-    }
-    return path;
-  }
-
-  // ProxylessNAS: one option per decision drawn from softmax(alpha), weight 1.
-  std::vector<nn::MixedChoice> binary_single() {
-    std::vector<nn::MixedChoice> path(alphas.size());
-    for (size_t c = 0; c < alphas.size(); ++c)
-      path[c].active = {static_cast<int>(torch::multinomial(probs(c).detach(), 1, false, gen).item<int64_t>())};
-    return path;
-  }
-
-  // ProxylessNAS arch step: two candidates drawn per decision, one of them active by
-  // softmax over the pair; gradients reach both through the straight-through gates.
-  std::vector<nn::MixedChoice> binary_pair(std::vector<torch::Tensor>& pairs) {
-    std::vector<nn::MixedChoice> path(alphas.size());
-    pairs.assign(alphas.size(), torch::Tensor());
-    for (size_t c = 0; c < alphas.size(); ++c) {
-      const int64_t n = std::min<int64_t>(2, static_cast<int64_t>(allowed[c].size()));
-      auto pair = torch::multinomial(probs(c).detach(), n, false, gen);
-      auto sub = torch::softmax(alphas[c].index_select(0, pair), 0);
-      const auto j = torch::multinomial(sub.detach(), 1, false, gen).item<int64_t>();
-      auto gate = torch::zeros_like(sub).index_fill(0, torch::tensor({j}), 1.0) - sub.detach() + sub;
-      path[c].weights = torch::zeros_like(alphas[c]).index_add(0, pair, gate);
-      for (int64_t i = 0; i < n; ++i) path[c].active.push_back(static_cast<int>(pair[i].item<int64_t>()));
-      pairs[c] = pair;
-    }
-    return path;
-  }
-
-  std::vector<nn::MixedChoice> weight_path() {
-    switch (method) {
-      case Method::kDarts:
-      case Method::kPcDarts: return mixture(true);
-      case Method::kGdas: return gumbel(true, true);
-      case Method::kFbnet: return gumbel(false, true);
-      case Method::kProxyless: return binary_single();
-    }
-    return {};
-  }
-
-  void check_finite(double loss, const char* what, int64_t step) const {
-    if (std::isfinite(loss)) return;
-    throw Error(fmt::format(
-        "The search diverged: the {} loss is {} at epoch {} step {}. {} Lower weight_lr (now {}) or arch_lr (now {}), "
-        "or raise grad_clip",
-        what, loss, epoch + 1, step, detail::last_checkpoint(o.checkpoint(), epoch),
-        o.weight_lr(), o.arch_lr()));
-  }
-
-  // Gradients reset to undefined, not zero: weights of options a step did not run get no
-  // update (no decay, no momentum), the same in a resumed run as in an uninterrupted one.
-  void clear_grads() {
-    for (auto& w : weights) w.mutable_grad().reset();
-  }
-
-  std::pair<double, double> weight_step(const data::Batch& b, int64_t step) {
-    net->train();
-    clear_grads();
-    auto logits = net->forward_mixed(b.images, weight_path(), partial);
-    auto loss = cross_entropy(logits, b.labels);
-    const double l = loss.item<double>();
-    check_finite(l, "weight", step);
-    loss.backward();
-    if (o.grad_clip() > 0) torch::nn::utils::clip_grad_norm_(weights, o.grad_clip());
-    wopt->step();
-    return {l, accuracy(logits, b.labels)};
-  }
-
-  // d(loss)/d(arch_params), zeros where a parameter is unused.
-  std::vector<torch::Tensor> arch_grads(const torch::Tensor& loss) {
-    auto g = torch::autograd::grad({loss}, arch_params, {}, /*retain_graph=*/false, /*create_graph=*/false,
-                                   /*allow_unused=*/true);
-    for (size_t c = 0; c < g.size(); ++c)
-      if (!g[c].defined()) g[c] = torch::zeros_like(arch_params[c]);
-    return g;
-  }
-
-  // DARTS' second-order gradient: the alphas' gradient of the validation loss at the
-  // weights after one virtual SGD step, minus xi times the finite-difference
-  // Hessian-vector product of the training loss.
-  std::vector<torch::Tensor> unrolled_grads(const data::Batch& train, const data::Batch& valid, int64_t step) {
-    std::vector<torch::Tensor> backup;
-    for (const auto& w : weights) backup.push_back(w.detach().clone());
-    const double xi = lr;
-    auto train_loss = [&] { return cross_entropy(net->forward_mixed(train.images, mixture(false), partial), train.labels); };
-    {  // w' = w - xi * (dL_train/dw + wd * w)
-      auto g = torch::autograd::grad({train_loss()}, weights, {}, false, false, true);
-      torch::NoGradGuard no_grad;
-      for (size_t i = 0; i < weights.size(); ++i)
-        if (g[i].defined()) weights[i].sub_(xi * (g[i] + o.weight_decay() * weights[i]));
-    }
-    auto logits = net->forward_mixed(valid.images, mixture(false), partial);
-    auto loss = arch_objective(cross_entropy(logits, valid.labels));
-    check_finite(loss.item<double>(), "architecture", step);
-    std::vector<torch::Tensor> inputs = arch_params;
-    inputs.insert(inputs.end(), weights.begin(), weights.end());
-    auto g = torch::autograd::grad({loss}, inputs, {}, false, false, true);
-    const auto na = static_cast<std::ptrdiff_t>(arch_params.size());
-    std::vector<torch::Tensor> da(g.begin(), g.begin() + na);
-    std::vector<torch::Tensor> dw(g.begin() + na, g.end());
-    double norm2 = 0;
-    for (auto& v : dw)
-      if (v.defined()) norm2 += v.pow(2).sum().item<double>();
-    const double eps = 0.01 / std::max(std::sqrt(norm2), 1e-12);
-    auto shifted = [&](double sign) {
-      {
-        torch::NoGradGuard no_grad;
-        for (size_t i = 0; i < weights.size(); ++i) {
-          weights[i].copy_(backup[i]);
-          if (dw[i].defined()) weights[i].add_(sign * eps * dw[i]);
-        }
-      }
-      return arch_grads(train_loss());
-    };
-    auto plus = shifted(+1), minus = shifted(-1);
-    {
-      torch::NoGradGuard no_grad;
-      for (size_t i = 0; i < weights.size(); ++i) weights[i].copy_(backup[i]);
-    }
-    for (size_t c = 0; c < da.size(); ++c) {
-      if (!da[c].defined()) da[c] = torch::zeros_like(arch_params[c]);
-      da[c] = da[c] - xi * (plus[c] - minus[c]) / (2 * eps);
-    }
-    return da;
-  }
-
-  std::pair<double, double> arch_step(const data::Batch& train, const data::Batch& valid, int64_t step) {
-    net->train();
-    std::vector<torch::Tensor> grads, pairs;
-    double l = 0, acc = 0;
-    if ((method == Method::kDarts || method == Method::kPcDarts) && o.order() == 2) {
-      grads = unrolled_grads(train, valid, step);
-      torch::NoGradGuard no_grad;
-      auto logits = net->forward_mixed(valid.images, mixture(true), partial);
-      l = cross_entropy(logits, valid.labels).item<double>();
-      acc = accuracy(logits, valid.labels);
-    } else {
-      std::vector<nn::MixedChoice> path;
-      switch (method) {
-        case Method::kDarts:
-        case Method::kPcDarts: path = mixture(false); break;
-        case Method::kGdas: path = gumbel(true, false); break;
-        case Method::kFbnet: path = gumbel(false, false); break;
-        case Method::kProxyless: path = binary_pair(pairs); break;
-      }
-      auto logits = net->forward_mixed(valid.images, path, partial);
-      auto ce = cross_entropy(logits, valid.labels);
-      l = ce.item<double>();
-      acc = accuracy(logits, valid.labels);
-      auto loss = arch_objective(ce);
-      check_finite(loss.item<double>(), "architecture", step);
-      grads = arch_grads(loss);
-    }
-    std::vector<torch::Tensor> before;
-    if (method == Method::kProxyless)
-      for (size_t c = 0; c < alphas.size(); ++c) before.push_back(alphas[c].detach().index_select(0, pairs[c]));
-    for (size_t c = 0; c < arch_params.size(); ++c) arch_params[c].mutable_grad() = grads[c];
-    aopt->step();
-    if (method == Method::kProxyless) {
-      // Keep the unsampled options' probabilities: shift the pair so that its total
-      // exp(alpha) is what it was before the update.
-      torch::NoGradGuard no_grad;
-      for (size_t c = 0; c < alphas.size(); ++c) {
-        auto after = alphas[c].index_select(0, pairs[c]);
-        auto offset = torch::logsumexp(after, 0) - torch::logsumexp(before[c], 0);
-        alphas[c].index_copy_(0, pairs[c], after - offset);
-      }
-    }
-    for (auto& a : arch_params) a.mutable_grad().reset();
-    return {l, acc};
-  }
-
-  std::vector<std::vector<double>> probabilities() const {
-    torch::NoGradGuard no_grad;
-    std::vector<std::vector<double>> out;
-    for (size_t c = 0; c < alphas.size(); ++c) out.push_back(to_vector(probs(c)));
-    return out;
-  }
-
-  Arch argmax() const { return within_target(net->derive(probabilities(), edge_weights())); }
-
-  // With a hardware loss, the derived arch must meet the target, which the loss asks of
-  // E[lat] only: while the arch is slower than the target, switch the decision whose move
-  // to a faster option gives up the least log-probability per ms saved, skipping moves that
-  // leave a network whose output ignores its input (e.g. an nb201 cell whose output node
-  // gets "none" from every edge) unless no other is left. The fastest arch meets the target
-  // (checked at the start), so this ends within it.
-  Arch within_target(Arch arch) const {
-    const auto& hw = o.hardware();
-    if (hw.form() == "none" || !hw.within_target() || !net->decisions_are_choices()) return arch;
-    const auto p = probabilities();
-    const auto logp = [&](size_t c, int k) { return std::log(std::max(p[c][static_cast<size_t>(k)], 1e-30)); };
-    auto genes = arch.genes();
-    double ms = latency->predict(arch);
-    while (ms > hw.target_ms()) {
-      struct Move {
-        double rate, ms;
-        size_t c;
-        int k;
-      };
-      std::vector<Move> moves;
-      for (size_t c = 0; c < allowed.size(); ++c)
-        for (int k : allowed[c]) {
-          if (k == genes[c]) continue;
-          auto g = genes;
-          g[c] = k;
-          const double t = latency->predict(space->make(g));
-          if (t < ms) moves.push_back({(logp(c, genes[c]) - logp(c, k)) / (ms - t), t, c, k});
-        }
-      if (moves.empty()) break;  // no single switch is faster (a table that does not add up per layer)
-      std::stable_sort(moves.begin(), moves.end(), [](const Move& a, const Move& b) { return a.rate < b.rate; });
-      const auto next = std::find_if(moves.begin(), moves.end(), [&](const Move& m) {
-        auto g = genes;
-        g[m.c] = m.k;
-        return carries_signal(space->make(g));
-      });
-      // The target comes first: if every faster switch loses the signal, take the best one.
-      const auto& move = next != moves.end() ? *next : moves.front();
-      genes[move.c] = move.k;
-      ms = move.ms;
-    }
-    return space->make(genes);
-  }
-
-  // Whether the network of `arch` (fresh weights, eval mode) gives different logits for two
-  // random inputs. The global random state is left as it was.
-  bool carries_signal(const Arch& arch) const {
-    at::Generator global = at::detail::getDefaultCPUGenerator();
-    const auto state = global.get_state();
-    auto local = at::detail::createCPUGenerator(17);
-    torch::NoGradGuard no_grad;
-    auto network = space->build(arch);
-    network->eval();
-    const auto s = space->input_shape_of(arch);
-    const auto y = network->forward(torch::randn({2, s.c, s.h, s.w}, local));
-    global.set_state(state);
-    return (y[0] - y[1]).abs().max().item<double>() > 1e-6;
-  }
-
-  double table_latency(const Arch& arch) const { return latency ? latency->predict(arch) : 0.0; }
-
-  void make_optimizers() {
-    wopt = std::make_unique<torch::optim::SGD>(
-        weights, torch::optim::SGDOptions(o.weight_lr()).momentum(o.momentum()).weight_decay(o.weight_decay()));
-    aopt = std::make_unique<torch::optim::Adam>(
-        arch_params, torch::optim::AdamOptions(o.arch_lr()).betas({0.5, 0.999}).weight_decay(o.arch_weight_decay()));
-  }
-
-  // Per decision and option, the table latency it adds over the reference arch (each
-  // decision's first allowed option): exact when the table sums per-layer entries and each
-  // decision's layers depend on it alone, as in the built-in spaces.
-  void setup_latency() {
-    std::vector<int> ref;
-    for (const auto& a : allowed) ref.push_back(a.front());
-    base_ms = latency->predict(space->make(ref));
-    std::vector<int> fastest = ref;
-    for (size_t c = 0; c < allowed.size(); ++c) {
-      auto t = torch::zeros({alphas[c].numel()}, torch::kFloat32);
-      double best = 0;
-      for (int k : allowed[c]) {
-        auto genes = ref;
-        genes[c] = k;
-        const double d = latency->predict(space->make(genes)) - base_ms;
-        t[k] = d;
-        if (d < best) {
-          best = d;
-          fastest[c] = k;
-        }
-      }
-      costs.push_back(t);
-    }
-    const auto arch = space->make(fastest);
-    fastest_ms = latency->predict(arch);
-    const auto& hw = o.hardware();
-    if (hw.form() != "none")
-      HWNAS_CHECK_T(ConfigError, fastest_ms <= hw.target_ms(), "The latency target ", hw.target_ms(), " ms on '",
-                    hw.device(), "' cannot be met: the fastest arch of the space, ", arch.str(), ", takes ",
-                    fmt::format("{:.4f}", fastest_ms), " ms by the table. Raise target_ms or choose a smaller space");
-  }
-};
-
 DifferentiableSearch::DifferentiableSearch(std::shared_ptr<const SearchSpace> space, DifferentiableOptions options,
                                            std::shared_ptr<const cost::LatencyModel> latency)
     : impl_(std::make_unique<Impl>()) {
@@ -466,6 +124,7 @@ DifferentiableSearch::DifferentiableSearch(std::shared_ptr<const SearchSpace> sp
   m.o = std::move(options);
   m.o.validate();
   m.method = method_of(m.o.method());
+  m.paths = detail::make_path_sampler(m.method);
   m.latency = std::move(latency);
   const auto& o = m.o;
   const auto& hw = o.hardware();
@@ -539,7 +198,7 @@ double DifferentiableSearch::fastest_latency_ms() const { return impl_->fastest_
 std::vector<std::vector<double>> DifferentiableSearch::alphas() const {
   torch::NoGradGuard no_grad;
   std::vector<std::vector<double>> out;
-  for (size_t c = 0; c < impl_->alphas.size(); ++c) out.push_back(to_vector(impl_->masked(c)));
+  for (size_t c = 0; c < impl_->alphas.size(); ++c) out.push_back(detail::to_vector(impl_->masked(c)));
   return out;
 }
 
@@ -611,83 +270,6 @@ std::vector<EpochReport> DifferentiableSearch::run(const data::Dataset& train,
     if (stop && stop->load()) break;
   }
   return out;
-}
-
-Arch DifferentiableSearch::select(const data::Dataset& valid) {
-  auto& m = *impl_;
-  if (m.o.selection() == "argmax") return m.argmax();
-  // DARTS-PT: decisions in a seeded random order; each takes the option whose removal
-  // from the mixture lowers validation accuracy the most, then stays fixed.
-  HWNAS_CHECK_T(ConfigError, valid.size() > 0, "DARTS-PT selection needs validation data");
-  const auto vb = data::batches(valid, m.o.batch_size());
-  const size_t nb = std::min<size_t>(vb.size(), static_cast<size_t>(m.o.pt_batches()));
-  std::vector<int> fixed(m.alphas.size(), -1);
-  auto path_with = [&](size_t skip_c, int skip_k) {
-    auto path = m.mixture(true);
-    for (size_t c = 0; c < path.size(); ++c) {
-      if (fixed[c] >= 0) {
-        path[c].active = {fixed[c]};
-        path[c].weights = torch::Tensor();
-      } else if (c == skip_c) {
-        auto& act = path[c].active;
-        act.erase(std::find(act.begin(), act.end(), skip_k));
-        auto w = path[c].weights.clone();
-        w[skip_k] = 0;
-        path[c].weights = w * (path[c].weights.sum() / w.sum());  // keeps an edge weight
-      }
-    }
-    return path;
-  };
-  auto val_accuracy = [&](const std::vector<nn::MixedChoice>& path) {
-    torch::NoGradGuard no_grad;
-    m.net->train();  // batch statistics: the running ones belong to the unperturbed mixture
-    double correct = 0, n = 0;
-    for (size_t i = 0; i < nb; ++i) {
-      auto logits = m.net->forward_mixed(vb[i].images, path, m.partial);
-      correct += logits.argmax(1).eq(vb[i].labels).sum().item<double>();
-      n += static_cast<double>(vb[i].labels.size(0));
-    }
-    return correct / n;
-  };
-  std::vector<size_t> order(m.alphas.size());
-  std::iota(order.begin(), order.end(), 0);
-  Rng rng(detail::mix_seed(m.o.seed(), 77));
-  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<size_t>(rng.uniform_int(static_cast<int64_t>(i)))]);
-  Rng tune_rng(detail::mix_seed(m.o.seed(), 78));
-  for (size_t c : order) {
-    if (m.allowed[c].size() == 1) {
-      fixed[c] = m.allowed[c].front();
-      continue;
-    }
-    double worst = std::numeric_limits<double>::infinity();
-    for (int k : m.allowed[c]) {
-      const double acc = val_accuracy(path_with(c, k));
-      if (acc < worst) {
-        worst = acc;
-        fixed[c] = k;
-      }
-    }
-    if (m.o.pt_tune_steps() > 0 && m.weight_data.size() > 0) {
-      auto tb = data::batches(m.weight_data, m.o.batch_size(), &tune_rng);
-      for (int64_t s = 0; s < m.o.pt_tune_steps(); ++s) {
-        const auto& b = tb[static_cast<size_t>(s) % tb.size()];
-        m.net->train();
-        m.clear_grads();
-        auto loss = cross_entropy(m.net->forward_mixed(b.images, path_with(m.alphas.size(), -1), m.partial), b.labels);
-        m.check_finite(loss.item<double>(), "DARTS-PT tuning", s + 1);
-        loss.backward();
-        if (m.o.grad_clip() > 0) torch::nn::utils::clip_grad_norm_(m.weights, m.o.grad_clip());
-        m.wopt->step();
-      }
-    }
-  }
-  // The arch from the fixed options, each with its original probability as its strength
-  // (which ranks a node's inputs in the darts space).
-  auto probs = m.probabilities();
-  for (size_t c = 0; c < probs.size(); ++c)
-    for (size_t k = 0; k < probs[c].size(); ++k)
-      if (static_cast<int>(k) != fixed[c]) probs[c][k] = 0;
-  return m.within_target(m.net->derive(probs, m.edge_weights()));
 }
 
 void DifferentiableSearch::save(const std::string& path) const {
