@@ -41,6 +41,9 @@ grep -q '"spatial_attention-in:16x14x14-out:16x14x14"' "$consumer/attn_cpu.json"
 (cd "$consumer" && ./custom_predictor)
 # A strategy of its own: simulated annealing named in an experiment, resumed exactly.
 (cd "$consumer" && ./custom_strategy && grep -q '"annealing"' anneal_search/straight/config.json)
+# A one-shot method of its own: space shrinking named in an experiment, stopped and resumed exactly.
+(cd "$consumer" && ./custom_oneshot && grep -q '"shrink"' shrink_search/straight/config.json &&
+  grep -q '"options_left":6' shrink_search/straight/epochs.jsonl)
 "$consumer/search_api" "$PWD/data/ofa"
 "$consumer/oneshot_api"
 "$consumer/export_model" "$consumer/model.pt"

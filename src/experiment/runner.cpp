@@ -25,7 +25,7 @@
 #include "hwnas/cost/latency_table.h"
 #include "hwnas/estimate/cost_models.h"
 #include "hwnas/estimate/factory.h"
-#include "hwnas/oneshot/differentiable.h"
+#include "hwnas/oneshot/method.h"
 #include "hwnas/strategy/strategy.h"
 
 namespace hwnas::experiment {
@@ -107,16 +107,6 @@ double hv_minimise(std::vector<std::vector<double>> pts, const std::vector<doubl
   return volume;
 }
 
-// The differentiable strategy's options: the strategy config, with the experiment's seed
-// and the checkpoint file.
-oneshot::DifferentiableOptions one_shot_options(const ExperimentConfig& c, const std::string& checkpoint) {
-  auto j = c.strategy_config();
-  j["name"] = c.strategy();
-  HWNAS_CHECK_T(ConfigError, !j.contains("seed") && !j.contains("checkpoint"), "strategy ", c.strategy(),
-                ": \"seed\" and \"checkpoint\" come from the experiment (its seed and output directory)");
-  return oneshot::DifferentiableOptions::from_json(j).seed(c.seed()).checkpoint(checkpoint);
-}
-
 }  // namespace
 
 double hypervolume(const std::vector<std::vector<double>>& points, const std::vector<double>& reference,
@@ -150,9 +140,9 @@ struct Experiment::Impl {
   std::unique_ptr<strategy::Strategy> strategy;
   std::vector<Constraint> constraints;
   std::vector<std::string> metric_names;
-  bool one_shot = false;       // a differentiable strategy (hwnas/oneshot/differentiable.h)
-  std::unique_ptr<oneshot::DifferentiableSearch> search;  // built (and checked) with the experiment
-  data::Dataset train, valid;  // the evaluator's data, which one-shot search trains on
+  bool one_shot = false;       // a one-shot strategy (hwnas/oneshot/method.h)
+  std::unique_ptr<oneshot::OneShotMethod> method;  // built (and checked) with the experiment
+  data::Dataset train, valid;  // the evaluator's data, which one-shot methods train on
 
   // Run state.
   std::vector<Record> records, front;
@@ -166,10 +156,9 @@ struct Experiment::Impl {
                                                      : a.objectives[0] < b.objectives[0];
   }
 
-  // The latency model of a one-shot search's hardware loss (none without one).
-  std::shared_ptr<const cost::LatencyModel> latency_for(const oneshot::DifferentiableOptions& o) const {
-    const auto& hw = o.hardware();
-    if (hw.form() == "none") return nullptr;
+  // The latency model of `device` among the cost models ("": the only one), for one-shot
+  // methods with a hardware loss.
+  std::shared_ptr<const cost::LatencyModel> latency_model(const std::string& device, const std::string& strategy) const {
     std::vector<std::string> devices;
     std::vector<std::shared_ptr<const cost::LatencyModel>> models;
     for (size_t i = 0; i < cost_models.size(); ++i)
@@ -178,16 +167,54 @@ struct Experiment::Impl {
         models.push_back(model);
       }
     for (size_t i = 0; i < models.size(); ++i)
-      if (devices[i] == hw.device() || (hw.device().empty() && models.size() == 1)) return models[i];
-    throw ConfigError(fmt::format("The {} hardware loss names device '{}', but the experiment's \"latency_tables\" "
-                                  "have: {}; set strategy \"hardware\": {{\"device\": ...}} to one of them",
-                                  hw.form(), hw.device(), devices.empty() ? std::string("none") : fmt::format("{}", fmt::join(devices, ", "))));
+      if (devices[i] == device || (device.empty() && models.size() == 1)) return models[i];
+    throw ConfigError(fmt::format("The {} strategy asks for the latency of device '{}', but the experiment's "
+                                  "\"latency_tables\" have: {}; name one of them in the strategy config (for the "
+                                  "differentiable methods \"hardware\": {{\"device\": ...}})",
+                                  strategy, device, devices.empty() ? std::string("none") : fmt::format("{}", fmt::join(devices, ", "))));
   }
 
-  // The one-shot search of config `c`, checkpointing into its output directory.
-  std::unique_ptr<oneshot::DifferentiableSearch> make_search(const ExperimentConfig& c) const {
-    const auto o = one_shot_options(c, (fs::path(c.output()) / "search.pt").string());
-    return std::make_unique<oneshot::DifferentiableSearch>(space, o, latency_for(o));
+  // The one-shot method of config `c`, checkpointing into its output directory.
+  std::unique_ptr<oneshot::OneShotMethod> make_method(const ExperimentConfig& c) const {
+    oneshot::MethodContext context;
+    context.space = space;
+    context.seed = c.seed();
+    context.checkpoint = (fs::path(c.output()) / "search.pt").string();
+    context.latency = [this, strategy = c.strategy()](const std::string& device) { return latency_model(device, strategy); };
+    return oneshot::method_registry().create(c.strategy(), c.strategy_config(), context);
+  }
+
+  // Back to no records, for a run() that starts or resumes.
+  void reset() {
+    records.clear();
+    front.clear();
+    front_evals.clear();
+    best.reset();
+    batches = 0;
+    elapsed_before = 0;
+  }
+
+  // Records the measured archs of one batch; returns their log lines (and, with `evals`,
+  // their evaluations for the strategy).
+  std::string record(const std::vector<Arch>& archs, const std::vector<estimate::Metrics>& metrics, int64_t batch,
+                     double t, const std::vector<strategy::Objective>& objs,
+                     std::vector<strategy::Evaluation>* evals = nullptr) {
+    std::string lines;
+    for (size_t i = 0; i < archs.size(); ++i) {
+      auto r = make_record(archs[i], metrics[i], batch, t, objs);
+      if (evals) evals->push_back(as_evaluation(r));
+      lines += record_to_json(r).dump() + "\n";
+      add(r, objs);
+    }
+    return lines;
+  }
+
+  // pareto.json and best.json of the records so far.
+  void write_results(const fs::path& out) const {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& r : front) j.push_back(record_to_json(r));
+    write_file_atomic((out / "pareto.json").string(), j.dump(2) + "\n");
+    if (best) write_file_atomic((out / "best.json").string(), record_to_json(*best).dump(2) + "\n");
   }
 
   Record make_record(const Arch& arch, estimate::Metrics metrics, int64_t batch, double t,
@@ -273,14 +300,17 @@ Experiment::Experiment(ExperimentConfig config) : config_(std::move(config)), im
                   "'; this experiment's metrics are: ", valid);
   m.train = setup.train;
   m.valid = setup.valid;
-  m.one_shot = oneshot::is_differentiable(config_.strategy());
+  m.one_shot = oneshot::method_registry().contains(config_.strategy());
   if (m.one_shot) {
     HWNAS_CHECK_T(ConfigError, m.train.size() > 0, "The ", config_.strategy(),
                   " strategy trains a supernet: give the evaluator \"data\", e.g. {\"name\": \"fashion-mnist\", "
                   "\"train_size\": 5000, \"valid_size\": 1000}");
-    m.search = m.make_search(config_);  // refuses bad pairings now, before any output
+    m.method = m.make_method(config_);  // refuses bad pairings now, before any output
     return;
   }
+  HWNAS_CHECK_T(NotFoundError, strategy::strategy_registry().contains(config_.strategy()), "Unknown strategy '",
+                config_.strategy(), "'; valid names: ", fmt::format("{}", fmt::join(strategy::strategy_registry().names(), ", ")),
+                " (ask/tell), ", fmt::format("{}", fmt::join(oneshot::method_registry().names(), ", ")), " (one-shot)");
   m.strategy = strategy::make_strategy(config_.strategy(), config_.strategy_config());
   m.strategy->setup(m.space, config_.objectives(), config_.seed());
 }
@@ -324,12 +354,10 @@ std::vector<estimate::Metrics> Experiment::measure(const std::vector<Arch>& arch
 
 RunResult Experiment::run(const RunOptions& options) {
   auto& m = *impl_;
-  const auto& objs = config_.objectives();
   const auto dir = config_.output();
   HWNAS_CHECK_T(ConfigError, !dir.empty(), "The experiment has no output directory: set \"output\" in the config or "
                 "pass --out DIR");
-  const fs::path out(dir), config_path = out / "config.json", checkpoint_path = out / "checkpoint.json",
-      log_path = out / "log.jsonl";
+  const fs::path out(dir), checkpoint_path = out / "checkpoint.json", log_path = out / "log.jsonl";
   const RunDirectory run_dir(dir, output_mode(options.resume(), options.overwrite()),
                              {"search", RunDirectory::has_any({"config.json", "checkpoint.json"})});
   HWNAS_CHECK_T(DataError, !run_dir.resumed() || m.one_shot || fs::exists(checkpoint_path) || !fs::exists(log_path) ||
@@ -337,98 +365,100 @@ RunResult Experiment::run(const RunOptions& options) {
                 "The run '", dir, "' has evaluations in log.jsonl but no checkpoint.json, so it cannot be resumed "
                 "exactly; the log is kept as it is: restore checkpoint.json, or start again with overwrite (--overwrite)");
   set_threads(static_cast<int>(config_.threads()));
+  m.reset();
+  if (run_dir.resumed()) check_same_config(run_dir);
+  return m.one_shot ? run_one_shot(run_dir, options) : run_ask_tell(run_dir, options);
+}
 
-  // A resumed run: the same decisive config, the strategy's state, the log up to the
-  // checkpoint (later lines belong to batches that will be evaluated again).
-  m.records.clear();
-  m.front.clear();
-  m.front_evals.clear();
-  m.best.reset();
-  m.batches = 0;
-  m.elapsed_before = 0;
-  int64_t log_records = 0;
-  const auto now_config = decisive(config_);
-  if (run_dir.resumed() && fs::exists(config_path)) {
-    nlohmann::json then;
-    try {
-      then = read_json_file(config_path.string(), "run config");
-    } catch (const ParseError& e) {
-      throw DataError(fmt::format("The run's config '{}' is corrupt ({}); it is kept as it is. Start a new run "
-                                  "with another output or overwrite (--overwrite)", config_path.string(), e.what()));
-    }
-    for (const char* key : {"budget", "threads", "checkpoint_every", "output"}) then.erase(key);
-    HWNAS_CHECK_T(ConfigError, then == now_config, "resume (--resume): '", dir, "' was made with a different config:",
-                  json_differences(then, now_config), ". Resume with the same config, or use another output directory");
+// A resumed run must have been made with the same decisive config.
+void Experiment::check_same_config(const RunDirectory& run_dir) const {
+  const auto config_path = run_dir.file("config.json");
+  if (!fs::exists(config_path)) return;
+  nlohmann::json then;
+  try {
+    then = read_json_file(config_path, "run config");
+  } catch (const ParseError& e) {
+    throw DataError(fmt::format("The run's config '{}' is corrupt ({}); it is kept as it is. Start a new run "
+                                "with another output or overwrite (--overwrite)", config_path, e.what()));
   }
-  if (m.one_shot) return run_one_shot(options);
+  for (const char* key : {"budget", "threads", "checkpoint_every", "output"}) then.erase(key);
+  const auto now = decisive(config_);
+  HWNAS_CHECK_T(ConfigError, then == now, "resume (--resume): '", run_dir.path(), "' was made with a different config:",
+                json_differences(then, now), ". Resume with the same config, or use another output directory");
+}
+
+// The strategy's state, the batches, the elapsed time and the log's records from the
+// checkpoint (later log lines belong to batches that will be evaluated again).
+void Experiment::restore(const RunDirectory& run_dir) {
+  auto& m = *impl_;
+  const auto& objs = config_.objectives();
+  const auto checkpoint_path = run_dir.file("checkpoint.json"), log_path = run_dir.file("log.jsonl");
+  const auto corrupt = [&](const std::string& why) {
+    return DataError(fmt::format("The checkpoint '{}' is corrupt ({}); it is kept as it is. Restore it, or start "
+                                 "again with overwrite (--overwrite)", checkpoint_path, why));
+  };
+  int64_t log_records = 0;
+  try {
+    const auto ck = read_json_file(checkpoint_path, "checkpoint");
+    if (ck.value("format", "") != kCheckpointFormat) throw corrupt("not an hwnas search checkpoint");
+    const auto version = json_integer<int>(ck.at("version"), "its \"version\"");
+    if (version > kCheckpointVersion)
+      throw DataError(fmt::format("The checkpoint '{}' has version {}, newer than this hwnas ({}); use a newer "
+                                  "hwnas", checkpoint_path, version, kCheckpointVersion));
+    m.strategy->load_state(ck.at("strategy"));
+    m.batches = json_integer<int64_t>(ck.at("batches"), "its \"batches\"");
+    m.elapsed_before = ck.at("elapsed_s").get<double>();
+    log_records = json_integer<int64_t>(ck.at("log_records"), "its \"log_records\"");
+    if (m.batches < 0 || log_records < 0 || !(m.elapsed_before >= 0))
+      throw corrupt(fmt::format("negative counters (batches {}, log_records {}, elapsed_s {})", m.batches,
+                                log_records, m.elapsed_before));
+  } catch (const nlohmann::json::exception& e) {
+    throw corrupt(e.what());
+  } catch (const ParseError& e) {
+    throw corrupt(e.what());
+  } catch (const ConfigError& e) {
+    throw corrupt(e.what());
+  }
+  // The checkpoint counts records, not bytes: the bytes depend on the measured times
+  // written in each record.
+  std::ifstream in(log_path, std::ios::binary);
+  std::string line;
+  int64_t kept_bytes = 0, row = 0;
+  for (; row < log_records && std::getline(in, line); ++row) kept_bytes += static_cast<int64_t>(line.size()) + 1;
+  HWNAS_CHECK_T(DataError, row == log_records && (in.good() || in.eof()), "The log '", log_path, "' has ", row,
+                " records, fewer than its checkpoint says (", log_records,
+                "); it was truncated or replaced. Start again with overwrite (--overwrite)");
+  in.close();
+  fs::resize_file(log_path, static_cast<uintmax_t>(kept_bytes));
+  in.open(log_path, std::ios::binary);
+  for (row = 1; std::getline(in, line); ++row) {
+    try {
+      m.add(record_from_json(parse_json(line, "the record"), *m.space), objs);
+    } catch (const std::exception& e) {
+      throw DataError(fmt::format("{} line {}: {}; the file is kept as it is", log_path, row, detail::describe(e)));
+    }
+  }
+  HWNAS_CHECK_T(DataError, static_cast<int64_t>(m.records.size()) == static_cast<int64_t>(m.strategy->history().size()),
+                "The log '", log_path, "' has ", m.records.size(), " candidates but the checkpoint ",
+                m.strategy->history().size(), "; start again with overwrite (--overwrite)");
+}
+
+RunResult Experiment::run_ask_tell(const RunDirectory& run_dir, const RunOptions& options) {
+  auto& m = *impl_;
+  const auto& objs = config_.objectives();
+  const fs::path out(run_dir.path()), checkpoint_path = out / "checkpoint.json", log_path = out / "log.jsonl";
   // A fresh strategy: nothing of an earlier run() may carry over.
   m.strategy = strategy::make_strategy(config_.strategy(), config_.strategy_config());
   m.strategy->setup(m.space, objs, config_.seed());
-  if (run_dir.resumed() && fs::exists(checkpoint_path)) {
-    const auto corrupt = [&](const std::string& why) {
-      return DataError(fmt::format("The checkpoint '{}' is corrupt ({}); it is kept as it is. Restore it, or start "
-                                   "again with overwrite (--overwrite)", checkpoint_path.string(), why));
-    };
-    nlohmann::json ck;
-    try {
-      ck = read_json_file(checkpoint_path.string(), "checkpoint");
-      if (ck.value("format", "") != kCheckpointFormat) throw corrupt("not an hwnas search checkpoint");
-      const auto version = json_integer<int>(ck.at("version"), "its \"version\"");
-      if (version > kCheckpointVersion)
-        throw DataError(fmt::format("The checkpoint '{}' has version {}, newer than this hwnas ({}); use a newer "
-                                    "hwnas", checkpoint_path.string(), version, kCheckpointVersion));
-      m.strategy->load_state(ck.at("strategy"));
-      m.batches = json_integer<int64_t>(ck.at("batches"), "its \"batches\"");
-      m.elapsed_before = ck.at("elapsed_s").get<double>();
-      log_records = json_integer<int64_t>(ck.at("log_records"), "its \"log_records\"");
-      if (m.batches < 0 || log_records < 0 || !(m.elapsed_before >= 0))
-        throw corrupt(fmt::format("negative counters (batches {}, log_records {}, elapsed_s {})", m.batches,
-                                  log_records, m.elapsed_before));
-    } catch (const nlohmann::json::exception& e) {
-      throw corrupt(e.what());
-    } catch (const ParseError& e) {
-      throw corrupt(e.what());
-    } catch (const ConfigError& e) {
-      throw corrupt(e.what());
-    }
-    // The log keeps the checkpoint's records; later lines belong to batches that will be
-    // evaluated again. (The checkpoint counts records, not bytes: the bytes depend on the
-    // measured times written in each record.)
-    std::ifstream in(log_path, std::ios::binary);
-    std::string line;
-    int64_t kept_bytes = 0, row = 0;
-    for (; row < log_records && std::getline(in, line); ++row) kept_bytes += static_cast<int64_t>(line.size()) + 1;
-    HWNAS_CHECK_T(DataError, row == log_records && (in.good() || in.eof()), "The log '", log_path.string(), "' has ",
-                  row, " records, fewer than its checkpoint says (", log_records,
-                  "); it was truncated or replaced. Start again with overwrite (--overwrite)");
-    in.close();
-    fs::resize_file(log_path, static_cast<uintmax_t>(kept_bytes));
-    in.open(log_path, std::ios::binary);
-    for (row = 1; std::getline(in, line); ++row) {
-      try {
-        m.add(record_from_json(parse_json(line, "the record"), *m.space), objs);
-      } catch (const std::exception& e) {
-        throw DataError(fmt::format("{} line {}: {}; the file is kept as it is", log_path.string(), row, detail::describe(e)));
-      }
-    }
-    HWNAS_CHECK_T(DataError, static_cast<int64_t>(m.records.size()) == static_cast<int64_t>(m.strategy->history().size()),
-                  "The log '", log_path.string(), "' has ", m.records.size(), " candidates but the checkpoint ",
-                  m.strategy->history().size(), "; start again with overwrite (--overwrite)");
-  } else {
+  if (run_dir.resumed() && fs::exists(checkpoint_path))
+    restore(run_dir);
+  else
     std::ofstream(log_path, std::ios::trunc);
-  }
-  write_file_atomic(config_path.string(), config_.to_json().dump(2) + "\n");
+  write_file_atomic((out / "config.json").string(), config_.to_json().dump(2) + "\n");
 
   const auto session_start = Clock::now();
   const auto elapsed = [&] { return m.elapsed_before + std::chrono::duration<double>(Clock::now() - session_start).count(); };
   const auto& budget = config_.budget();
-
-  auto write_results = [&] {
-    nlohmann::json front = nlohmann::json::array();
-    for (const auto& r : m.front) front.push_back(record_to_json(r));
-    write_file_atomic((out / "pareto.json").string(), front.dump(2) + "\n");
-    if (m.best) write_file_atomic((out / "best.json").string(), record_to_json(*m.best).dump(2) + "\n");
-  };
   auto checkpoint = [&] {
     std::FILE* f = std::fopen(log_path.c_str(), "ab");
     HWNAS_CHECK_T(DataError, f != nullptr && ::fsync(::fileno(f)) == 0, "Cannot sync the log '", log_path.string(), "'");
@@ -438,7 +468,7 @@ RunResult Experiment::run(const RunOptions& options) {
                                {"evaluations", m.records.size()}, {"elapsed_s", elapsed()},
                                {"log_records", static_cast<int64_t>(m.records.size())}};
     write_file_atomic(checkpoint_path.string(), ck.dump() + "\n");
-    write_results();
+    m.write_results(out);
   };
   auto progress = [&] {
     Progress p;
@@ -468,15 +498,8 @@ RunResult Experiment::run(const RunOptions& options) {
                                                : config_.batch_size();
     const auto archs = m.strategy->ask(n);
     const auto metrics = measure(archs);
-    const double t = elapsed();
     std::vector<strategy::Evaluation> evals;
-    std::string lines;
-    for (size_t i = 0; i < archs.size(); ++i) {
-      auto r = m.make_record(archs[i], metrics[i], m.batches, t, objs);
-      evals.push_back(as_evaluation(r));
-      lines += record_to_json(r).dump() + "\n";
-      m.add(r, objs);
-    }
+    const auto lines = m.record(archs, metrics, m.batches, elapsed(), objs, &evals);
     m.strategy->tell(evals);
     log << lines << std::flush;
     HWNAS_CHECK_T(DataError, log.good(), "Cannot append to the log '", log_path.string(), "' (disk full?)");
@@ -523,58 +546,49 @@ RunResult Experiment::finish(RunResult result, double seconds) {
   return result;
 }
 
-RunResult Experiment::run_one_shot(const RunOptions& options) {
+// A one-shot method: its epochs (resumed from search.pt), then its arch measured and
+// recorded like an ask/tell candidate.
+RunResult Experiment::run_one_shot(const RunDirectory& run_dir, const RunOptions& options) {
   auto& m = *impl_;
   const auto& objs = config_.objectives();
-  const fs::path out(config_.output());
-  const auto ckpt = (out / "search.pt").string();
-  auto owned = m.search ? std::move(m.search) : m.make_search(config_);  // a second run() starts afresh
-  auto& search = *owned;
-  const auto& o = search.options();
-  const bool resumed = options.resume() && fs::exists(ckpt);
-  if (resumed) search.load(ckpt);
+  const fs::path out(run_dir.path());
+  const auto ckpt = run_dir.file("search.pt");
+  auto owned = m.method ? std::move(m.method) : m.make_method(config_);  // a second run() starts afresh
+  auto& method = *owned;
+  if (run_dir.resumed() && fs::exists(ckpt)) method.load(ckpt);
   write_file_atomic((out / "config.json").string(), config_.to_json().dump(2) + "\n");
-  m.records.clear();
-  m.front.clear();
-  m.front_evals.clear();
-  m.best.reset();
   const auto start = Clock::now();
-  const double before = resumed && !search.reports().empty() ? [&] {
-    double s = 0;
-    for (const auto& r : search.reports()) s += r.seconds;
-    return s;
-  }() : 0.0;
+  double before = 0;
+  for (const auto& r : method.reports()) before += r.value("seconds", 0.0);
   const auto elapsed = [&] { return before + std::chrono::duration<double>(Clock::now() - start).count(); };
   auto write_epochs = [&] {
     std::string lines;
-    for (const auto& r : search.reports()) lines += r.to_json().dump() + "\n";
+    for (const auto& r : method.reports()) lines += r.dump() + "\n";
     write_file_atomic((out / "epochs.jsonl").string(), lines);
   };
   write_epochs();
-  search.run(
+  method.run(
       m.train,
-      [&](const oneshot::EpochReport&) {
+      [&] {
         write_epochs();
         if (options.on_batch()) {
           Progress p;
-          p.evaluations = search.epoch();
-          p.budget_evaluations = o.epochs();
+          p.evaluations = method.epoch();
+          p.budget_evaluations = method.epochs();
           p.elapsed_s = elapsed();
           options.on_batch()(p);
         }
       },
       options.stop());
   RunResult result;
-  if (search.epoch() < o.epochs()) {
+  if (method.epoch() < method.epochs()) {
     result.stopped = true;
     return finish(std::move(result), elapsed());
   }
-  const auto arch = search.select(m.valid);
-  auto r = m.make_record(arch, measure({arch}).front(), search.epoch(), elapsed(), objs);
-  m.add(r, objs);
-  write_file_atomic((out / "log.jsonl").string(), record_to_json(r).dump() + "\n");
-  write_file_atomic((out / "best.json").string(), record_to_json(r).dump(2) + "\n");
-  write_file_atomic((out / "pareto.json").string(), nlohmann::json::array({record_to_json(r)}).dump(2) + "\n");
+  const std::vector<Arch> archs{method.select(m.valid)};
+  const auto lines = m.record(archs, measure(archs), method.epoch(), elapsed(), objs);
+  write_file_atomic((out / "log.jsonl").string(), lines);
+  m.write_results(out);
   return finish(std::move(result), elapsed());
 }
 

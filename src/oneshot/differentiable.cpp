@@ -79,11 +79,6 @@ const std::vector<std::string>& differentiable_methods() {
   return names;
 }
 
-bool is_differentiable(const std::string& name) {
-  const auto& names = differentiable_methods();
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
-
 // --- options ---------------------------------------------------------------------------
 
 DifferentiableOptions DifferentiableOptions::from_json(const nlohmann::json& j) {

@@ -8,11 +8,11 @@
 // loss) continues with RunOptions().resume(true) and ends exactly as an uninterrupted run
 // with the same seed. Results: best.json, pareto.json and summary.txt in the output.
 //
-// A differentiable strategy (darts, pcdarts, gdas, fbnet, proxyless; see
-// hwnas/oneshot/differentiable.h) trains a mixed supernet on the evaluator's "data"
-// instead: epochs.jsonl (one report per epoch), search.pt (checkpoint after every epoch,
-// for --resume), then the selected arch is evaluated like any candidate into log.jsonl,
-// best.json, pareto.json and summary.txt.
+// A one-shot strategy (a name in oneshot::method_registry(): darts, pcdarts, gdas, fbnet,
+// proxyless or one registered by the user; hwnas/oneshot/method.h) trains on the
+// evaluator's "data" instead: epochs.jsonl (one report per epoch), search.pt (its
+// checkpoint after every epoch, for --resume), then the selected arch is measured and
+// recorded like any candidate into log.jsonl, best.json, pareto.json and summary.txt.
 //
 //   auto config = hwnas::experiment::ExperimentConfig::load("experiment.json");
 //   hwnas::experiment::Experiment exp(config);
@@ -32,6 +32,7 @@
 
 namespace hwnas {
 class SearchSpace;
+class RunDirectory;
 }
 
 namespace hwnas::experiment {
@@ -111,7 +112,10 @@ class Experiment {
   std::vector<estimate::Metrics> measure(const std::vector<Arch>& archs);
 
  private:
-  RunResult run_one_shot(const RunOptions& options);
+  void check_same_config(const RunDirectory& run_dir) const;
+  void restore(const RunDirectory& run_dir);
+  RunResult run_ask_tell(const RunDirectory& run_dir, const RunOptions& options);
+  RunResult run_one_shot(const RunDirectory& run_dir, const RunOptions& options);
   /// Fills `result` from the records (best, sorted front, hypervolume) and writes summary.txt.
   RunResult finish(RunResult result, double seconds);
   struct Impl;

@@ -51,9 +51,9 @@ class LatencyModel;
 
 namespace hwnas::oneshot {
 
-/// The method names: darts, pcdarts, gdas, fbnet, proxyless.
+/// The method names: darts, pcdarts, gdas, fbnet, proxyless (each registered in
+/// oneshot::method_registry(), hwnas/oneshot/method.h).
 const std::vector<std::string>& differentiable_methods();
-bool is_differentiable(const std::string& name);
 
 struct HardwareLossOptions {
   /// "none", "proxyless" (additive), "hinge" (additive above the target only) or "fbnet"
