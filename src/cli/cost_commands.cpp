@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
+#include "cli/cost.h"
 #include "cli/progress.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/io.h"
@@ -26,20 +27,6 @@
 namespace hwnas::cli {
 namespace {
 
-struct TimingArgs {
-  int threads = 1;
-  int64_t batch = 1, warmup = 3, runs = 10;
-  double min_time = 0.1;
-  std::string device = "cpu", device_name;
-  cost::ProfileOptions options() const {
-    return cost::ProfileOptions()
-        .threads(threads)
-        .batch(batch)
-        .device(device)
-        .device_name(device_name.empty() ? device : device_name)
-        .timing(cost::TimingOptions().warmup(warmup).min_runs(runs).max_runs(std::max<int64_t>(runs, 1000)).min_seconds(min_time));
-  }
-};
 
 void add_timing_args(CLI::App& cmd, TimingArgs& a) {
   cmd.add_option("--device", a.device, "Device: cpu (cuda when LibTorch has it)")->capture_default_str();
@@ -114,24 +101,10 @@ nlohmann::json fit_learned(std::ostream& o, const LearnedArgs& a, const std::sha
 
 // --- hwnas profile ---------------------------------------------------------------------
 
-struct ProfileArgs {
-  SpaceArgs space;
-  TimingArgs timing;
-  std::string out, kit_dir;
-  bool resume = false, overwrite = false;
-  int64_t limit = 0;
-  exporting::KitOptions kit;
-  int64_t archs = exporting::KitOptions().archs();
-  std::vector<std::string> networks;
-  int64_t repetitions = exporting::KitOptions().protocol().repetitions();
-  int64_t opset = exporting::KitOptions().opset();
-  bool timing_flags = false;  // --resume, --limit, --runs or --min-time given
-  bool warmup_given = false;
-};
 
 void run_profile_kit(Context& ctx, const ProfileArgs& a) {
   auto s = a.space.make();
-  Progress bar(*ctx.err, "kit " + s->name());
+  Progress bar(*ctx.err, "kit " + s->name(), a.no_progress);
   const int64_t warmup = a.warmup_given ? a.timing.warmup : a.kit.protocol().warmup();
   auto o = exporting::KitOptions(a.kit)
                .dir(a.kit_dir)
@@ -150,6 +123,8 @@ void run_profile_kit(Context& ctx, const ProfileArgs& a) {
                                                                      fmt::join(r.skipped_kinds, " and ")));
 }
 
+}  // namespace
+
 void run_profile(Context& ctx, const ProfileArgs& a) {
   if (a.out.empty() && a.kit_dir.empty())
     throw ConfigError("hwnas profile: give --out TABLE.json (time this device) or --kit DIR (a kit for another device)");
@@ -161,7 +136,7 @@ void run_profile(Context& ctx, const ProfileArgs& a) {
                 "--repetitions");
   if (!a.kit_dir.empty()) return run_profile_kit(ctx, a);
   auto s = a.space.make();
-  Progress bar(*ctx.err, "profile " + s->name());
+  Progress bar(*ctx.err, "profile " + s->name(), a.no_progress);
   auto opts = a.timing.options().out(a.out).resume(a.resume).overwrite(a.overwrite).max_new_entries(a.limit).on_progress(
       [&bar](int64_t done, int64_t total, const std::string&) { bar.update(done, total); });
   const auto universe = s->layer_universe().size();
@@ -169,6 +144,8 @@ void run_profile(Context& ctx, const ProfileArgs& a) {
   *ctx.out << fmt::format("{} of {} layers of space {} in {} (device {}, {} threads, batch {})\n", table.size(),
                           universe, s->name(), a.out, table.device.name, table.device.threads, table.device.batch);
 }
+
+namespace {
 
 void add_profile_command(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("profile", "Time every distinct layer of a space on this device into a latency table "
@@ -179,6 +156,7 @@ void add_profile_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--out,-o", a->out, "Table file to write (JSON)");
   cmd->add_flag("--resume", a->resume, "Continue an interrupted table at --out");
   add_overwrite_flag(*cmd, a->overwrite);
+  cmd->add_flag("--no-progress", a->no_progress, "No progress bar");
   cmd->add_option("--limit", a->limit, "Stop after this many new layers (0: all); resume later")->check(CLI::Range(int64_t{0}, int64_t{100000000}));
   cmd->add_option("--kit", a->kit_dir, "Instead of timing here: write a profiling kit to this folder (every layer and "
                                        "--archs whole networks as ONNX and TorchScript, a manifest; docs/cost-models.md)");

@@ -1,5 +1,6 @@
-// hwnas quickstart: the whole path in one command, each step the hwnas command a user
-// would type (printed as it runs), every output in one run directory:
+// hwnas quickstart: the whole path in one command, every output in one run directory. Each
+// step calls what its hwnas command runs, with typed arguments, and prints that command,
+// which a user can type to do the step alone:
 //   1. latency table of this CPU (profiled, or reused/completed from the run directory)
 //   2. latency budget: a fraction of the largest arch's predicted latency
 //   3. search: regularized evolution, accuracy from short training, under the budget
@@ -12,13 +13,15 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <ostream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "cli/cost.h"
 #include "cli/deploy.h"
-#include "hwnas/cli/cli.h"
+#include "cli/interrupt.h"
+#include "cli/search.h"
 #include "hwnas/core/json_number.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/io.h"
@@ -63,16 +66,15 @@ std::string quote(const std::string& s) { return s.find_first_of(" |{}\"'") == s
 
 struct Interrupted {};
 
-// Runs one hwnas command in this process, echoing it; throws with its message on failure,
-// and Interrupted when Ctrl-C stopped it (its checkpoint stays for the next run).
-void step(Context& ctx, const std::vector<std::string>& args) {
+// One step: prints the hwnas command that does it (`args`), then runs it (`run_step`,
+// the command's run function); throws Interrupted when Ctrl-C stopped it (its checkpoint
+// stays for the next run). Errors propagate as the command's own.
+void step(Context& ctx, const std::vector<std::string>& args, const std::function<void()>& run_step) {
   std::string line = "$ hwnas";
   for (const auto& a : args) line += " " + quote(a);
   *ctx.out << line << "\n" << std::flush;
-  std::ostringstream err;
-  const int code = run(args, *ctx.out, err);
-  if (code == 130) throw Interrupted{};
-  HWNAS_CHECK(code == 0, "quickstart: `", line.substr(2), "` failed (exit ", code, "): ", err.str());
+  run_step();
+  if (ctx.exit_code == 130) throw Interrupted{};
 }
 
 void run_steps(Context& ctx, const QuickstartArgs& a) {
@@ -122,8 +124,16 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
   o << "[1/6] latency table of this CPU (1 thread, batch 1)\n";
   // --resume: an interrupted table is completed, a finished one reused as it is.
   if (fs::exists(table_path)) o << fmt::format("reusing {} (delete it to profile again)\n", table_path);
-  step(ctx, {"profile", "--space", "nb201", "--space-config", space_config, "--threads", "1", "--out", table_path,
-             "--resume"});
+  ProfileArgs profile;
+  profile.space.config = space_config;
+  profile.timing.threads = 1;
+  profile.out = table_path;
+  profile.resume = true;
+  profile.no_progress = a.no_progress;
+  std::vector<std::string> profile_command{"profile", "--space", "nb201", "--space-config", space_config, "--threads",
+                                           "1", "--out", table_path, "--resume"};
+  if (a.no_progress) profile_command.push_back("--no-progress");
+  step(ctx, profile_command, [&] { run_profile(ctx, profile); });
   const auto table = std::make_shared<const cost::LatencyTable>(cost::LatencyTable::load(table_path));
   const cost::LatencyModel latency(table, space);
 
@@ -155,7 +165,10 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
   o << fmt::format("\n[3/6] search: regularized evolution, {} archs each trained {} steps on {} samples and "
                    "validated on {}, latency <= {:.3f} ms\n", a.evaluations, a.search_steps, search_train_size,
                    valid_size, budget);
-  step(ctx, {"search", "-c", experiment_path, "--resume", "--no-progress"});
+  SearchArgs search;
+  search.config = experiment_path;
+  search.resume = search.no_progress = true;
+  step(ctx, {"search", "-c", experiment_path, "--resume", "--no-progress"}, [&] { run_search(ctx, search); });
   const auto best = read_json_file(search_dir + "/best.json", "search result");
   const auto winner = space->parse(best.at("arch").get<std::string>());
 
@@ -164,25 +177,48 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
   auto gap = [&](const auto& h) { return std::abs(latency.predict(space->parse(h.second)) - winner_ms); };
   const auto& baseline = *std::min_element(kHandDesigned.begin(), kHandDesigned.end(),
                                            [&](const auto& x, const auto& y) { return gap(x) < gap(y); });
-  const auto recipe = std::vector<std::string>{"--train-size", std::to_string(a.train_size), "--epochs",
-                                               std::to_string(a.epochs), "--seed", std::to_string(a.seed), "--resume"};
   o << fmt::format("\n[4/6] final training ({} epochs on {} samples, tested on all {}): the winner, then the "
                    "hand-designed baseline of nearest latency ({})\n", a.epochs,
                    a.train_size > 0 ? a.train_size : train_count, test_count, baseline.first);
-  auto train_args = [&](std::vector<std::string> args) {
-    args.insert(args.end(), recipe.begin(), recipe.end());
-    return with_data(args);
+  // The recipe and the data of both, as typed arguments and as the command's flags.
+  TrainArgs recipe;
+  recipe.data = a.data;
+  recipe.data.dir = request.dir;
+  recipe.data.config = source.at("config").empty() ? std::string() : source.at("config").dump();
+  recipe.data.skip_bad_images = false;  // in the config already
+  recipe.train_size = a.train_size;
+  recipe.epochs = a.epochs;
+  recipe.seed = a.seed;
+  recipe.resume = true;
+  recipe.no_progress = a.no_progress;
+  const std::vector<std::string> recipe_flags{"--train-size", std::to_string(a.train_size), "--epochs",
+                                              std::to_string(a.epochs), "--seed", std::to_string(a.seed), "--resume"};
+  auto train_step = [&](std::vector<std::string> args, const TrainArgs& t) {
+    args.insert(args.end(), recipe_flags.begin(), recipe_flags.end());
+    step(ctx, with_data(args), [&] { run_train(ctx, t); });
   };
-  step(ctx, train_args({"train", "--from-search", search_dir, "--out", (out / "winner").string()}));
-  step(ctx, train_args({"train", "--space", "nb201", "--space-config", space_config, "--arch", baseline.second,
-                        "--out", (out / "baseline").string()}));
+  auto winner_run = recipe;
+  winner_run.from_search = search_dir;
+  winner_run.out = (out / "winner").string();
+  train_step({"train", "--from-search", search_dir, "--out", winner_run.out}, winner_run);
+  auto baseline_run = recipe;
+  baseline_run.space.config = space_config;
+  baseline_run.arch = baseline.second;
+  baseline_run.out = (out / "baseline").string();
+  train_step({"train", "--space", "nb201", "--space-config", space_config, "--arch", baseline.second, "--out",
+              baseline_run.out}, baseline_run);
 
   // 5. Export.
   o << "\n[5/6] export of the winner\n";
   if (fs::exists(out / "winner" / "export" / "model.json"))
     o << fmt::format("reusing {} (delete it to export again)\n", (out / "winner" / "export").string());
-  else
-    step(ctx, {"export", "--run", (out / "winner").string(), "--format", "torchscript,onnx", "--table", table_path});
+  else {
+    ExportArgs exporting;
+    exporting.run = (out / "winner").string();
+    exporting.tables = {table_path};
+    step(ctx, {"export", "--run", exporting.run, "--format", "torchscript,onnx", "--table", table_path},
+         [&] { run_export(ctx, exporting); });
+  }
 
   // 6. Measure and compare.
   o << "\n[6/6] whole networks timed on this CPU (1 thread, batch 1)\n";
@@ -220,6 +256,7 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
 }
 
 void run_quickstart(Context& ctx, const QuickstartArgs& a) {
+  SigintGuard guard;
   try {
     run_steps(ctx, a);
   } catch (const Interrupted&) {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
+#include "cli/search.h"
 #include "cli/interrupt.h"
 #include "cli/progress.h"
 #include "hwnas/core/config.h"
@@ -30,12 +31,6 @@ namespace {
 namespace fs = std::filesystem;
 using experiment::ExperimentConfig;
 
-struct SearchArgs {
-  std::string config, out;
-  bool resume = false, overwrite = false, no_progress = false;
-  int64_t evaluations = -1, seeds = 0;
-  int64_t seed = -1;
-};
 
 std::string progress_text(const experiment::Progress& p, const std::vector<strategy::Objective>& objs) {
   std::string s;
@@ -62,6 +57,62 @@ experiment::RunResult run_one(Context& ctx, const ExperimentConfig& config, cons
   });
   return exp.run(options);
 }
+
+
+// --- train-supernet ------------------------------------------------------------------
+
+struct SupernetArgs {
+  SpaceArgs space;
+  DataSourceArgs data;
+  std::string out, options;
+  int64_t train_size = 5000;
+  bool resume = false, overwrite = false, no_progress = false;
+};
+
+void run_train_supernet(Context& ctx, const SupernetArgs& a) {
+  auto& o = *ctx.out;
+  const nlohmann::json space_config =
+      a.space.config.empty() ? nlohmann::json::object() : parse_json_arg(a.space.config, "--space-config");
+  auto setup = estimate::make_evaluator(
+      {{"name", "none"}, {"data", [&] {
+         auto d = a.data.spec();
+         d["train_size"] = a.train_size;
+         d["valid_size"] = 1;
+         return d;
+       }()}},
+      a.space.name, space_config, 0);
+  auto options = oneshot::SupernetTrainOptions::from_json(
+      a.options.empty() ? nlohmann::json::object() : parse_json_arg(a.options, "--options"));
+  const auto ckpt = a.out + ".ckpt";
+  options.checkpoint(ckpt);
+  const RunFile out_file(a.out, output_mode(a.resume, a.overwrite), "supernet weights", {ckpt});
+  oneshot::SupernetTrainer trainer(setup.space, options);
+  if (out_file.resumed() && fs::exists(ckpt)) trainer.load(ckpt);
+  o << fmt::format("train-supernet: {} on {} ({} samples), rule {}, epochs {}; largest {} smallest {}\n",
+                   setup.space->name(), a.data.name, setup.train.size(), options.rule(), options.epochs(),
+                   trainer.largest().str(), trainer.smallest().str());
+  Progress bar(*ctx.err, "train-supernet", a.no_progress || ::isatty(2) == 0);
+  SigintGuard guard;
+  trainer.run(setup.train, [&](const oneshot::SupernetEpoch& r) {
+    bar.update(r.epoch, options.epochs(), fmt::format("loss {:.4f} acc {:.3f}", r.loss, r.largest_accuracy));
+    o << fmt::format("epoch {}{}: loss {:.4f}, train accuracy {:.4f}, {:.1f} s\n", r.epoch,
+                     r.phase ? fmt::format(" (phase {})", r.phase) : "", r.loss, r.largest_accuracy, r.seconds);
+  }, &stop_requested());
+  if (trainer.epoch() < options.epochs()) {
+    o << fmt::format("stopped after epoch {}; continue with --resume\n", trainer.epoch());
+    ctx.exit_code = 130;
+    return;
+  }
+  trainer.save_weights(a.out);
+  nlohmann::json evaluator = {{"name", "inherited"}, {"supernet", a.out}};
+  if (a.data.name != "fashion-mnist" || !a.data.dir.empty() || !a.data.config.empty()) {
+    evaluator["data"] = a.data.spec();
+    if (evaluator["data"]["config"].empty()) evaluator["data"].erase("config");
+  }
+  o << fmt::format("supernet weights: {} (evaluator {})\n", a.out, evaluator.dump());
+}
+
+}  // namespace
 
 void run_search(Context& ctx, const SearchArgs& a) {
   auto config = ExperimentConfig::load(a.config);
@@ -132,61 +183,6 @@ void run_search(Context& ctx, const SearchArgs& a) {
   write_file_atomic((fs::path(root) / "replay.json").string(), summary.to_json().dump(2) + "\n");
   o << fmt::format("per-seed results: {}/replay.json\n", root);
 }
-
-// --- train-supernet ------------------------------------------------------------------
-
-struct SupernetArgs {
-  SpaceArgs space;
-  DataSourceArgs data;
-  std::string out, options;
-  int64_t train_size = 5000;
-  bool resume = false, overwrite = false, no_progress = false;
-};
-
-void run_train_supernet(Context& ctx, const SupernetArgs& a) {
-  auto& o = *ctx.out;
-  const nlohmann::json space_config =
-      a.space.config.empty() ? nlohmann::json::object() : parse_json_arg(a.space.config, "--space-config");
-  auto setup = estimate::make_evaluator(
-      {{"name", "none"}, {"data", [&] {
-         auto d = a.data.spec();
-         d["train_size"] = a.train_size;
-         d["valid_size"] = 1;
-         return d;
-       }()}},
-      a.space.name, space_config, 0);
-  auto options = oneshot::SupernetTrainOptions::from_json(
-      a.options.empty() ? nlohmann::json::object() : parse_json_arg(a.options, "--options"));
-  const auto ckpt = a.out + ".ckpt";
-  options.checkpoint(ckpt);
-  const RunFile out_file(a.out, output_mode(a.resume, a.overwrite), "supernet weights", {ckpt});
-  oneshot::SupernetTrainer trainer(setup.space, options);
-  if (out_file.resumed() && fs::exists(ckpt)) trainer.load(ckpt);
-  o << fmt::format("train-supernet: {} on {} ({} samples), rule {}, epochs {}; largest {} smallest {}\n",
-                   setup.space->name(), a.data.name, setup.train.size(), options.rule(), options.epochs(),
-                   trainer.largest().str(), trainer.smallest().str());
-  Progress bar(*ctx.err, "train-supernet", a.no_progress || ::isatty(2) == 0);
-  SigintGuard guard;
-  trainer.run(setup.train, [&](const oneshot::SupernetEpoch& r) {
-    bar.update(r.epoch, options.epochs(), fmt::format("loss {:.4f} acc {:.3f}", r.loss, r.largest_accuracy));
-    o << fmt::format("epoch {}{}: loss {:.4f}, train accuracy {:.4f}, {:.1f} s\n", r.epoch,
-                     r.phase ? fmt::format(" (phase {})", r.phase) : "", r.loss, r.largest_accuracy, r.seconds);
-  }, &stop_requested());
-  if (trainer.epoch() < options.epochs()) {
-    o << fmt::format("stopped after epoch {}; continue with --resume\n", trainer.epoch());
-    ctx.exit_code = 130;
-    return;
-  }
-  trainer.save_weights(a.out);
-  nlohmann::json evaluator = {{"name", "inherited"}, {"supernet", a.out}};
-  if (a.data.name != "fashion-mnist" || !a.data.dir.empty() || !a.data.config.empty()) {
-    evaluator["data"] = a.data.spec();
-    if (evaluator["data"]["config"].empty()) evaluator["data"].erase("config");
-  }
-  o << fmt::format("supernet weights: {} (evaluator {})\n", a.out, evaluator.dump());
-}
-
-}  // namespace
 
 void add_train_supernet_command(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<SupernetArgs>();
