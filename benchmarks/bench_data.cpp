@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   }
   try {
     hwnas::data::DataRequest q;
-    q.dir = argv[1];
+    q.dir(argv[1]);
     // Streamed (decoded every epoch, as torchvision does), with fixed statistics as the
     // peer's Normalize has.
     const auto data = hwnas::data::load_dataset(

@@ -54,8 +54,8 @@ void register_shapes() {
         hwnas::ConfigReader r(config, "shapes data config");
         const auto size = r.get_int("size", 16, 8, 256);
         r.finish();
-        HWNAS_CHECK_T(hwnas::ConfigError, q.limit > 0, "shapes are drawn, not read: give the number of samples");
-        return draw_shapes(q.limit, size, q.seed * 2 + (q.train ? 0 : 1));  // the test part is drawn apart
+        HWNAS_CHECK_T(hwnas::ConfigError, q.limit() > 0, "shapes are drawn, not read: give the number of samples");
+        return draw_shapes(q.limit(), size, q.seed() * 2 + (q.train() ? 0 : 1));  // the test part is drawn apart
       }});
 }
 

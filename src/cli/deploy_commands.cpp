@@ -69,14 +69,11 @@ Target target_of(const TrainArgs& a) {
 
 std::pair<data::Dataset, data::Dataset> load_train_test(const TrainArgs& a) {
   const auto spec = a.data.spec();
-  data::DataRequest request;
-  request.dir = a.data.dir;
-  request.seed = a.seed;
-  request.limit = a.train_size;
+  auto request = data::DataRequest().dir(a.data.dir).seed(a.seed).limit(a.train_size);
   auto train = data::load_dataset(a.data.name, spec.at("config"), request);
-  request.train = false;
-  request.limit = a.test_size;
-  request.train_input = train.input;  // the test part is normalised as the training part
+  request.train(false);
+  request.limit(a.test_size);
+  request.train_input(train.input);  // the test part is normalised as the training part
   auto test = data::load_dataset(a.data.name, spec.at("config"), request);
   const std::tuple<const char*, int64_t, const data::Dataset*, const char*> sizes[] = {
       {"--train-size", a.train_size, &train, "training"}, {"--test-size", a.test_size, &test, "test"}};

@@ -87,13 +87,10 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
   // paths in a config are read from the config's folder.
   auto source = a.data.spec();
   if (!a.data.dir.empty()) source["dir"] = fs::absolute(a.data.dir).string();
-  data::DataRequest request;
-  request.dir = source.at("dir").get<std::string>();
-  request.seed = a.seed;
-  request.limit = 16;
+  auto request = data::DataRequest().dir(source.at("dir").get<std::string>()).seed(a.seed).limit(16);
   const auto sample = data::load_dataset(a.data.name, source.at("config"), request);
   const auto train_count = data::count_samples(a.data.name, source.at("config"), request);
-  request.train = false;
+  request.train(false);
   const auto test_count = data::count_samples(a.data.name, source.at("config"), request);
   const int64_t valid_size = std::min<int64_t>(1000, std::max<int64_t>(1, train_count / 6));
   const int64_t search_train_size = std::min<int64_t>(5000, train_count - valid_size);
@@ -108,7 +105,7 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
   const auto space_config = space_json.dump();
   const std::shared_ptr<const SearchSpace> space = make_space("nb201", space_json);
   std::vector<std::string> data{"--data", a.data.name};
-  if (!request.dir.empty()) data.insert(data.end(), {"--data-dir", request.dir});
+  if (!request.dir().empty()) data.insert(data.end(), {"--data-dir", request.dir()});
   if (!source.at("config").empty()) data.insert(data.end(), {"--data-config", source.at("config").dump()});
   auto with_data = [&](std::vector<std::string> args) {
     args.insert(args.end(), data.begin(), data.end());
@@ -151,7 +148,7 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
       {"evaluator",
        {{"name", "short_training"},
         {"options", {{"steps", a.search_steps}, {"batch_size", 64}, {"lr", 0.05}, {"cosine", true}}},
-        {"data", {{"name", a.data.name}, {"dir", request.dir}, {"config", source.at("config")},
+        {"data", {{"name", a.data.name}, {"dir", request.dir()}, {"config", source.at("config")},
                   {"train_size", search_train_size}, {"valid_size", valid_size}}}}},
       {"latency_tables", {{"cpu", fs::absolute(table_path).string()}}},
       {"objectives", {{{"metric", "val_accuracy"}, {"goal", "max"}}}},
@@ -183,7 +180,7 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
   // The recipe and the data of both, as typed arguments and as the command's flags.
   TrainArgs recipe;
   recipe.data = a.data;
-  recipe.data.dir = request.dir;
+  recipe.data.dir = request.dir();
   recipe.data.config = source.at("config").empty() ? std::string() : source.at("config").dump();
   recipe.data.skip_bad_images = false;  // in the config already
   recipe.train_size = a.train_size;

@@ -25,7 +25,7 @@ Dataset fashion_mnist(const nlohmann::json& config, const DataRequest& q) {
   ConfigReader r(config, "fashion-mnist data config");
   const bool normalize = r.get_bool("normalize", true);
   r.finish();
-  return load_fashion_mnist(FashionMnistOptions().root(q.dir).train(q.train).limit(q.limit).normalize(normalize));
+  return load_fashion_mnist(FashionMnistOptions().root(q.dir()).train(q.train()).limit(q.limit()).normalize(normalize));
 }
 
 Dataset mnist(const nlohmann::json& config, const DataRequest& q) {
@@ -35,12 +35,12 @@ Dataset mnist(const nlohmann::json& config, const DataRequest& q) {
   // MNIST's published training statistics; other IDX datasets give their own.
   const double mean = r.get_double("mean", 0.1307, -1e6, 1e6), std = r.get_double("std", 0.3081, 1e-8, 1e6);
   r.finish();
-  HWNAS_CHECK_T(ConfigError, !q.dir.empty(), "the mnist dataset needs --data-dir (\"dir\"): the folder holding "
+  HWNAS_CHECK_T(ConfigError, !q.dir().empty(), "the mnist dataset needs --data-dir (\"dir\"): the folder holding "
                 "{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]");
   return load_idx_dataset(IdxDatasetOptions()
-                              .root(q.dir)
-                              .train(q.train)
-                              .limit(q.limit)
+                              .root(q.dir())
+                              .train(q.train())
+                              .limit(q.limit())
                               .classes(classes)
                               .normalize(normalize)
                               .mean(mean)
@@ -55,10 +55,10 @@ Dataset cifar(int64_t classes, const nlohmann::json& config, const DataRequest& 
   const bool normalize = r.get_bool("normalize", true);
   const bool fine = classes == 100 ? r.get_string("labels", "fine", {"fine", "coarse"}) == "fine" : true;
   r.finish();
-  HWNAS_CHECK_T(ConfigError, !q.dir.empty(), "the cifar", classes, " dataset needs --data-dir (\"dir\"): the folder of "
+  HWNAS_CHECK_T(ConfigError, !q.dir().empty(), "the cifar", classes, " dataset needs --data-dir (\"dir\"): the folder of "
                 "its binary version (", classes == 10 ? "cifar-10-batches-bin" : "cifar-100-binary", ")");
   return load_cifar(
-      CifarOptions().root(q.dir).classes(classes).fine_labels(fine).train(q.train).limit(q.limit).normalize(normalize));
+      CifarOptions().root(q.dir()).classes(classes).fine_labels(fine).train(q.train()).limit(q.limit()).normalize(normalize));
 }
 
 ImageFolderOptions image_folder_options(const nlohmann::json& config) {
@@ -99,14 +99,14 @@ ImageFolderOptions image_folder_options(const nlohmann::json& config) {
 Dataset image_folder(const nlohmann::json& config, const DataRequest& q) {
   auto o = image_folder_options(config);
   // The test part is normalised with the training part's statistics.
-  if (!q.train && o.normalize() && o.mean().empty() && q.train_input.is_object() &&
-      q.train_input.value("normalize", nlohmann::json()).is_object()) {
-    const auto& n = q.train_input.at("normalize");
+  if (!q.train() && o.normalize() && o.mean().empty() && q.train_input().is_object() &&
+      q.train_input().value("normalize", nlohmann::json()).is_object()) {
+    const auto& n = q.train_input().at("normalize");
     o.mean(n.at("mean").get<std::vector<double>>()).std(n.at("std").get<std::vector<double>>());
   }
-  HWNAS_CHECK_T(ConfigError, !q.dir.empty(), "the image-folder dataset needs --data-dir (\"dir\"): the folder holding "
+  HWNAS_CHECK_T(ConfigError, !q.dir().empty(), "the image-folder dataset needs --data-dir (\"dir\"): the folder holding "
                 "<class>/ subfolders of images (or train/<class>/ and test/<class>/)");
-  return load_image_folder(o.root(q.dir).train(q.train).limit(q.limit).seed(q.seed));
+  return load_image_folder(o.root(q.dir()).train(q.train()).limit(q.limit()).seed(q.seed()));
 }
 
 // {train,test}_{images,labels}.npy: images N x C x H x W (or N x H x W, one channel),
@@ -115,12 +115,12 @@ Dataset npy(const nlohmann::json& config, const DataRequest& q) {
   ConfigReader r(config, "npy data config");
   const auto classes = r.get_int("classes", 0, 0, 1000000);
   r.finish();
-  HWNAS_CHECK_T(ConfigError, !q.dir.empty(), "the npy dataset needs --data-dir (\"dir\"): the folder holding "
+  HWNAS_CHECK_T(ConfigError, !q.dir().empty(), "the npy dataset needs --data-dir (\"dir\"): the folder holding "
                 "{train,test}_{images,labels}.npy");
   const auto file = [&](const std::string& part, const std::string& what) {
-    return (std::filesystem::path(q.dir) / (part + "_" + what + ".npy")).string();
+    return (std::filesystem::path(q.dir()) / (part + "_" + what + ".npy")).string();
   };
-  const std::string part = q.train ? "train" : "test";
+  const std::string part = q.train() ? "train" : "test";
   const auto images_path = file(part, "images"), labels_path = file(part, "labels");
   const auto ih = read_npy_header(images_path), lh = read_npy_header(labels_path);
   HWNAS_CHECK_T(DataError, ih.shape.size() == 3 || ih.shape.size() == 4, "NumPy file '", images_path, "' has ",
@@ -131,14 +131,14 @@ Dataset npy(const nlohmann::json& config, const DataRequest& q) {
                 "' must hold N whole-number labels (one dimension, an integer type)");
   HWNAS_CHECK_T(DataError, ih.shape[0] == lh.shape[0], "'", images_path, "' holds ", ih.shape[0], " images but '",
                 labels_path, "' holds ", lh.shape[0], " labels; give one label per image");
-  auto images = load_npy(images_path, q.limit);
+  auto images = load_npy(images_path, q.limit());
   if (images.dim() == 3) images = images.unsqueeze(1);
   images = ih.dtype == "u1" ? images.to(torch::kFloat32).div_(255.0) : images.to(torch::kFloat32);
-  const auto labels = load_npy(labels_path, q.limit).to(torch::kLong);
+  const auto labels = load_npy(labels_path, q.limit()).to(torch::kLong);
   // The class count: given, or from the training labels (so both parts agree).
   int64_t n_classes = classes;
   if (n_classes == 0) {
-    const auto train_labels = q.train ? labels : load_npy(file("train", "labels")).to(torch::kLong);
+    const auto train_labels = q.train() ? labels : load_npy(file("train", "labels")).to(torch::kLong);
     n_classes = train_labels.numel() > 0 ? train_labels.max().item<int64_t>() + 1 : 0;
   }
   if (labels.numel() > 0) {
@@ -160,17 +160,17 @@ Dataset tensors(const nlohmann::json& config, const DataRequest& q) {
   o.classes(r.get_int("classes", 0, 0, 1000000));
   o.max_bytes(r.get_int("max_bytes", o.max_bytes(), 1, std::numeric_limits<int64_t>::max()));
   r.finish();
-  HWNAS_CHECK_T(ConfigError, !q.dir.empty(), "the tensors dataset needs --data-dir (\"dir\"): the folder holding "
+  HWNAS_CHECK_T(ConfigError, !q.dir().empty(), "the tensors dataset needs --data-dir (\"dir\"): the folder holding "
                 "train.pt and test.pt (torch.save({\"images\": ..., \"labels\": ...}))");
-  const auto file = [&](const char* part) { return (std::filesystem::path(q.dir) / part).string(); };
-  if (o.classes() == 0 && !q.train) {
+  const auto file = [&](const char* part) { return (std::filesystem::path(q.dir()) / part).string(); };
+  if (o.classes() == 0 && !q.train()) {
     // The training part's count: carried in its input contract, else read from train.pt.
-    const auto carried = q.train_input.is_object() ? q.train_input.value("num_classes", nlohmann::json()) : nlohmann::json();
+    const auto carried = q.train_input().is_object() ? q.train_input().value("num_classes", nlohmann::json()) : nlohmann::json();
     o.classes(carried.is_number_integer() ? json_integer<int64_t>(carried, "the training part's \"num_classes\"")
                                           : load_tensor_file(TensorFileOptions(o).path(file("train.pt"))).num_classes);
   }
-  auto d = load_tensor_file(o.path(file(q.train ? "train.pt" : "test.pt")).limit(q.limit));
-  d.name = std::string("tensors/") + (q.train ? "train" : "test");
+  auto d = load_tensor_file(o.path(file(q.train() ? "train.pt" : "test.pt")).limit(q.limit()));
+  d.name = std::string("tensors/") + (q.train() ? "train" : "test");
   if (d.input.is_object()) d.input["num_classes"] = d.num_classes;
   return d;
 }
@@ -185,9 +185,9 @@ Dataset synthetic(const nlohmann::json& config, const DataRequest& q) {
   o.classes(r.get_int("classes", o.classes(), 2, 1000));
   o.noise(r.get_double("noise", o.noise(), 0, 100));
   r.finish();
-  HWNAS_CHECK_T(ConfigError, q.limit > 0, "synthetic data has no size of its own: give the number of samples "
+  HWNAS_CHECK_T(ConfigError, q.limit() > 0, "synthetic data has no size of its own: give the number of samples "
                 "(--train-size / --test-size, \"train_size\")");
-  return make_synthetic(o.samples(q.limit).seed(q.seed).test(!q.train));
+  return make_synthetic(o.samples(q.limit()).seed(q.seed()).test(!q.train()));
 }
 
 void register_builtins(DatasetRegistry& registry) {
@@ -205,8 +205,8 @@ void register_builtins(DatasetRegistry& registry) {
       "root/train/ and root/test/ for a test part), decoded with OpenCV (\"channels\", \"size\", \"resize\", ...)",
       {image_folder, [](const nlohmann::json& c, const DataRequest& q) {
          image_folder_options(c);  // the config is checked as loading would
-         HWNAS_CHECK_T(ConfigError, !q.dir.empty(), "the image-folder dataset needs --data-dir (\"dir\")");
-         return static_cast<int64_t>(scan_image_folder(q.dir, q.train).files.size());
+         HWNAS_CHECK_T(ConfigError, !q.dir().empty(), "the image-folder dataset needs --data-dir (\"dir\")");
+         return static_cast<int64_t>(scan_image_folder(q.dir(), q.train()).files.size());
        }});
   add("tensors", "torch.save files train.pt and test.pt holding {\"images\": N x C x H x W, \"labels\": N} "
       "(uint8 or float images), read whole (\"max_bytes\", 4 GiB)", {tensors});
@@ -214,8 +214,8 @@ void register_builtins(DatasetRegistry& registry) {
       "memory-mapped", {npy});
   add("synthetic", "Generated class templates plus noise (\"channels\", \"size\", \"classes\", \"noise\")",
       {synthetic, [](const nlohmann::json&, const DataRequest& q) {
-         HWNAS_CHECK_T(ConfigError, q.limit > 0, "synthetic data has no size of its own: give the number of samples");
-         return q.limit;
+         HWNAS_CHECK_T(ConfigError, q.limit() > 0, "synthetic data has no size of its own: give the number of samples");
+         return q.limit();
        }});
 }
 
@@ -236,11 +236,11 @@ void register_dataset(const std::string& name, const std::string& description, D
 Dataset load_dataset(const std::string& name, const nlohmann::json& config, const DataRequest& request) {
   HWNAS_CHECK_T(ConfigError, config.is_object() || config.is_null(), "The config of dataset '", name,
                 "' must be a JSON object, but got: ", config.dump());
-  HWNAS_CHECK_T(ConfigError, request.limit >= 0, "Expected a non-negative number of samples, but got ", request.limit);
+  HWNAS_CHECK_T(ConfigError, request.limit() >= 0, "Expected a non-negative number of samples, but got ", request.limit());
   const auto kind = dataset_registry().shared(name);
   auto d = kind->load(config.is_null() ? nlohmann::json::object() : config, request);
-  HWNAS_CHECK_T(DataError, d.size() > 0, "dataset '", name, "' (", request.dir.empty() ? "default folder" : request.dir,
-                ") has no ", request.train ? "training" : "test", " samples");
+  HWNAS_CHECK_T(DataError, d.size() > 0, "dataset '", name, "' (", request.dir().empty() ? "default folder" : request.dir(),
+                ") has no ", request.train() ? "training" : "test", " samples");
   HWNAS_CHECK_T(DataError, (d.is_streamed() || d.images.dim() == 4) && d.labels.dim() == 1 && d.labels.size(0) == d.size() &&
                                d.num_classes >= 2,
                 "dataset '", name, "' gave images of shape ", d.is_streamed() ? c10::IntArrayRef(d.sample_shape()) : d.images.sizes(),
@@ -257,7 +257,7 @@ int64_t count_samples(const std::string& name, const nlohmann::json& config, con
   const auto c = config.is_null() ? nlohmann::json::object() : config;
   if (kind->count) return kind->count(c, request);
   auto whole = request;
-  whole.limit = 0;
+  whole.limit(0);
   return load_dataset(name, c, whole).size();
 }
 

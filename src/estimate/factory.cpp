@@ -44,13 +44,13 @@ std::pair<data::Dataset, data::Dataset> load_data(const nlohmann::json& spec, ui
                 "'; registered: ", fmt::format("{}", fmt::join(data::dataset_registry().names(), ", ")),
                 " (hwnas datasets lists them)");
   data::DataRequest request;
-  request.dir = r.get_string("dir", "");
+  request.dir(r.get_string("dir", ""));
   const auto train_size = r.get_int("train_size", 5000, 1, 100000000);
   const auto valid_size = r.get_int("valid_size", 1000, 1, 100000000);
   const auto config = r.get_json("config", nlohmann::json::object());
   r.finish();
-  request.limit = train_size + valid_size;
-  request.seed = seed;
+  request.limit(train_size + valid_size);
+  request.seed(seed);
   const auto all = data::load_dataset(name, config, request);
   HWNAS_CHECK_T(ConfigError, all.size() >= train_size + valid_size, "train_size + valid_size is ",
                 train_size + valid_size, " but dataset '", name, "' has ", all.size(), " training samples");

@@ -301,6 +301,9 @@ Experiment::Experiment(ExperimentConfig config) : config_(std::move(config)), im
   m.train = setup.train;
   m.valid = setup.valid;
   m.one_shot = oneshot::method_registry().contains(config_.strategy());
+  HWNAS_CHECK_T(ConfigError, !m.one_shot || !strategy::strategy_registry().contains(config_.strategy()), "The strategy '",
+                config_.strategy(), "' is registered both as an ask/tell strategy and as a one-shot method; register "
+                "one of them under another name");
   if (m.one_shot) {
     HWNAS_CHECK_T(ConfigError, m.train.size() > 0, "The ", config_.strategy(),
                   " strategy trains a supernet: give the evaluator \"data\", e.g. {\"name\": \"fashion-mnist\", "

@@ -181,7 +181,7 @@ TEST_CASE("image-folder train/ and test/ parts share the classes and the trainin
   for (int i = 0; i < 6; ++i) write_rgb(root + "/train/" + (i % 2 ? "b" : "a") + "/" + std::to_string(i) + ".png", i, 8, 8);
   write_rgb(root + "/test/b/9.png", 9, 8, 8);  // the test part may lack a class
   hwnas::data::DataRequest q;
-  q.dir = root;
+  q.dir(root);
   const auto train = hwnas::data::load_dataset("image-folder", {{"size", 8}}, q);
   REQUIRE(train.size() == 6);
   // Normalised with the loaded training images' per-channel mean and std.
@@ -190,8 +190,8 @@ TEST_CASE("image-folder train/ and test/ parts share the classes and the trainin
     CHECK(std::abs(m[c].item<double>()) < 1e-5);
     CHECK(s[c].item<double>() == Approx(1.0).epsilon(1e-4));
   }
-  q.train = false;
-  q.train_input = train.input;
+  q.train(false);
+  q.train_input(train.input);
   const auto test = hwnas::data::load_dataset("image-folder", {{"size", 8}}, q);
   REQUIRE(test.size() == 1);
   CHECK(test.labels[0].item<int64_t>() == 1);
@@ -258,7 +258,7 @@ TEST_CASE("image-folder refuses bad folders and images naming them, and skip_bad
   REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, load_image_folder(raw(root).channels(2)), "\"channels\"", "2");
   REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, load_image_folder(raw(root).mean({0.5}).std({0.5})), "per channel");
   hwnas::data::DataRequest q;
-  q.dir = root;
+  q.dir(root);
   REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, hwnas::data::load_dataset("image-folder", {{"normalize", "yes"}}, q),
                           "\"normalize\"");
 }

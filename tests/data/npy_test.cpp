@@ -33,9 +33,9 @@ void write_npy(const std::string& path, const std::string& descr, const std::str
 
 DataRequest request(const std::string& dir, bool train, int64_t limit = 0) {
   DataRequest q;
-  q.dir = dir;
-  q.train = train;
-  q.limit = limit;
+  q.dir(dir);
+  q.train(train);
+  q.limit(limit);
   return q;
 }
 

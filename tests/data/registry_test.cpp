@@ -26,10 +26,10 @@ void write_idx(const std::string& path, uint32_t magic, const std::vector<uint32
 
 DataRequest request(std::string dir, bool train, int64_t limit, uint64_t seed = 0) {
   DataRequest q;
-  q.dir = std::move(dir);
-  q.train = train;
-  q.limit = limit;
-  q.seed = seed;
+  q.dir(std::move(dir));
+  q.train(train);
+  q.limit(limit);
+  q.seed(seed);
   return q;
 }
 
@@ -83,7 +83,7 @@ TEST_CASE("mnist reads IDX files, compressed or not, from any folder", "[data][r
 
 TEST_CASE("A registered dataset loads by name and is checked", "[data][registry]") {
   register_dataset("test-ramp", "A ramp", {[](const nlohmann::json& config, const DataRequest& q) {
-                     const int64_t n = q.limit > 0 ? q.limit : 6;
+                     const int64_t n = q.limit() > 0 ? q.limit() : 6;
                      const int64_t bad = config.value("bad_label", 0);
                      return Dataset{torch::arange(n * 4, torch::kFloat32).view({n, 1, 2, 2}),
                                     torch::arange(n, torch::kLong).remainder(2) + bad, 2, "ramp"};

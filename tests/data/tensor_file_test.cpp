@@ -24,8 +24,8 @@ void python(const std::string& script) {
 
 hwnas::data::DataRequest request(const std::string& dir, bool train) {
   hwnas::data::DataRequest q;
-  q.dir = dir;
-  q.train = train;
+  q.dir(dir);
+  q.train(train);
   return q;
 }
 
@@ -53,10 +53,10 @@ TEST_CASE("The tensors dataset reads what Python's torch.save wrote, exactly", "
   // Given the training part's contract, the test part does not read train.pt again.
   CHECK(train.input.at("num_classes") == 3);
   auto q = request(dir, false);
-  q.train_input = train.input;
-  q.train_input["num_classes"] = 5;
+  q.train_input(train.input);
+  q.train_input()["num_classes"] = 5;
   CHECK(load_dataset("tensors", {}, q).num_classes == 5);
-  CHECK(load_dataset("tensors", {}, [&] { auto q = request(dir, true); q.limit = 2; return q; }()).size() == 2);
+  CHECK(load_dataset("tensors", {}, [&] { auto q = request(dir, true); q.limit(2); return q; }()).size() == 2);
 }
 
 TEST_CASE("save_tensor_file writes what Python's torch.load reads", "[data][tensors][python]") {

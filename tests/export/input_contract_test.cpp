@@ -83,9 +83,9 @@ TEST_CASE("model.json's input contract lets Python reproduce hwnas's class for 1
   // hwnas's classes: its own loader (the test part normalised as training was) and network.
   const auto summary = hwnas::read_json_file(run + "/train.json", "train.json");
   hwnas::data::DataRequest q;
-  q.dir = data;
-  q.train = false;
-  q.train_input = summary.at("data").at("input");
+  q.dir(data);
+  q.train(false);
+  q.train_input(summary.at("data").at("input"));
   const auto test = hwnas::data::load_dataset("image-folder", nlohmann::json::parse(data_config), q);
   REQUIRE(test.size() == 1020);
   auto net = hwnas::train::TrainedRun::open(run).network();

@@ -6,7 +6,7 @@
 //
 //   hwnas::data::register_dataset("my-data", "My sensor images", {
 //       [](const nlohmann::json& config, const hwnas::data::DataRequest& request) {
-//         return load_my_data(request.dir, request.train, request.limit);   // a Dataset
+//         return load_my_data(request.dir(), request.train(), request.limit());   // a Dataset
 //       }});
 #include <cstdint>
 #include <functional>
@@ -14,20 +14,25 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hwnas/core/options.h"
 #include "hwnas/core/registry.h"
 #include "hwnas/data/dataset.h"
 
 namespace hwnas::data {
 
-/// What every dataset is asked for.
+/// What every dataset is asked for, e.g. DataRequest().dir("data/fmnist").train(false).limit(500).
 struct DataRequest {
-  std::string dir;     // the dataset's folder ("" = its default)
-  bool train = true;   // the training part (searches use only this) or the test part
-  int64_t limit = 0;   // the first `limit` samples (0: all)
-  uint64_t seed = 0;   // for generated datasets and seeded subsets
+  /// The dataset's folder ("": its default).
+  HWNAS_ARG(std::string, dir);
+  /// The training part (searches use only this) or the test part.
+  HWNAS_ARG(bool, train) = true;
+  /// The first `limit` samples (0: all).
+  HWNAS_ARG(int64_t, limit) = 0;
+  /// For generated datasets and seeded subsets.
+  HWNAS_ARG(uint64_t, seed) = 0;
   /// The test part: the training part's input contract (Dataset::input), whose
   /// normalisation a dataset that computes its statistics reuses. Null otherwise.
-  nlohmann::json train_input;
+  HWNAS_ARG(nlohmann::json, train_input);
 };
 
 struct DatasetKind {
