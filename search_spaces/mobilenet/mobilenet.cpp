@@ -209,6 +209,8 @@ nlohmann::json MobileNetConfig::to_json() const {
 
 MobileNetSpace::MobileNetSpace(MobileNetConfig config) : config_(std::move(config)) {
   register_builtin_layer_kinds();  // so this space's layers are costed and profiled
+  // A config built in C++ goes through the same checks as a JSON one.
+  config_ = MobileNetConfig::from_json(config_.to_json());
   std::vector<std::string> names;
   for (const auto& c : config_.candidates) names.push_back(c.name);
   int64_t in = config_.has_first_block ? config_.first_block.out : config_.stem_channels;

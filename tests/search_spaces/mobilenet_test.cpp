@@ -86,3 +86,19 @@ TEST_CASE("mobilenet refuses skips that change the shape and bad configs", "[spa
   auto a = custom->sample(rng);
   REQUIRE(hwnas::nn::count_parameters(*custom->build(a)) == counted(*custom, a));
 }
+
+TEST_CASE("a mobilenet config built in C++ gets the JSON config's checks", "[spaces][mobilenet]") {
+  using hwnas::spaces::MobileNetConfig;
+  auto c = MobileNetConfig::from_json({{"preset", "fbnet"}});
+  // The same config round-trips: the space is the one the JSON makes.
+  CHECK(hwnas::spaces::MobileNetSpace(c).config() == hwnas::make_space("mobilenet", {{"preset", "fbnet"}})->config());
+  auto no_stages = c;
+  no_stages.stages.clear();
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, hwnas::spaces::MobileNetSpace(no_stages), "'stages'", "non-empty list");
+  auto small = c;
+  small.input_size = 2;
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, hwnas::spaces::MobileNetSpace(small), "input_size");
+  auto even_stem = c;
+  even_stem.stem_kernel = 4;
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, hwnas::spaces::MobileNetSpace(even_stem), "stem kernel must be odd");
+}
