@@ -16,16 +16,10 @@ ReplaySummary summarize_replay(const ExperimentConfig& config, const std::vector
   if (!objs.empty()) s.objective = objs[0].name, s.maximize = objs[0].direction == strategy::Direction::kMaximize;
   s.reference_point = config.reference_point();
   s.reference_given = !s.reference_point.empty();
-  if (s.reference_point.empty() && objs.size() >= 2) {
-    for (size_t k = 0; k < objs.size(); ++k) {
-      double worst = std::nan("");
-      for (const auto& r : results)
-        for (const auto& f : r.front)
-          if (f.feasible() && (std::isnan(worst) || (objs[k].direction == strategy::Direction::kMaximize
-                                                         ? f.objectives[k] < worst : f.objectives[k] > worst)))
-            worst = f.objectives[k];
-      s.reference_point.push_back(worst);
-    }
+  if (s.reference_point.empty() && objs.size() >= 2) {  // the nadir of every seed's front
+    std::vector<Record> fronts;
+    for (const auto& r : results) fronts.insert(fronts.end(), r.front.begin(), r.front.end());
+    s.reference_point = nadir(fronts, objs);
   }
   const bool measure_volume = objs.size() >= 2 && !s.reference_point.empty() && !std::isnan(s.reference_point[0]);
   std::vector<double> best, volumes;

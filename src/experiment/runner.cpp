@@ -109,6 +109,19 @@ double hv_minimise(std::vector<std::vector<double>> pts, const std::vector<doubl
 
 }  // namespace
 
+std::vector<double> nadir(const std::vector<Record>& records, const std::vector<strategy::Objective>& objectives) {
+  std::vector<double> out;
+  for (size_t k = 0; k < objectives.size(); ++k) {
+    double worst = std::numeric_limits<double>::quiet_NaN();
+    for (const auto& r : records)
+      if (r.feasible() && (std::isnan(worst) || oriented(r.objectives[k], objectives[k].direction) >
+                                                    oriented(worst, objectives[k].direction)))
+        worst = r.objectives[k];
+    out.push_back(worst);
+  }
+  return out;
+}
+
 double hypervolume(const std::vector<std::vector<double>>& points, const std::vector<double>& reference,
                    const std::vector<strategy::Objective>& objectives) {
   HWNAS_CHECK_T(ConfigError, reference.size() == objectives.size(), "hypervolume: the reference point has ",
@@ -151,9 +164,7 @@ struct Experiment::Impl {
   double elapsed_before = 0;  // seconds of earlier sessions
 
   bool better(const Record& a, const Record& b, const std::vector<strategy::Objective>& objs) const {
-    if (a.violation != b.violation) return a.violation < b.violation;
-    return objs[0].direction == Direction::kMaximize ? a.objectives[0] > b.objectives[0]
-                                                     : a.objectives[0] < b.objectives[0];
+    return strategy::ranks_before(a.violation, a.objectives[0], b.violation, b.objectives[0], objs[0].direction);
   }
 
   // The latency model of `device` among the cost models ("": the only one), for one-shot
@@ -532,15 +543,7 @@ RunResult Experiment::finish(RunResult result, double seconds) {
   result.output = config_.output();
   if (objs.size() >= 2 && result.feasible_found) {
     result.reference_point = config_.reference_point();
-    if (result.reference_point.empty()) {  // the nadir of the feasible candidates
-      for (size_t k = 0; k < objs.size(); ++k) {
-        double worst = std::numeric_limits<double>::quiet_NaN();
-        for (const auto& r : m.records)
-          if (r.feasible() && (std::isnan(worst) || oriented(r.objectives[k], objs[k].direction) > oriented(worst, objs[k].direction)))
-            worst = r.objectives[k];
-        result.reference_point.push_back(worst);
-      }
-    }
+    if (result.reference_point.empty()) result.reference_point = nadir(m.records, objs);
     std::vector<std::vector<double>> points;
     for (const auto& r : result.front) points.push_back(r.objectives);
     result.hypervolume = hypervolume(points, result.reference_point, objs);

@@ -74,9 +74,13 @@ void Strategy::tell(const std::vector<Evaluation>& evals) {
   do_tell(evals);
 }
 
+bool ranks_before(double violation_a, double first_a, double violation_b, double first_b, Direction direction) {
+  if (violation_a != violation_b) return violation_a < violation_b;
+  return strictly_better(first_a, first_b, direction);
+}
+
 bool Strategy::better(const Evaluation& a, const Evaluation& b) const {
-  if (a.violation != b.violation) return a.violation < b.violation;
-  return strictly_better(a.objectives[0], b.objectives[0], objectives_[0].direction);
+  return ranks_before(a.violation, a.objectives[0], b.violation, b.objectives[0], objectives_[0].direction);
 }
 
 Evaluation Strategy::best() const {

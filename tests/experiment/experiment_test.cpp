@@ -1,6 +1,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -115,6 +116,27 @@ TEST_CASE("hypervolume matches hand-computed areas and volumes", "[experiment]")
                                                  {"c", Direction::kMinimize}};
   CHECK(hypervolume({{0, 0, 1}, {1, 0, 0}}, {2, 2, 2}, min3) == Approx(6));
   CHECK(hypervolume({}, {2, 2, 2}, min3) == 0);
+}
+
+TEST_CASE("the nadir is the worst feasible value per objective, in each objective's direction", "[experiment]") {
+  const std::vector<strategy::Objective> acc_lat = {{"acc", Direction::kMaximize}, {"lat", Direction::kMinimize}};
+  auto record = [](double acc, double lat, double violation) {
+    Record r;
+    r.objectives = {acc, lat};
+    r.violation = violation;
+    return r;
+  };
+  // The infeasible (0.1, 99) is left out: worst accuracy 0.7, worst latency 12.
+  const auto n = nadir({record(0.9, 12, 0), record(0.7, 5, 0), record(0.1, 99, 0.5)}, acc_lat);
+  CHECK(n == std::vector<double>{0.7, 12});
+  const auto none = nadir({record(0.1, 99, 0.5)}, acc_lat);
+  REQUIRE(none.size() == 2);
+  CHECK((std::isnan(none[0]) && std::isnan(none[1])));
+  // The single-objective order: violation first, then the first objective's direction.
+  CHECK(strategy::ranks_before(0, 0.5, 0.1, 0.9, Direction::kMaximize));
+  CHECK(strategy::ranks_before(0, 0.9, 0, 0.5, Direction::kMaximize));
+  CHECK(strategy::ranks_before(0, 0.5, 0, 0.9, Direction::kMinimize));
+  CHECK_FALSE(strategy::ranks_before(0, 0.5, 0, 0.5, Direction::kMinimize));
 }
 
 TEST_CASE("experiment configs read every field and name bad ones", "[experiment]") {

@@ -128,6 +128,11 @@ class Experiment {
 double hypervolume(const std::vector<std::vector<double>>& points, const std::vector<double>& reference,
                    const std::vector<strategy::Objective>& objectives);
 
+/// The nadir of the feasible records: per objective, the worst value among them in its
+/// direction (NaN when none is feasible). The hypervolume's reference point when the
+/// config gives none.
+std::vector<double> nadir(const std::vector<Record>& records, const std::vector<strategy::Objective>& objectives);
+
 /// The table printed at the end of a run: budget used, best, front (up to `max_rows`),
 /// hypervolume and reference point, or the closest arch when none met the constraints.
 std::string summary_table(const RunResult& result, size_t max_rows = 10);

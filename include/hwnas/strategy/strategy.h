@@ -52,6 +52,11 @@ struct Evaluation {
 /// two infeasible ones the smaller violation dominates.
 bool dominates(const Evaluation& a, const Evaluation& b, const std::vector<Objective>& objectives);
 
+/// The single-objective order of evolution and of a run's best: the smaller violation
+/// first (feasible before infeasible), then the better first objective in `direction`.
+/// True if (violation_a, first_a) ranks strictly before (violation_b, first_b).
+bool ranks_before(double violation_a, double first_a, double violation_b, double first_b, Direction direction);
+
 /// The evaluations not dominated by any other (first front), in input order.
 std::vector<Evaluation> pareto_front(const std::vector<Evaluation>& evaluations,
                                      const std::vector<Objective>& objectives);
