@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
+#include "hwnas/core/option_fields.h"
 #include "hwnas/search_spaces/registry.h"
 
 namespace hwnas::spaces {
@@ -97,35 +97,30 @@ void read_concat(Cursor& c, const std::string& cell) {
 }
 }  // namespace
 
-DartsOptions DartsOptions::from_json(const nlohmann::json& config) {
-  DartsOptions o;
-  ConfigReader r(config, "darts space config");
-  o.channels(r.get_int("channels", o.channels(), 1, 4096));
-  o.layers(r.get_int("layers", o.layers(), 3, 200));
-  o.input_channels(r.get_int("input_channels", o.input_channels(), 1, 64));
-  o.input_size(r.get_int("input_size", o.input_size(), 4, 4096));
-  o.num_classes(r.get_int("num_classes", o.num_classes(), 1, 1000000));
-  o.auxiliary(r.get_bool("auxiliary", o.auxiliary()));
-  r.finish();
-  HWNAS_CHECK_T(ConfigError, o.input_size() % 4 == 0,
+void DartsOptions::validate() const {
+  options::check(*this, "darts space config");
+  HWNAS_CHECK_T(ConfigError, input_size() % 4 == 0,
                 "Expected 'input_size' of the darts space config to be divisible by 4 (two reductions), but got ",
-                o.input_size());
-  if (o.auxiliary()) {
-    const int64_t at = o.input_size() / 4;  // map size after the second reduction
+                input_size());
+  if (auxiliary()) {
+    const int64_t at = input_size() / 4;  // map size after the second reduction
     HWNAS_CHECK_T(ConfigError, at >= 5 && (at - 5) / 3 + 1 == 2,
                   "The DARTS auxiliary head needs an 8x8 to 10x10 feature map after the second reduction "
-                  "(input_size 32 to 40), but input_size ", o.input_size(), " gives ", at, "x", at,
+                  "(input_size 32 to 40), but input_size ", input_size(), " gives ", at, "x", at,
                   "; set \"auxiliary\": false");
   }
+}
+
+DartsOptions DartsOptions::from_json(const nlohmann::json& config) {
+  auto o = options::read<DartsOptions>(config, "darts space config");
+  o.validate();
   return o;
 }
 
-nlohmann::json DartsOptions::to_json() const {
-  return {{"channels", channels()},   {"layers", layers()},         {"input_channels", input_channels()},
-          {"input_size", input_size()}, {"num_classes", num_classes()}, {"auxiliary", auxiliary()}};
-}
+nlohmann::json DartsOptions::to_json() const { return options::write(*this); }
 
-DartsSpace::DartsSpace(DartsOptions options) : options_(DartsOptions::from_json(options.to_json())) {
+DartsSpace::DartsSpace(DartsOptions options) : options_(std::move(options)) {
+  options_.validate();
   register_builtin_layer_kinds();  // so this space's layers are costed and profiled
   std::vector<std::string> ops(kOps.begin(), kOps.end());
   for (const char* cell : kCellNames)

@@ -40,6 +40,18 @@ struct DartsOptions {
   HWNAS_ARG(bool, auxiliary) = false;
 
  public:
+  template <typename Self, typename V>
+  static void fields(Self& self, V& v) {  // hwnas/core/option_fields.h
+    v.field("channels", self.channels_, 1, 4096);
+    v.field("layers", self.layers_, 3, 200);
+    v.field("input_channels", self.input_channels_, 1, 64);
+    v.field("input_size", self.input_size_, 4, 4096);
+    v.field("num_classes", self.num_classes_, 1, 1000000);
+    v.field("auxiliary", self.auxiliary_);
+  }
+  /// The ranges above, input_size divisible by 4 and, with the auxiliary head, an 8x8 to
+  /// 10x10 map after the second reduction; throws ConfigError naming the field.
+  void validate() const;
   static DartsOptions from_json(const nlohmann::json& config);
   nlohmann::json to_json() const;
 };

@@ -83,39 +83,38 @@ Candidate Candidate::parse(const std::string& name) {
   return c;
 }
 
-MobileNetConfig MobileNetConfig::from_json(const nlohmann::json& user) {
+MobileNetOptions MobileNetOptions::from_json(const nlohmann::json& user) {
   HWNAS_CHECK_T(ConfigError, user.is_object() || user.is_null(),
                 "Expected the mobilenet space config to be a JSON object, but got ", user.dump());
-  MobileNetConfig c;
-  c.preset = user.is_object() && user.contains("preset") && user["preset"].is_string()
-                 ? user["preset"].get<std::string>()
-                 : "proxyless";
-  HWNAS_CHECK_T(ConfigError, presets().count(c.preset), "Unknown mobilenet preset '", c.preset,
+  MobileNetOptions c;
+  c.preset(user.is_object() && user.contains("preset") && user["preset"].is_string() ? user["preset"].get<std::string>()
+                                                                                     : "proxyless");
+  HWNAS_CHECK_T(ConfigError, presets().count(c.preset()), "Unknown mobilenet preset '", c.preset(),
                 "'; presets: ", preset_names());
-  nlohmann::json j = presets().at(c.preset);
+  nlohmann::json j = presets().at(c.preset());
   if (user.is_object())
     for (const auto& [k, v] : user.items()) j[k] = v;
   ConfigReader r(j, "mobilenet space config");
-  r.get_string("preset", c.preset);
-  c.input_channels = r.get_int("input_channels", 3, 1, 64);
-  c.input_size = r.get_int("input_size", 224, 8, 4096);
-  c.num_classes = r.get_int("num_classes", 1000, 1, 1000000);
-  c.dropout = r.get_double("dropout", 0.0, 0.0, 0.99);
+  r.get_string("preset", c.preset());
+  c.input_channels(r.get_int("input_channels", 3, 1, 64));
+  c.input_size(r.get_int("input_size", 224, 8, 4096));
+  c.num_classes(r.get_int("num_classes", 1000, 1, 1000000));
+  c.dropout(r.get_double("dropout", 0.0, 0.0, 0.99));
 
   ConfigReader stem(r.get_json("stem", nullptr), "mobilenet 'stem'");
-  c.stem_channels = stem.get_int("channels", 32, 1, 4096);
-  c.stem_kernel = stem.get_int("kernel", 3, 1, 15);
-  c.stem_stride = stem.get_int("stride", 2, 1, 4);
-  c.stem_act = parse_act(stem.get_string("act", "relu6", kActs));
+  c.stem_channels(stem.get_int("channels", 32, 1, 4096));
+  c.stem_kernel(stem.get_int("kernel", 3, 1, 15));
+  c.stem_stride(stem.get_int("stride", 2, 1, 4));
+  c.stem_act(parse_act(stem.get_string("act", "relu6", kActs)));
   stem.finish();
-  HWNAS_CHECK_T(ConfigError, c.stem_kernel % 2 == 1, "The mobilenet stem kernel must be odd, but got ", c.stem_kernel);
+  HWNAS_CHECK_T(ConfigError, c.stem_kernel() % 2 == 1, "The mobilenet stem kernel must be odd, but got ", c.stem_kernel());
 
-  int64_t channels = c.stem_channels;
+  int64_t channels = c.stem_channels();
   auto fb = r.get_json("first_block", nullptr);
-  c.has_first_block = !fb.is_null();
-  if (c.has_first_block) {
+  c.has_first_block(!fb.is_null());
+  if (c.has_first_block()) {
     ConfigReader b(fb, "mobilenet 'first_block'");
-    auto& f = c.first_block;
+    auto& f = c.first_block();
     f.slot = "first";
     f.in = channels;
     f.out = b.get_int("channels", 16, 1, 4096);
@@ -146,7 +145,7 @@ MobileNetConfig MobileNetConfig::from_json(const nlohmann::json& user) {
     st.se = s.get_bool("se", false);
     s.finish();
     HWNAS_CHECK_T(ConfigError, st.channels > 0, "mobilenet 'stages[", i, "]' needs 'channels'");
-    c.stages.push_back(st);
+    c.stages().push_back(st);
   }
 
   auto cands = r.get_json("candidates", nlohmann::json::array());
@@ -158,64 +157,68 @@ MobileNetConfig MobileNetConfig::from_json(const nlohmann::json& user) {
     HWNAS_CHECK_T(ConfigError, n.is_string(), "Expected candidate names as strings, but got ", n.dump());
     HWNAS_CHECK_T(ConfigError, seen.insert(n.get<std::string>()).second, "Candidate '", n.get<std::string>(),
                   "' is listed twice");
-    c.candidates.push_back(Candidate::parse(n.get<std::string>()));
+    c.candidates().push_back(Candidate::parse(n.get<std::string>()));
   }
   bool any_op = false;
-  for (const auto& cand : c.candidates) any_op = any_op || !cand.skip;
+  for (const auto& cand : c.candidates()) any_op = any_op || !cand.skip;
   HWNAS_CHECK_T(ConfigError, any_op, "The mobilenet candidates need at least one op besides 'skip'");
 
   auto head = r.get_json("head", nullptr);
-  c.head_channels = 0;
+  c.head_channels(0);
   if (!head.is_null()) {
     ConfigReader h(head, "mobilenet 'head'");
-    c.head_channels = h.get_int("channels", 1280, 1, 100000);
-    c.head_act = parse_act(h.get_string("act", "relu6", kActs));
+    c.head_channels(h.get_int("channels", 1280, 1, 100000));
+    c.head_act(parse_act(h.get_string("act", "relu6", kActs)));
     h.finish();
   }
   auto mix = r.get_json("feature_mix", nullptr);
-  c.mix_channels = 0;
+  c.mix_channels(0);
   if (!mix.is_null()) {
     ConfigReader m(mix, "mobilenet 'feature_mix'");
-    c.mix_channels = m.get_int("channels", 1280, 1, 100000);
-    c.mix_act = parse_act(m.get_string("act", "hswish", kActs));
+    c.mix_channels(m.get_int("channels", 1280, 1, 100000));
+    c.mix_act(parse_act(m.get_string("act", "hswish", kActs)));
     m.finish();
   }
   r.finish();
   return c;
 }
 
-nlohmann::json MobileNetConfig::to_json() const {
-  nlohmann::json j = {{"preset", preset},
-                      {"input_channels", input_channels},
-                      {"input_size", input_size},
-                      {"num_classes", num_classes},
-                      {"dropout", dropout},
-                      {"stem", {{"channels", stem_channels}, {"kernel", stem_kernel}, {"stride", stem_stride}, {"act", act_name(stem_act)}}}};
-  j["first_block"] = has_first_block
-                         ? nlohmann::json{{"channels", first_block.out}, {"kernel", first_block.kernel},
-                                          {"expand", first_block.mid / first_block.in}, {"act", act_name(first_block.act)},
-                                          {"se", first_block.se_mid > 0}}
+nlohmann::json MobileNetOptions::to_json() const {
+  nlohmann::json j = {{"preset", preset()},
+                      {"input_channels", input_channels()},
+                      {"input_size", input_size()},
+                      {"num_classes", num_classes()},
+                      {"dropout", dropout()},
+                      {"stem", {{"channels", stem_channels()}, {"kernel", stem_kernel()}, {"stride", stem_stride()}, {"act", act_name(stem_act())}}}};
+  j["first_block"] = has_first_block()
+                         ? nlohmann::json{{"channels", first_block().out}, {"kernel", first_block().kernel},
+                                          {"expand", first_block().mid / first_block().in}, {"act", act_name(first_block().act)},
+                                          {"se", first_block().se_mid > 0}}
                          : nlohmann::json(nullptr);
   j["stages"] = nlohmann::json::array();
-  for (const auto& s : stages) j["stages"].push_back(stage(s.channels, s.blocks, s.stride, act_name(s.act).c_str(), s.se));
+  for (const auto& s : stages()) j["stages"].push_back(stage(s.channels, s.blocks, s.stride, act_name(s.act).c_str(), s.se));
   j["candidates"] = nlohmann::json::array();
-  for (const auto& c : candidates) j["candidates"].push_back(c.name);
-  j["head"] = head_channels > 0 ? nlohmann::json{{"channels", head_channels}, {"act", act_name(head_act)}}
+  for (const auto& c : candidates()) j["candidates"].push_back(c.name);
+  j["head"] = head_channels() > 0 ? nlohmann::json{{"channels", head_channels()}, {"act", act_name(head_act())}}
                                 : nlohmann::json(nullptr);
-  j["feature_mix"] = mix_channels > 0 ? nlohmann::json{{"channels", mix_channels}, {"act", act_name(mix_act)}}
+  j["feature_mix"] = mix_channels() > 0 ? nlohmann::json{{"channels", mix_channels()}, {"act", act_name(mix_act())}}
                                       : nlohmann::json(nullptr);
   return j;
 }
 
-MobileNetSpace::MobileNetSpace(MobileNetConfig config) : config_(std::move(config)) {
+MobileNetOptions MobileNetOptions::from_preset(const std::string& name) { return from_json({{"preset", name}}); }
+
+// The JSON config's rules, by a round trip: options built in C++ get the same checks.
+void MobileNetOptions::validate() const { (void)from_json(to_json()); }
+
+MobileNetSpace::MobileNetSpace(MobileNetOptions options) : options_(std::move(options)) {
   register_builtin_layer_kinds();  // so this space's layers are costed and profiled
-  // A config built in C++ goes through the same checks as a JSON one.
-  config_ = MobileNetConfig::from_json(config_.to_json());
+  options_.validate();
   std::vector<std::string> names;
-  for (const auto& c : config_.candidates) names.push_back(c.name);
-  int64_t in = config_.has_first_block ? config_.first_block.out : config_.stem_channels;
-  for (size_t s = 0; s < config_.stages.size(); ++s) {
-    const auto& st = config_.stages[s];
+  for (const auto& c : options_.candidates()) names.push_back(c.name);
+  int64_t in = options_.has_first_block() ? options_.first_block().out : options_.stem_channels();
+  for (size_t s = 0; s < options_.stages().size(); ++s) {
+    const auto& st = options_.stages()[s];
     for (int64_t b = 0; b < st.blocks; ++b) {
       const int64_t stride = b == 0 ? st.stride : 1;
       slots_.push_back({static_cast<int>(s), static_cast<int>(b), in, st.channels, stride,
@@ -227,16 +230,16 @@ MobileNetSpace::MobileNetSpace(MobileNetConfig config) : config_(std::move(confi
 }
 
 std::string MobileNetSpace::description() const {
-  return "Mobile inverted-residual chain (presets: " + preset_names() + "; now " + config_.preset + ")";
+  return "Mobile inverted-residual chain (presets: " + preset_names() + "; now " + options_.preset() + ")";
 }
 
 Shape MobileNetSpace::input_shape() const {
-  return {config_.input_channels, config_.input_size, config_.input_size};
+  return {options_.input_channels(), options_.input_size(), options_.input_size()};
 }
 
 void MobileNetSpace::check_input_shape(const Shape& in) const {
-  HWNAS_CHECK_T(ConfigError, in.c == config_.input_channels, "The mobilenet space was configured for ",
-                config_.input_channels, " input channels, but got input shape ", in.str());
+  HWNAS_CHECK_T(ConfigError, in.c == options_.input_channels(), "The mobilenet space was configured for ",
+                options_.input_channels(), " input channels, but got input shape ", in.str());
   SearchSpace::check_input_shape(in);
 }
 
@@ -244,7 +247,7 @@ double MobileNetSpace::size() const {
   double n = 1;
   for (const auto& slot : slots_) {
     int64_t allowed = 0;
-    for (const auto& c : config_.candidates) allowed += (!c.skip || slot.skippable) ? 1 : 0;
+    for (const auto& c : options_.candidates()) allowed += (!c.skip || slot.skippable) ? 1 : 0;
     n *= static_cast<double>(allowed);
   }
   return n;
@@ -252,10 +255,10 @@ double MobileNetSpace::size() const {
 
 void MobileNetSpace::check_rules(const std::vector<int>& genes) const {
   for (size_t i = 0; i < slots_.size(); ++i) {
-    const auto& cand = config_.candidates[static_cast<size_t>(genes[i])];
+    const auto& cand = options_.candidates()[static_cast<size_t>(genes[i])];
     if (!cand.skip || slots_[i].skippable) continue;
     std::string allowed;
-    for (const auto& c : config_.candidates)
+    for (const auto& c : options_.candidates())
       if (!c.skip) allowed += (allowed.empty() ? "" : ", ") + c.name;
     throw InvalidArchError(detail::concat("Block ", choices_[i].name, " cannot be 'skip': it changes the shape (",
                                           slots_[i].in, " -> ", slots_[i].out, " channels, stride ", slots_[i].stride,
@@ -267,8 +270,8 @@ std::vector<int> MobileNetSpace::do_sample(Rng& rng) const {
   std::vector<int> genes;
   for (const auto& slot : slots_) {
     std::vector<int> allowed;
-    for (size_t c = 0; c < config_.candidates.size(); ++c)
-      if (!config_.candidates[c].skip || slot.skippable) allowed.push_back(static_cast<int>(c));
+    for (size_t c = 0; c < options_.candidates().size(); ++c)
+      if (!options_.candidates()[c].skip || slot.skippable) allowed.push_back(static_cast<int>(c));
     genes.push_back(allowed[static_cast<size_t>(rng.uniform_int(static_cast<int64_t>(allowed.size())))]);
   }
   return genes;
@@ -278,21 +281,21 @@ std::string MobileNetSpace::genes_to_string(const std::vector<int>& genes) const
   std::string s;
   for (size_t i = 0; i < slots_.size(); ++i) {
     if (i > 0) s += slots_[i].index == 0 ? ":" : ",";
-    s += config_.candidates[static_cast<size_t>(genes[i])].name;
+    s += options_.candidates()[static_cast<size_t>(genes[i])].name;
   }
   return s;
 }
 
 std::vector<int> MobileNetSpace::parse_genes(const std::string& text) const {
   std::string names;
-  for (const auto& c : config_.candidates) names += (names.empty() ? "" : ", ") + c.name;
+  for (const auto& c : options_.candidates()) names += (names.empty() ? "" : ", ") + c.name;
   auto fail = [&](const std::string& what) {
     return ParseError(detail::concat("Invalid mobilenet arch '", text, "': ", what,
-                                     ". Expected ", config_.stages.size(),
+                                     ". Expected ", options_.stages().size(),
                                      " stages joined by ':' of block candidates joined by ',' (blocks per stage: ",
                                      [&] {
                                        std::string b;
-                                       for (const auto& st : config_.stages) b += (b.empty() ? "" : ",") + std::to_string(st.blocks);
+                                       for (const auto& st : options_.stages()) b += (b.empty() ? "" : ",") + std::to_string(st.blocks);
                                        return b;
                                      }(),
                                      "), candidates: ", names));
@@ -305,9 +308,9 @@ std::vector<int> MobileNetSpace::parse_genes(const std::string& text) const {
     if (colon == std::string::npos) break;
     start = colon + 1;
   }
-  if (stages.size() != config_.stages.size())
+  if (stages.size() != options_.stages().size())
     throw fail("it has " + std::to_string(stages.size()) + " stage(s), the space has " +
-               std::to_string(config_.stages.size()));
+               std::to_string(options_.stages().size()));
   std::vector<int> genes;
   for (size_t s = 0; s < stages.size(); ++s) {
     std::vector<std::string> blocks;
@@ -318,13 +321,13 @@ std::vector<int> MobileNetSpace::parse_genes(const std::string& text) const {
       if (comma == std::string::npos) break;
       b0 = comma + 1;
     }
-    if (static_cast<int64_t>(blocks.size()) != config_.stages[s].blocks)
+    if (static_cast<int64_t>(blocks.size()) != options_.stages()[s].blocks)
       throw fail("stage " + std::to_string(s + 1) + " has " + std::to_string(blocks.size()) + " block(s), the space has " +
-                 std::to_string(config_.stages[s].blocks));
+                 std::to_string(options_.stages()[s].blocks));
     for (size_t b = 0; b < blocks.size(); ++b) {
       int found = -1;
-      for (size_t c = 0; c < config_.candidates.size(); ++c)
-        if (config_.candidates[c].name == blocks[b]) found = static_cast<int>(c);
+      for (size_t c = 0; c < options_.candidates().size(); ++c)
+        if (options_.candidates()[c].name == blocks[b]) found = static_cast<int>(c);
       if (found < 0)
         throw fail("unknown candidate '" + blocks[b] + "' at stage " + std::to_string(s + 1) + " block " +
                    std::to_string(b));
@@ -336,7 +339,7 @@ std::vector<int> MobileNetSpace::parse_genes(const std::string& text) const {
 
 BlockSpec MobileNetSpace::block(size_t i, const Candidate& cand) const {
   const auto& slot = slots_[i];
-  const auto& st = config_.stages[static_cast<size_t>(slot.stage)];
+  const auto& st = options_.stages()[static_cast<size_t>(slot.stage)];
   BlockSpec b;
   b.slot = choices_[i].name;
   b.in = slot.in;
@@ -354,14 +357,14 @@ BlockSpec MobileNetSpace::block(size_t i, const Candidate& cand) const {
 
 ChainNet MobileNetSpace::network(const std::vector<int>& genes) const {
   ChainNet net;
-  net.input_channels = config_.input_channels;
-  net.stem_channels = config_.stem_channels;
-  net.stem_kernel = config_.stem_kernel;
-  net.stem_stride = config_.stem_stride;
-  net.stem_act = config_.stem_act;
-  if (config_.has_first_block) net.blocks.push_back(config_.first_block);
+  net.input_channels = options_.input_channels();
+  net.stem_channels = options_.stem_channels();
+  net.stem_kernel = options_.stem_kernel();
+  net.stem_stride = options_.stem_stride();
+  net.stem_act = options_.stem_act();
+  if (options_.has_first_block()) net.blocks.push_back(options_.first_block());
   for (size_t i = 0; i < slots_.size(); ++i) {
-    const auto& cand = config_.candidates[static_cast<size_t>(genes[i])];
+    const auto& cand = options_.candidates()[static_cast<size_t>(genes[i])];
     if (cand.skip) continue;
     const BlockSpec b = block(i, cand);
     HWNAS_CHECK_T(InvalidArchError, b.in % b.groups == 0 && b.mid % b.groups == 0 && b.out % b.groups == 0,
@@ -369,12 +372,12 @@ ChainNet MobileNetSpace::network(const std::vector<int>& genes) const {
                   b.in, ", ", b.mid, ", ", b.out, ")");
     net.blocks.push_back(b);
   }
-  net.final_channels = config_.head_channels;
-  net.final_act = config_.head_act;
-  net.mix_channels = config_.mix_channels;
-  net.mix_act = config_.mix_act;
-  net.num_classes = config_.num_classes;
-  net.dropout = config_.dropout;
+  net.final_channels = options_.head_channels();
+  net.final_act = options_.head_act();
+  net.mix_channels = options_.mix_channels();
+  net.mix_act = options_.mix_act();
+  net.num_classes = options_.num_classes();
+  net.dropout = options_.dropout();
   return net;
 }
 
@@ -394,9 +397,9 @@ std::shared_ptr<nn::Supernet> MobileNetSpace::do_supernet(const SupernetOptions&
   // candidates with that group count.
   ChainNet largest = network(std::vector<int>(slots_.size(), 0));
   largest.blocks.clear();
-  if (config_.has_first_block) largest.blocks.push_back(config_.first_block);
+  if (options_.has_first_block()) largest.blocks.push_back(options_.first_block());
   std::map<int64_t, std::pair<int64_t, int64_t>> by_groups;  // groups -> (kernel, expand)
-  for (const auto& c : config_.candidates) {
+  for (const auto& c : options_.candidates()) {
     if (c.skip) continue;
     auto& [k, e] = by_groups[c.groups];
     k = std::max(k, c.kernel);
@@ -415,11 +418,11 @@ std::shared_ptr<nn::Supernet> MobileNetSpace::do_supernet(const SupernetOptions&
   }
   // Differentiable search mixes each slot's candidates on these weights.
   MixedChain mixed;
-  if (config_.has_first_block) mixed.fixed.push_back(config_.first_block);
+  if (options_.has_first_block()) mixed.fixed.push_back(options_.first_block());
   for (size_t i = 0; i < slots_.size(); ++i) {
     auto& options = mixed.options.emplace_back();
     auto& allowed = mixed.allowed.emplace_back();
-    for (const auto& c : config_.candidates) {
+    for (const auto& c : options_.candidates()) {
       options.push_back(c.skip ? std::nullopt : std::optional<BlockSpec>(block(i, c)));
       allowed.push_back(!c.skip || slots_[i].skippable);
     }
@@ -433,12 +436,12 @@ std::vector<LayerSpec> MobileNetSpace::do_layer_universe() const {
   // A block's layer depends only on its slot and candidate (skips keep shapes), so the
   // archs "every block takes candidate c" (or the first op where c is not allowed) cover all.
   int first_op = 0;
-  while (config_.candidates[static_cast<size_t>(first_op)].skip) ++first_op;
+  while (options_.candidates()[static_cast<size_t>(first_op)].skip) ++first_op;
   std::vector<LayerSpec> out;
-  for (size_t c = 0; c < config_.candidates.size(); ++c) {
+  for (size_t c = 0; c < options_.candidates().size(); ++c) {
     std::vector<int> genes;
     for (const auto& slot : slots_)
-      genes.push_back(config_.candidates[c].skip && !slot.skippable ? first_op : static_cast<int>(c));
+      genes.push_back(options_.candidates()[c].skip && !slot.skippable ? first_op : static_cast<int>(c));
     auto layers = chain_layers(network(genes), input_shape());
     out.insert(out.end(), layers.begin(), layers.end());
   }
@@ -447,7 +450,7 @@ std::vector<LayerSpec> MobileNetSpace::do_layer_universe() const {
 
 void register_mobilenet(SpaceRegistry& registry) {
   registry.add("mobilenet", MobileNetSpace().description(), [](const nlohmann::json& config) {
-    return std::make_unique<MobileNetSpace>(MobileNetConfig::from_json(config));
+    return std::make_unique<MobileNetSpace>(MobileNetOptions::from_json(config));
   });
 }
 
@@ -455,7 +458,7 @@ void register_mobilenet(SpaceRegistry& registry) {
 Drawing MobileNetSpace::do_drawing(const std::vector<int>& genes) const {
   Drawing d;
   d.kind = "chain";
-  Drawing::Graph g{"blocks", {{"stem", "stem " + std::to_string(config_.stem_channels)}}, {}};
+  Drawing::Graph g{"blocks", {{"stem", "stem " + std::to_string(options_.stem_channels())}}, {}};
   for (size_t i = 0; i < choices_.size(); ++i) {
     g.nodes.push_back({choices_[i].name, choices_[i].name + ": " + choices_[i].options[static_cast<size_t>(genes[i])]});
     g.edges.push_back({g.nodes[g.nodes.size() - 2].id, g.nodes.back().id, ""});

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "hwnas/core/options.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/search_spaces/mobilenet/chain.h"
 
@@ -33,41 +34,56 @@ struct ChainStage {
   bool se = false;
 };
 
-/// The space's configuration. Read from JSON: {"preset": "proxyless", ...overrides} with
-/// keys input_channels, input_size, num_classes, dropout, stem {channels, kernel, stride,
-/// act}, first_block {channels, kernel, expand, act, se} or null, stages [{channels, blocks,
+/// The space's options. Read from JSON: {"preset": "proxyless", ...overrides} with keys
+/// input_channels, input_size, num_classes, dropout, stem {channels, kernel, stride, act},
+/// first_block {channels, kernel, expand, act, se} or null, stages [{channels, blocks,
 /// stride, act, se}], candidates [names], head {channels, act} or null, feature_mix
-/// {channels, act} or null.
-struct MobileNetConfig {
-  std::string preset = "proxyless";
-  int64_t input_channels = 3, input_size = 224, num_classes = 1000;
-  double dropout = 0;
-  int64_t stem_channels = 32, stem_kernel = 3, stem_stride = 2;
-  Act stem_act = Act::kRelu6;
-  bool has_first_block = true;
-  BlockSpec first_block;  // fixed block after the stem (in/out/kernel/mid/act/se_mid)
-  std::vector<ChainStage> stages;
-  std::vector<Candidate> candidates;
-  int64_t head_channels = 1280;
-  Act head_act = Act::kRelu6;
-  int64_t mix_channels = 0;
-  Act mix_act = Act::kHswish;
+/// {channels, act} or null. In C++, start from a preset and change what differs:
+///
+///   MobileNetSpace space(MobileNetOptions::from_preset("fbnet").input_channels(1).input_size(28).num_classes(10));
+struct MobileNetOptions {
+  HWNAS_ARG(std::string, preset) = "proxyless";
+  HWNAS_ARG(int64_t, input_channels) = 3;
+  HWNAS_ARG(int64_t, input_size) = 224;
+  HWNAS_ARG(int64_t, num_classes) = 1000;
+  /// Dropout before the classifier.
+  HWNAS_ARG(double, dropout) = 0;
+  HWNAS_ARG(int64_t, stem_channels) = 32;
+  HWNAS_ARG(int64_t, stem_kernel) = 3;
+  HWNAS_ARG(int64_t, stem_stride) = 2;
+  HWNAS_ARG(Act, stem_act) = Act::kRelu6;
+  HWNAS_ARG(bool, has_first_block) = true;
+  /// The fixed block after the stem (in/out/kernel/mid/act/se_mid).
+  HWNAS_ARG(BlockSpec, first_block);
+  HWNAS_ARG(std::vector<ChainStage>, stages);
+  HWNAS_ARG(std::vector<Candidate>, candidates);
+  /// Channels of the 1x1 conv after the last stage; 0: none.
+  HWNAS_ARG(int64_t, head_channels) = 1280;
+  HWNAS_ARG(Act, head_act) = Act::kRelu6;
+  /// Channels of the feature-mix conv after pooling (MobileNetV3); 0: none.
+  HWNAS_ARG(int64_t, mix_channels) = 0;
+  HWNAS_ARG(Act, mix_act) = Act::kHswish;
 
-  static MobileNetConfig from_json(const nlohmann::json& config);
+ public:
+  /// A preset's full layout ("proxyless", "fbnet", "mobilenetv2"); throws ConfigError naming the presets.
+  static MobileNetOptions from_preset(const std::string& name);
+  /// The JSON config's rules (ranges, odd kernels, non-empty stages and candidates); throws ConfigError.
+  void validate() const;
+  static MobileNetOptions from_json(const nlohmann::json& config);
   nlohmann::json to_json() const;
 };
 
 class MobileNetSpace : public SearchSpace {
  public:
-  explicit MobileNetSpace(MobileNetConfig config = MobileNetConfig::from_json(nlohmann::json::object()));
+  explicit MobileNetSpace(MobileNetOptions options = MobileNetOptions::from_preset("proxyless"));
 
   std::string name() const override { return "mobilenet"; }
   std::string description() const override;
-  nlohmann::json config() const override { return config_.to_json(); }
+  nlohmann::json config() const override { return options_.to_json(); }
   const std::vector<Choice>& choices() const override { return choices_; }
   Shape input_shape() const override;
   double size() const override;
-  const MobileNetConfig& settings() const { return config_; }
+  const MobileNetOptions& options() const { return options_; }
 
   /// The concrete network of valid genes.
   ChainNet network(const std::vector<int>& genes) const;
@@ -93,7 +109,7 @@ class MobileNetSpace : public SearchSpace {
   };
   // The block of slot i with a (non-skip) candidate.
   BlockSpec block(size_t i, const Candidate& cand) const;
-  MobileNetConfig config_;
+  MobileNetOptions options_;
   std::vector<Slot> slots_;
   std::vector<Choice> choices_;
 };

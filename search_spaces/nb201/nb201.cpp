@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
+#include "hwnas/core/option_fields.h"
 #include "hwnas/search_spaces/registry.h"
 
 namespace hwnas::spaces {
@@ -23,34 +23,24 @@ std::string ops_list() {
 }
 }  // namespace
 
-Nb201Options Nb201Options::from_json(const nlohmann::json& config) {
-  Nb201Options o;
-  ConfigReader r(config, "nb201 space config");
-  o.channels(r.get_int("channels", o.channels(), 1, 4096));
-  o.cells_per_stage(r.get_int("cells_per_stage", o.cells_per_stage(), 1, 64));
-  o.input_channels(r.get_int("input_channels", o.input_channels(), 1, 64));
-  o.input_size(r.get_int("input_size", o.input_size(), 4, 4096));
-  o.num_classes(r.get_int("num_classes", o.num_classes(), 1, 1000000));
-  o.skip_dead_ops(r.get_bool("skip_dead_ops", o.skip_dead_ops()));
-  r.finish();
-  HWNAS_CHECK_T(ConfigError, o.input_size() % 4 == 0,
+void Nb201Options::validate() const {
+  options::check(*this, "nb201 space config");
+  HWNAS_CHECK_T(ConfigError, input_size() % 4 == 0,
                 "Expected 'input_size' of the nb201 space config to be divisible by 4 (two "
-                "stride-2 reductions), but got ", o.input_size());
+                "stride-2 reductions), but got ", input_size());
+}
+
+Nb201Options Nb201Options::from_json(const nlohmann::json& config) {
+  auto o = options::read<Nb201Options>(config, "nb201 space config");
+  o.validate();
   return o;
 }
 
-nlohmann::json Nb201Options::to_json() const {
-  nlohmann::json j = {{"channels", channels()},           {"cells_per_stage", cells_per_stage()},
-                      {"input_channels", input_channels()}, {"input_size", input_size()},
-                      {"num_classes", num_classes()}};
-  if (skip_dead_ops()) j["skip_dead_ops"] = true;  // written only when on: earlier configs stay the same
-  return j;
-}
+nlohmann::json Nb201Options::to_json() const { return options::write(*this); }
 
 Nb201Space::Nb201Space(Nb201Options options) : options_(std::move(options)) {
   register_builtin_layer_kinds();  // so this space's layers are costed and profiled
-  // Validate through the same rules as a JSON config.
-  options_ = Nb201Options::from_json(options_.to_json());
+  options_.validate();
   std::vector<std::string> ops(kOps.begin(), kOps.end());
   for (const auto& [to, from] : kEdges)
     choices_.push_back({"edge" + std::to_string(to) + "<-" + std::to_string(from), ops});

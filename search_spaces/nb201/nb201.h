@@ -47,9 +47,18 @@ struct Nb201Options {
   HWNAS_ARG(bool, skip_dead_ops) = false;
 
  public:
-  /// Reads {"channels", "cells_per_stage", "input_channels", "input_size", "num_classes",
-  /// "skip_dead_ops"};
-  /// unknown keys and out-of-range values throw ConfigError.
+  template <typename Self, typename V>
+  static void fields(Self& self, V& v) {  // hwnas/core/option_fields.h
+    v.field("channels", self.channels_, 1, 4096);
+    v.field("cells_per_stage", self.cells_per_stage_, 1, 64);
+    v.field("input_channels", self.input_channels_, 1, 64);
+    v.field("input_size", self.input_size_, 4, 4096);
+    v.field("num_classes", self.num_classes_, 1, 1000000);
+    v.flag("skip_dead_ops", self.skip_dead_ops_);  // written only when on
+  }
+  /// The ranges above and input_size divisible by 4; throws ConfigError naming the field.
+  void validate() const;
+  /// Unknown keys and out-of-range values throw ConfigError.
   static Nb201Options from_json(const nlohmann::json& config);
   nlohmann::json to_json() const;
 };

@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "hwnas/core/json_number.h"
-#include "hwnas/core/config.h"
 #include "hwnas/core/error.h"
+#include "hwnas/core/option_fields.h"
 #include "hwnas/core/json.h"
 #include "hwnas/cost/layer_kind.h"
 #include "hwnas/search_spaces/registry.h"
@@ -46,25 +46,24 @@ std::vector<int64_t> OfaOptions::default_resolutions() {
   return r;
 }
 
+void OfaOptions::validate() const {
+  options::check(*this, "ofa space config");
+  HWNAS_CHECK_T(ConfigError, !resolutions().empty(), "The ofa space needs at least one resolution");
+  for (size_t i = 1; i < resolutions().size(); ++i)
+    HWNAS_CHECK_T(ConfigError, resolutions()[i] > resolutions()[i - 1],
+                  "Expected the ofa 'resolutions' in increasing order, but got ", join(resolutions()));
+}
+
 OfaOptions OfaOptions::from_json(const nlohmann::json& config) {
-  OfaOptions o;
-  ConfigReader r(config, "ofa space config");
-  o.width_mult(r.get_double("width_mult", o.width_mult(), 0.1, 4.0));
-  o.num_classes(r.get_int("num_classes", o.num_classes(), 1, 1000000));
-  o.resolutions(r.get_int_list("resolutions", o.resolutions(), 32, 1024));
-  r.finish();
-  HWNAS_CHECK_T(ConfigError, !o.resolutions().empty(), "The ofa space needs at least one resolution");
-  for (size_t i = 1; i < o.resolutions().size(); ++i)
-    HWNAS_CHECK_T(ConfigError, o.resolutions()[i] > o.resolutions()[i - 1],
-                  "Expected the ofa 'resolutions' in increasing order, but got ", join(o.resolutions()));
+  auto o = options::read<OfaOptions>(config, "ofa space config");
+  o.validate();
   return o;
 }
 
-nlohmann::json OfaOptions::to_json() const {
-  return {{"width_mult", width_mult()}, {"num_classes", num_classes()}, {"resolutions", resolutions()}};
-}
+nlohmann::json OfaOptions::to_json() const { return options::write(*this); }
 
-OfaSpace::OfaSpace(OfaOptions options) : options_(OfaOptions::from_json(options.to_json())) {
+OfaSpace::OfaSpace(OfaOptions options) : options_(std::move(options)) {
+  options_.validate();
   register_builtin_layer_kinds();  // so this space's layers are costed and profiled
   for (double base : {16, 16, 24, 40, 80, 112, 160}) widths_.push_back(make_divisible(base * options_.width_mult()));
   final_width_ = make_divisible(960 * options_.width_mult());

@@ -25,6 +25,14 @@ struct OfaOptions {
 
  public:
   static std::vector<int64_t> default_resolutions();  // 128, 132, ..., 224
+  template <typename Self, typename V>
+  static void fields(Self& self, V& v) {  // hwnas/core/option_fields.h
+    v.field("width_mult", self.width_mult_, 0.1, 4.0);
+    v.field("num_classes", self.num_classes_, 1, 1000000);
+    v.field("resolutions", self.resolutions_, 32, 1024);
+  }
+  /// The ranges above and at least one resolution, in increasing order; throws ConfigError.
+  void validate() const;
   static OfaOptions from_json(const nlohmann::json& config);
   nlohmann::json to_json() const;
 };

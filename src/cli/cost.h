@@ -11,18 +11,20 @@
 namespace hwnas::cli {
 
 /// --device, --threads, --batch, --warmup, --runs, --min-time.
+/// Defaults are the library's (cost::ProfileOptions, cost::TimingOptions).
 struct TimingArgs {
-  int threads = 1;
-  int64_t batch = 1, warmup = 3, runs = 10;
-  double min_time = 0.1;
-  std::string device = "cpu", device_name;
+  int threads = cost::ProfileOptions().threads();
+  int64_t batch = cost::ProfileOptions().batch();
+  int64_t warmup = cost::TimingOptions().warmup(), runs = cost::TimingOptions().min_runs();
+  double min_time = cost::TimingOptions().min_seconds();
+  std::string device = cost::ProfileOptions().device(), device_name;
   cost::ProfileOptions options() const {
     return cost::ProfileOptions()
         .threads(threads)
         .batch(batch)
         .device(device)
         .device_name(device_name.empty() ? device : device_name)
-        .timing(cost::TimingOptions().warmup(warmup).min_runs(runs).max_runs(std::max<int64_t>(runs, 1000)).min_seconds(min_time));
+        .timing(cost::TimingOptions().warmup(warmup).min_runs(runs).max_runs(std::max(runs, cost::TimingOptions().max_runs())).min_seconds(min_time));
   }
 };
 

@@ -7,20 +7,26 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
+#include "hwnas/export/onnx.h"
+#include "hwnas/train/final_training.h"
 
 namespace hwnas::cli {
 
 struct TrainArgs {
+  static inline const train::FinalTrainingOptions kRecipe{};
   SpaceArgs space;
   std::string arch, from_search, supernet;
   DataSourceArgs data;
   int64_t train_size = 0, test_size = 0;  // 0: the whole part
-  int64_t epochs = 10, steps_per_epoch = 0, batch_size = 96, warmup_epochs = -1;
-  double lr = 0.05, weight_decay = 3e-4, label_smoothing = 0.1, drop_path = 0, aux_weight = 0.4;
-  bool no_augment = false;
+  // The recipe; defaults are the library's (train::FinalTrainingOptions).
+  int64_t epochs = kRecipe.epochs(), steps_per_epoch = kRecipe.steps_per_epoch(), batch_size = kRecipe.batch_size();
+  int64_t warmup_epochs = kRecipe.warmup_epochs();
+  double lr = kRecipe.lr(), weight_decay = kRecipe.weight_decay(), label_smoothing = kRecipe.label_smoothing();
+  double drop_path = kRecipe.drop_path(), aux_weight = kRecipe.auxiliary_weight();
+  bool no_augment = !kRecipe.augment();
   std::string augment;  // JSON or @file: data::Augmentation's fields
-  int64_t workers = -1;
-  uint64_t seed = 0;
+  int64_t workers = kRecipe.workers();
+  uint64_t seed = kRecipe.seed();
   std::string out;
   bool resume = false, overwrite = false, no_progress = false;
 };
@@ -28,7 +34,7 @@ struct TrainArgs {
 struct ExportArgs {
   std::string run, out;
   std::vector<std::string> formats{"torchscript", "onnx"};
-  int64_t opset = 13;
+  int64_t opset = exporting::OnnxOptions().opset();
   std::vector<std::string> tables;
   bool overwrite = false;
 };

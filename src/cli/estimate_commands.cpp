@@ -38,8 +38,8 @@ using estimate::Metrics;
 
 struct DataArgs {
   DataSourceArgs source;
-  int64_t train_size = 5000;
-  int64_t valid_size = 1000;
+  int64_t train_size = estimate::kDefaultTrainSize;
+  int64_t valid_size = estimate::kDefaultValidSize;
 };
 
 void add_data_args(CLI::App& cmd, DataArgs& a) {

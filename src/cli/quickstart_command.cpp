@@ -31,6 +31,7 @@
 #include "hwnas/cost/latency_table.h"
 #include "hwnas/cost/profiler.h"
 #include "hwnas/data/registry.h"
+#include "hwnas/estimate/factory.h"
 #include "hwnas/search_spaces/registry.h"
 
 namespace hwnas::cli {
@@ -92,8 +93,8 @@ void run_steps(Context& ctx, const QuickstartArgs& a) {
   const auto train_count = data::count_samples(a.data.name, source.at("config"), request);
   request.train(false);
   const auto test_count = data::count_samples(a.data.name, source.at("config"), request);
-  const int64_t valid_size = std::min<int64_t>(1000, std::max<int64_t>(1, train_count / 6));
-  const int64_t search_train_size = std::min<int64_t>(5000, train_count - valid_size);
+  const int64_t valid_size = std::min<int64_t>(estimate::kDefaultValidSize, std::max<int64_t>(1, train_count / 6));
+  const int64_t search_train_size = std::min<int64_t>(estimate::kDefaultTrainSize, train_count - valid_size);
   HWNAS_CHECK_T(ConfigError, search_train_size >= 1 && a.train_size <= train_count, "quickstart: dataset '",
                 a.data.name, "' has ", train_count, " training samples; ",
                 search_train_size < 1 ? "give a dataset of at least 2" : "give --train-size at most that (0: all)");

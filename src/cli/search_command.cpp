@@ -65,7 +65,7 @@ struct SupernetArgs {
   SpaceArgs space;
   DataSourceArgs data;
   std::string out, options;
-  int64_t train_size = 5000;
+  int64_t train_size = estimate::kDefaultTrainSize;
   bool resume = false, overwrite = false, no_progress = false;
 };
 

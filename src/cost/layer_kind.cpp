@@ -136,7 +136,7 @@ int64_t relu_output(const LayerSpec& l) { return l.kind == "relu_conv_bn" ? l.in
 void add_kind(LayerKindRegistry& r, const std::string& name, const std::string& description, LayerKind kind) {
   HWNAS_CHECK_T(ConfigError, static_cast<bool>(kind.cost), "Layer kind '", name,
                 "' has no cost function: set LayerKind::cost");
-  r.add(name, description, [kind](const nlohmann::json&) { return std::make_unique<LayerKind>(kind); });
+  r.add_value(name, description, std::move(kind));
 }
 
 void register_generic(LayerKindRegistry& r) {

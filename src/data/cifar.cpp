@@ -33,11 +33,11 @@ Dataset load_cifar(const CifarOptions& o) {
     const auto path = (std::filesystem::path(o.root()) / name).string();
     std::error_code ec;
     const auto size = static_cast<int64_t>(std::filesystem::file_size(path, ec));
-    HWNAS_CHECK_T(DataError, !ec, "CIFAR-", o.classes(), " file '", path, "' is missing or unreadable; give --data-dir "
+    HWNAS_CHECK_T(DataError, !ec, "CIFAR-", o.classes(), " file '", path, "' is missing or unreadable; set the data dir (--data-dir) to "
                   "the folder holding ", layout, " (the binary version)");
     HWNAS_CHECK_T(DataError, size > 0 && size % record == 0, "CIFAR-", o.classes(), " file '", path, "' holds ", size,
-                  " bytes, not a whole number of ", record, "-byte records: it is truncated or not the binary version; give "
-                  "--data-dir the folder of the original binary files");
+                  " bytes, not a whole number of ", record, "-byte records: it is truncated or not the binary version; set the data dir "
+                  "(--data-dir) to the folder of the original binary files");
     int64_t n = size / record;
     if (o.limit() > 0) n = std::min(n, o.limit() - static_cast<int64_t>(labels.size()));
     std::vector<uint8_t> buffer(static_cast<size_t>(n * record));

@@ -138,7 +138,7 @@ ImageFolderIndex scan(const std::string& root, bool train) {
   const fs::path base(root);
   std::error_code ec;
   HWNAS_CHECK_T(DataError, fs::is_directory(base, ec), "image folder '", root,
-                "' does not exist or is not a folder; give --data-dir the folder holding one subfolder per class");
+                "' does not exist or is not a folder; set the data dir (--data-dir) to the folder holding one subfolder per class");
   const bool split_layout = fs::is_directory(base / "train", ec);
   const auto classes_in = [](const fs::path& dir) {
     std::vector<std::string> classes;
@@ -192,9 +192,9 @@ namespace {
 // treats channels alike, so the swap to RGB is left to the one pass that follows).
 cv::Mat decode_mat(const std::string& bytes, const std::string& name, const ImageFolderOptions& o, bool& bgr) {
   HWNAS_CHECK_T(DataError, !bytes.empty(), "image '", name, "' is empty; replace or remove it",
-                " (or pass --skip-bad-images)");
+                " (or set skip_bad_images, --skip-bad-images)");
   HWNAS_CHECK_T(DataError, !is_jpeg(bytes) || jpeg_complete(bytes), "image '", name,
-                "' is a truncated JPEG (no end marker); replace or remove it (or pass --skip-bad-images)");
+                "' is a truncated JPEG (no end marker); replace or remove it (or set skip_bad_images, --skip-bad-images)");
   HWNAS_CHECK_T(DataError, bytes.size() < (size_t{1} << 31), "image '", name, "' is ", bytes.size(),
                 " bytes, above the 2 GiB an image may be; give smaller images");
   // Only these four formats reach OpenCV: imdecode would otherwise try every decoder it
@@ -202,11 +202,11 @@ cv::Mat decode_mat(const std::string& bytes, const std::string& name, const Imag
   // malformed DICOM header aborts inside GDCM (found by fuzz_images).
   HWNAS_CHECK_T(DataError, is_png(bytes) || is_jpeg(bytes) || is_bmp(bytes) || is_webp(bytes), "image '", name,
                 "' is not a PNG, JPEG, BMP or WebP file (its first bytes are none of theirs); replace or remove it "
-                "(or pass --skip-bad-images)");
+                "(or set skip_bad_images, --skip-bad-images)");
   if (is_png(bytes)) {
     const auto damage = png_damage(bytes);
     HWNAS_CHECK_T(DataError, damage.empty(), "image '", name, "' is a damaged PNG (", damage,
-                  "); replace or remove it (or pass --skip-bad-images)");
+                  "); replace or remove it (or set skip_bad_images, --skip-bad-images)");
   }
   cv::Mat raw;
   try {
@@ -216,7 +216,7 @@ cv::Mat decode_mat(const std::string& bytes, const std::string& name, const Imag
     raw = cv::Mat();
   }
   HWNAS_CHECK_T(DataError, !raw.empty(), "image '", name,
-                "' cannot be decoded (corrupt, truncated or not an image); replace or remove it (or pass --skip-bad-images)");
+                "' cannot be decoded (corrupt, truncated or not an image); replace or remove it (or set skip_bad_images, --skip-bad-images)");
   HWNAS_CHECK_T(DataError, raw.depth() == CV_8U || raw.depth() == CV_16U, "image '", name, "' has ",
                 raw.depth() == CV_32F ? "32-bit float" : "non-integer or signed", " samples; give 8- or 16-bit images");
   if (raw.depth() == CV_16U) raw.convertTo(raw, CV_8U, 1.0 / 257.0);
@@ -407,7 +407,7 @@ Dataset load_image_folder(const ImageFolderOptions& o) {
       errors[static_cast<size_t>(i)] = e.what();
     } catch (const std::exception& e) {  // OpenCV or allocation failures on odd files
       errors[static_cast<size_t>(i)] = "image '" + f.path + "' cannot be decoded (" + e.what() +
-                                       "); replace or remove it (or pass --skip-bad-images)";
+                                       "); replace or remove it (or set skip_bad_images, --skip-bad-images)";
     }
   });
   // The first failure in folder order, whatever the threads' timing.

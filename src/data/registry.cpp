@@ -192,7 +192,7 @@ Dataset synthetic(const nlohmann::json& config, const DataRequest& q) {
 
 void register_builtins(DatasetRegistry& registry) {
   const auto add = [&registry](const char* name, const char* description, DatasetKind kind) {
-    registry.add(name, description, [kind](const nlohmann::json&) { return std::make_unique<DatasetKind>(kind); });
+    registry.add_value(name, description, std::move(kind));
   };
   add("fashion-mnist", "Fashion-MNIST, 1x28x28, 10 classes (Debian's dataset-fashion-mnist by default)",
       {fashion_mnist});
@@ -230,7 +230,7 @@ DatasetRegistry& dataset_registry() {
 
 void register_dataset(const std::string& name, const std::string& description, DatasetKind kind) {
   HWNAS_CHECK_T(ConfigError, static_cast<bool>(kind.load), "Registering dataset '", name, "' without a load function");
-  dataset_registry().add(name, description, [kind](const nlohmann::json&) { return std::make_unique<DatasetKind>(kind); });
+  dataset_registry().add_value(name, description, std::move(kind));
 }
 
 Dataset load_dataset(const std::string& name, const nlohmann::json& config, const DataRequest& request) {

@@ -33,7 +33,7 @@ Dataset load_tensor_file(const TensorFileOptions& o) {
                 o.limit(), ", classes ", o.classes(), ", max_bytes ", o.max_bytes(), "; give non-negative numbers");
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
-  HWNAS_CHECK_T(DataError, !ec, "tensor file '", path, "' is missing or unreadable; give --data-dir the folder holding "
+  HWNAS_CHECK_T(DataError, !ec, "tensor file '", path, "' is missing or unreadable; set the data dir (--data-dir) to the folder holding "
                 "train.pt and test.pt");
   HWNAS_CHECK_T(DataError, static_cast<int64_t>(size) <= o.max_bytes(), "tensor file '", path, "' holds ", size,
                 " bytes, more than the ", o.max_bytes(), " a tensor file may (it is read whole into memory); use npy "

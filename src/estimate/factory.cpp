@@ -45,8 +45,8 @@ std::pair<data::Dataset, data::Dataset> load_data(const nlohmann::json& spec, ui
                 " (hwnas datasets lists them)");
   data::DataRequest request;
   request.dir(r.get_string("dir", ""));
-  const auto train_size = r.get_int("train_size", 5000, 1, 100000000);
-  const auto valid_size = r.get_int("valid_size", 1000, 1, 100000000);
+  const auto train_size = r.get_int("train_size", kDefaultTrainSize, 1, 100000000);
+  const auto valid_size = r.get_int("valid_size", kDefaultValidSize, 1, 100000000);
   const auto config = r.get_json("config", nlohmann::json::object());
   r.finish();
   request.limit(train_size + valid_size);
@@ -139,7 +139,7 @@ std::shared_ptr<Evaluator> make_inherited(const nlohmann::json& spec, const Eval
 
 void register_builtin_evaluators(EvaluatorRegistry& r) {
   const auto add = [&r](const char* name, const char* description, bool needs_data, auto make) {
-    r.add(name, description, [=](const nlohmann::json&) { return std::make_unique<EvaluatorKind>(EvaluatorKind{needs_data, make}); });
+    r.add_value(name, description, EvaluatorKind{needs_data, make});
   };
   add("short_training", "Validation accuracy after a short training run from scratch (\"options\": steps, lr, ...)", true,
       make_short_training);
@@ -195,7 +195,7 @@ EvaluatorRegistry& evaluator_registry() {
 
 void register_evaluator(const std::string& name, const std::string& description, EvaluatorKind kind) {
   HWNAS_CHECK_T(ConfigError, static_cast<bool>(kind.make), "Registering evaluator '", name, "' without a make function");
-  evaluator_registry().add(name, description, [kind](const nlohmann::json&) { return std::make_unique<EvaluatorKind>(kind); });
+  evaluator_registry().add_value(name, description, std::move(kind));
 }
 
 std::vector<std::string> evaluator_names() { return evaluator_registry().names(); }

@@ -606,7 +606,7 @@ std::string summary_table(const RunResult& r, size_t max_rows) {
   for (const auto& o : r.objectives)
     names.push_back(fmt::format("{} ({})", o.name, o.direction == Direction::kMaximize ? "max" : "min"));
   s += fmt::format("{} evaluations in {:.1f} s{}; objectives: {}", r.evaluations, r.seconds,
-                   r.stopped ? " (stopped early: resume with --resume)" : "", fmt::join(names, ", "));
+                   r.stopped ? " (stopped early: resume it (--resume))" : "", fmt::join(names, ", "));
   if (!r.constraints.empty()) s += fmt::format("; constraints: {}", fmt::join(r.constraints, ", "));
   s += "\n";
   if (!r.best) return s + "nothing evaluated\n";

@@ -507,9 +507,7 @@ void register_onnx_op(const std::string& aten_op, OnnxOpConversion conversion) {
   HWNAS_CHECK_T(ConfigError, static_cast<bool>(conversion), "register_onnx_op: no conversion given for ", aten_op);
   HWNAS_CHECK_T(ConfigError, !Converter::rules().count(aten_op), "register_onnx_op: hwnas converts ", aten_op,
                 " already");
-  onnx_op_registry().add(aten_op, "registered conversion", [conversion](const nlohmann::json&) {
-    return std::make_unique<OnnxOpConversion>(conversion);
-  });
+  onnx_op_registry().add_value(aten_op, "registered conversion", std::move(conversion));
 }
 
 std::vector<std::string> onnx_supported_ops() {

@@ -25,6 +25,16 @@ TEST_CASE("Registry creates by name and lists names", "[core][registry]") {
   REQUIRE_FALSE(reg.contains("c"));
 }
 
+TEST_CASE("Registry::add_value registers a value each create() copies", "[core][registry]") {
+  hwnas::Registry<Thing> reg("thing");
+  reg.add_value("seven", "a fixed thing", Thing(7));
+  auto a = reg.create("seven");
+  a->value = 8;  // a copy: the registered value stays
+  REQUIRE(reg.create("seven")->value == 7);
+  REQUIRE(reg.entry("seven").description == "a fixed thing");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, reg.add_value("seven", "", Thing(1)), "already registered", "seven");
+}
+
 TEST_CASE("Registry errors list the valid names", "[core][registry]") {
   hwnas::Registry<Thing> reg("thing");
   auto f = [](const nlohmann::json&) { return std::make_unique<Thing>(0); };

@@ -83,3 +83,11 @@ TEST_CASE("darts refuses malformed genotypes naming the fault", "[spaces][darts]
   REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, hwnas::make_space("darts", {{"auxiliary", true}, {"input_size", 28}}),
                           "auxiliary head needs", "\"auxiliary\": false");
 }
+
+TEST_CASE("darts options built in C++ get the JSON config's checks", "[spaces][darts]") {
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, DartsSpace(DartsOptions().layers(2)), "layers", "[3, 200]");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, DartsSpace(DartsOptions().input_size(30)), "input_size", "divisible by 4");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, DartsSpace(DartsOptions().input_size(64).auxiliary(true)), "auxiliary");
+  CHECK(DartsOptions().to_json() == nlohmann::json{{"channels", 36}, {"layers", 20}, {"input_channels", 3},
+                                                   {"input_size", 32}, {"num_classes", 10}, {"auxiliary", false}});
+}

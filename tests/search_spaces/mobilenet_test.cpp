@@ -87,18 +87,16 @@ TEST_CASE("mobilenet refuses skips that change the shape and bad configs", "[spa
   REQUIRE(hwnas::nn::count_parameters(*custom->build(a)) == counted(*custom, a));
 }
 
-TEST_CASE("a mobilenet config built in C++ gets the JSON config's checks", "[spaces][mobilenet]") {
-  using hwnas::spaces::MobileNetConfig;
-  auto c = MobileNetConfig::from_json({{"preset", "fbnet"}});
-  // The same config round-trips: the space is the one the JSON makes.
-  CHECK(hwnas::spaces::MobileNetSpace(c).config() == hwnas::make_space("mobilenet", {{"preset", "fbnet"}})->config());
-  auto no_stages = c;
-  no_stages.stages.clear();
-  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, hwnas::spaces::MobileNetSpace(no_stages), "'stages'", "non-empty list");
-  auto small = c;
-  small.input_size = 2;
-  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, hwnas::spaces::MobileNetSpace(small), "input_size");
-  auto even_stem = c;
-  even_stem.stem_kernel = 4;
-  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, hwnas::spaces::MobileNetSpace(even_stem), "stem kernel must be odd");
+TEST_CASE("mobilenet options built in C++ get the JSON config's checks", "[spaces][mobilenet]") {
+  using hwnas::spaces::MobileNetOptions;
+  using hwnas::spaces::MobileNetSpace;
+  // A preset with chained changes is the space the JSON makes.
+  CHECK(MobileNetSpace(MobileNetOptions::from_preset("fbnet").input_channels(1).input_size(28).num_classes(10)).config() ==
+        hwnas::make_space("mobilenet", {{"preset", "fbnet"}, {"input_channels", 1}, {"input_size", 28}, {"num_classes", 10}})
+            ->config());
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, MobileNetOptions::from_preset("resnet"), "resnet", "proxyless");
+  const auto c = MobileNetOptions::from_preset("fbnet");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, MobileNetSpace(MobileNetOptions(c).stages({})), "'stages'", "non-empty list");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, MobileNetSpace(MobileNetOptions(c).input_size(2)), "input_size");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, MobileNetSpace(MobileNetOptions(c).stem_kernel(4)), "stem kernel must be odd");
 }

@@ -234,3 +234,14 @@ TEST_CASE("nb201 with skip_dead_ops leaves out the ops a graph optimiser removes
   for (auto& p : pb) p.value().copy_(pa[p.key()]);
   CHECK(torch::allclose(a->forward(x), b->forward(x), 1e-5, 1e-6));
 }
+
+TEST_CASE("nb201 options built in C++ get the JSON config's checks", "[spaces][nb201]") {
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, Nb201Space(Nb201Options().channels(0)), "channels", "[1, 4096]");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, Nb201Space(Nb201Options().input_size(30)), "input_size", "divisible by 4");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, Nb201Options::from_json({{"cells", 5}}), "cells");
+  // The JSON form is the options, field for field.
+  const auto o = Nb201Options().channels(8).cells_per_stage(2).input_channels(1).input_size(28).skip_dead_ops(true);
+  CHECK(Nb201Options::from_json(o.to_json()).to_json() == o.to_json());
+  CHECK(o.to_json() == nlohmann::json{{"channels", 8}, {"cells_per_stage", 2}, {"input_channels", 1}, {"input_size", 28},
+                                      {"num_classes", 10}, {"skip_dead_ops", true}});
+}

@@ -113,3 +113,11 @@ TEST_CASE("ofa refuses malformed archs naming the field", "[spaces][ofa]") {
   REQUIRE_THROWS_WITH_ALL(hwnas::ParseError, space.parse("{ks:"), "not valid JSON");
   REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, hwnas::make_space("ofa", {{"resolutions", {224, 128}}}), "increasing");
 }
+
+TEST_CASE("ofa options built in C++ get the JSON config's checks", "[spaces][ofa]") {
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, OfaSpace(OfaOptions().width_mult(0.05)), "width_mult");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, OfaSpace(OfaOptions().resolutions({})), "at least one resolution");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, OfaSpace(OfaOptions().resolutions({64, 32})), "increasing order");
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, OfaSpace(OfaOptions().resolutions({16})), "resolutions[0]", "[32, 1024]");
+  CHECK(OfaOptions::from_json(OfaOptions().width_mult(1.2).to_json()).width_mult() == 1.2);
+}

@@ -58,6 +58,9 @@ class Reader {
     sub.finish();
   }
   void field(const char* name, bool& v) { v = r_.get_bool(name, v); }
+  /// A switch that is off by default and written only when on, so configs written before
+  /// it existed keep their bytes (and the tables and runs keyed by them still match).
+  void flag(const char* name, bool& v) { v = r_.get_bool(name, v); }
   void field(const char* name, uint64_t& v) {  // seeds: 0 .. 2^63-1 in JSON
     v = static_cast<uint64_t>(r_.get_int(name, static_cast<int64_t>(std::min<uint64_t>(v, INT64_MAX)), 0, INT64_MAX));
   }
@@ -84,6 +87,9 @@ class Writer {
     out[name] = sub.out;
   }
   void field(const char* name, bool v) { out[name] = v; }
+  void flag(const char* name, bool v) {
+    if (v) out[name] = true;
+  }
   void field(const char* name, uint64_t v) { out[name] = v; }
   void field(const char* name, const std::string& v, const std::vector<std::string>& = {}) { out[name] = v; }
   nlohmann::json out = nlohmann::json::object();
@@ -109,6 +115,7 @@ class Checker {
     O::fields(o, sub);
   }
   void field(const char*, bool) const {}
+  void flag(const char*, bool) const {}
   void field(const char*, uint64_t) const {}
   void field(const char* name, const std::string& v, const std::vector<std::string>& allowed = {}) const {
     if (allowed.empty()) return;

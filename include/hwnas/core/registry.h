@@ -49,6 +49,12 @@ class Registry {
     entries_.emplace(name, Entry{name, description, std::move(factory)});
   }
 
+  /// Registers a value that takes no config (a layer kind, a dataset kind, ...): each
+  /// create() is a copy of it. Throws as add() does.
+  void add_value(const std::string& name, const std::string& description, T value) {
+    add(name, description, [value = std::move(value)](const nlohmann::json&, Context...) { return std::make_unique<T>(value); });
+  }
+
   bool contains(const std::string& name) const {
     std::lock_guard<std::mutex> lock(mutex_);
     return entries_.count(name) > 0;

@@ -28,6 +28,10 @@ class Supernet;
 
 namespace hwnas::estimate {
 
+/// The sizes of an evaluator's "data" when it gives none: images of the training part to
+/// train on, and the next ones, held out, to validate on.
+inline constexpr int64_t kDefaultTrainSize = 5000, kDefaultValidSize = 1000;
+
 struct EvaluatorSetup {
   std::shared_ptr<SearchSpace> space;  // the space, fitted to the evaluator's data
   std::shared_ptr<Evaluator> evaluator;
