@@ -1,5 +1,6 @@
 #include "hwnas/search_spaces/mobilenet/mobilenet.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -379,6 +380,25 @@ ChainNet MobileNetSpace::network(const std::vector<int>& genes) const {
   net.num_classes = options_.num_classes();
   net.dropout = options_.dropout();
   return net;
+}
+
+// A block's layer depends only on its own candidate: its input shape is its slot's (a skip
+// keeps the shape). The layers before and after the blocks depend on no gene.
+std::vector<LayerPart> MobileNetSpace::layer_parts() const {
+  int first_op = 0;
+  while (options_.candidates()[static_cast<size_t>(first_op)].skip) ++first_op;
+  const std::vector<int> base(slots_.size(), first_op);
+  std::vector<std::string> before, after;
+  bool past_blocks = false;
+  for (const auto& l : do_layers(base, input_shape())) {
+    const bool is_block = std::any_of(choices_.begin(), choices_.end(), [&](const Choice& c) { return c.name == l.name; });
+    past_blocks = past_blocks || is_block;
+    if (!is_block) (past_blocks ? after : before).push_back(l.name);
+  }
+  std::vector<LayerPart> parts{named_layer_part({}, before, base)};
+  for (size_t i = 0; i < slots_.size(); ++i) parts.push_back(named_layer_part({static_cast<int>(i)}, {choices_[i].name}, base));
+  parts.push_back(named_layer_part({}, after, base));
+  return parts;
 }
 
 std::vector<LayerSpec> MobileNetSpace::do_layers(const std::vector<int>& genes, const Shape& input) const {

@@ -85,6 +85,8 @@ class MobileNetSpace : public SearchSpace {
   double size() const override;
   const MobileNetOptions& options() const { return options_; }
 
+  /// The fixed layers before the blocks, each block (its own candidate) and the head.
+  std::vector<LayerPart> layer_parts() const override;
   /// The concrete network of valid genes.
   ChainNet network(const std::vector<int>& genes) const;
 

@@ -1,5 +1,6 @@
 #include "hwnas/search_spaces/ofa/ofa.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -229,6 +230,20 @@ ChainNet OfaSpace::network(const std::vector<int>& genes) const {
 
 std::vector<LayerSpec> OfaSpace::do_layers(const std::vector<int>& genes, const Shape& input) const {
   return chain_layers(network(genes), input);
+}
+
+// Each block depends only on its own settings, its stage's depth (whether it is there) and
+// the resolution; the stem and the head only on the resolution.
+std::vector<LayerPart> OfaSpace::layer_parts() const {
+  const std::vector<int> base(choices().size(), 0);
+  std::vector<LayerPart> parts{named_layer_part({kR}, {"stem", "first"}, base)};
+  for (int s = 0; s < kStages; ++s)
+    for (int j = 0; j < kMaxDepth; ++j) {
+      const int i = s * kMaxDepth + j;
+      parts.push_back(named_layer_part({i, kE + i, kD + s, kR}, {"s" + std::to_string(s + 1) + "b" + std::to_string(j)}, base));
+    }
+  parts.push_back(named_layer_part({kR}, {"final_expand", "global_pooling", "feature_mix", "classifier"}, base));
+  return parts;
 }
 
 std::vector<float> OfaSpace::do_encode(const std::vector<int>& genes) const {

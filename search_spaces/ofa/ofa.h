@@ -62,6 +62,9 @@ class OfaSpace : public SearchSpace {
 
   /// OFA's encoding is by value (kernel, expand, resolution), the same for every config.
   std::string encoding_format() const override { return "ofa-v1: kernel and expand one-hot per block, resolution one-hot (r-112)/16"; }
+  /// The stem and first block (the resolution), each block (its kernel, expand, its
+  /// stage's depth and the resolution) and the head (the resolution).
+  std::vector<LayerPart> layer_parts() const override;
 
  protected:
   std::string genes_to_string(const std::vector<int>& genes) const override;

@@ -98,13 +98,13 @@ void add_space_commands(CLI::App& app, Context& ctx) {
     auto json = std::make_shared<bool>(false);
     add_space_args(*cmd, *space);
     cmd->add_option("--arch,-a", *arch_str, "The architecture's canonical string")->required();
-    cmd->add_option("--input", *input, "Input shape CxHxW (default: the space's)");
+    cmd->add_option("--input", *input, "Input shape CxHxW (default: the arch's own, e.g. its resolution in ofa)");
     cmd->add_flag("--json", *json, "Print JSON");
     cmd->callback([&ctx, space, arch_str, input, json] {
       ctx.action = [&ctx, space, arch_str, input, json] {
         auto s = space->make();
         auto arch = s->parse(*arch_str);
-        const Shape shape = input->empty() ? s->input_shape() : Shape::parse(*input);
+        const Shape shape = input->empty() ? s->input_shape_of(arch) : Shape::parse(*input);
         auto layers = s->layers(arch, shape);
         auto cost = cost::network_cost(layers);
         if (*json) {

@@ -1,6 +1,8 @@
 #include "hwnas/core/json_number.h"
 #include "hwnas/core/search_space.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <unordered_set>
 
@@ -218,6 +220,19 @@ std::vector<LayerSpec> SearchSpace::layers(const Arch& arch, const Shape& input)
   check_own(arch);
   check_input_shape(input);
   return do_layers(arch.genes(), input);
+}
+
+LayerPart SearchSpace::named_layer_part(std::vector<int> genes, std::vector<std::string> names,
+                                        std::vector<int> base) const {
+  auto layers = [this, genes, names = std::move(names), base = std::move(base)](const std::vector<int>& values) {
+    std::vector<int> g = base;
+    for (size_t i = 0; i < genes.size(); ++i) g[static_cast<size_t>(genes[i])] = values[i];
+    std::vector<LayerSpec> out;
+    for (auto& l : do_layers(g, arch_input_shape(g)))
+      if (std::find(names.begin(), names.end(), l.name) != names.end()) out.push_back(std::move(l));
+    return out;
+  };
+  return LayerPart{std::move(genes), std::move(layers)};
 }
 
 std::vector<LayerSpec> SearchSpace::layer_universe() const {

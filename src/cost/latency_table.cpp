@@ -15,6 +15,7 @@
 #include "hwnas/core/io.h"
 #include "hwnas/cost/analytic.h"
 #include "hwnas/cost/layer_kind.h"
+#include "cost/layer_parts.h"
 
 namespace hwnas::cost {
 namespace {
@@ -254,6 +255,54 @@ struct LatencyModel::Cache {
   std::map<std::string, std::unordered_map<uint64_t, std::vector<std::pair<LayerSpec, double>>>> values;
 };
 
+// The space's layer parts, and per section the table's value of each of their layers (NaN
+// where the table has none).
+struct LatencyModel::Parts {
+  std::once_flag once;
+  std::unique_ptr<LayerPartTable> parts;
+  std::shared_mutex mutex;
+  std::map<std::string, std::vector<std::vector<double>>> values;  // section -> per part, as its layers()
+};
+
+std::optional<double> LatencyModel::predict_without_layers(const Arch& arch) const {
+  if (options_.use_calibration() && table_->calibrated) return std::nullopt;
+  auto& p = *parts_;
+  std::call_once(p.once, [&] { p.parts = std::make_unique<LayerPartTable>(*space_); });
+  if (p.parts->empty()) return std::nullopt;
+  const std::string section = section_of(arch);
+  const std::vector<std::vector<double>>* values = nullptr;
+  {
+    std::shared_lock<std::shared_mutex> read(p.mutex);
+    const auto it = p.values.find(section);
+    if (it != p.values.end()) values = &it->second;
+  }
+  if (!values) {
+    std::vector<std::vector<double>> v(p.parts->size());
+    for (size_t i = 0; i < p.parts->size(); ++i)
+      for (const auto& l : p.parts->layers(i)) {
+        double x = NAN;
+        try {
+          x = entry_value(section, l);
+        } catch (const NotFoundError&) {  // the layer-by-layer sum reports it if an arch needs it
+        }
+        v[i].push_back(x);
+      }
+    std::unique_lock<std::shared_mutex> write(p.mutex);
+    values = &p.values.emplace(section, std::move(v)).first->second;
+  }
+  double total = table_->overhead_ms;
+  for (size_t i = 0; i < p.parts->size(); ++i) {
+    const auto range = p.parts->range(i, arch);
+    if (!range) return std::nullopt;
+    for (size_t j = range->first; j < range->second; ++j) {
+      const double x = (*values)[i][j];
+      if (std::isnan(x)) return std::nullopt;
+      total += x;  // in layer order, as the layer-by-layer sum adds them
+    }
+  }
+  return total;
+}
+
 double LatencyModel::entry_value(const std::string& section, const LayerSpec& layer) const {
   const uint64_t h = Cache::hash(layer);
   {
@@ -274,7 +323,7 @@ double LatencyModel::entry_value(const std::string& section, const LayerSpec& la
 
 LatencyModel::LatencyModel(std::shared_ptr<const LatencyTable> table, std::shared_ptr<const SearchSpace> space,
                            LatencyOptions options)
-    : table_(std::move(table)), space_(std::move(space)), options_(std::move(options)), cache_(std::make_shared<Cache>()) {
+    : table_(std::move(table)), space_(std::move(space)), options_(std::move(options)), cache_(std::make_shared<Cache>()), parts_(std::make_shared<Parts>()) {
   HWNAS_CHECK_T(ConfigError, table_ && space_, "LatencyModel needs a table and a space");
   HWNAS_CHECK_T(ConfigError, table_->space.empty() || table_->space == space_->name(), "The latency table for device '",
                 table_->device.name, "' was built for space '", table_->space, "', not '", space_->name(), "'");
@@ -374,11 +423,15 @@ std::map<std::string, double> LatencyModel::count_by_kind(const Arch& arch) cons
   return out;
 }
 
-double LatencyModel::predict(const Arch& arch) const { return predict(arch, space_->layers(arch)); }
+double LatencyModel::predict(const Arch& arch) const {
+  if (const auto sum = predict_without_layers(arch)) return *sum;
+  return predict(arch, space_->layers(arch));
+}
 
 double LatencyModel::predict(const Arch& arch, const std::vector<LayerSpec>& layers) const {
-  const std::string section = section_of(arch);
+  if (const auto sum = predict_without_layers(arch)) return *sum;
   const bool calibrate = options_.use_calibration() && table_->calibrated;
+  const std::string section = section_of(arch);
   if (!calibrate) {  // the plain sum, in layer order
     double total = table_->overhead_ms;
     for (const auto& layer : layers) total += entry_value(section, layer);

@@ -342,10 +342,19 @@ std::vector<estimate::Metrics> Experiment::measure(const std::vector<Arch>& arch
   auto costs = [&](size_t begin, size_t end) {
     const std::vector<Arch> chunk(archs.begin() + static_cast<std::ptrdiff_t>(begin),
                                   archs.begin() + static_cast<std::ptrdiff_t>(end));
-    std::vector<std::vector<LayerSpec>> layers;
-    for (const auto& a : chunk) layers.push_back(m.space->layers(a));
+    std::vector<std::vector<LayerSpec>> layers;  // built for the first model that needs them
     for (size_t k = 0; k < m.cost_models.size(); ++k) {
-      const auto values = m.cost_models[k]->evaluate_batch(chunk, layers);
+      std::vector<std::vector<double>> values;
+      for (const auto& a : chunk) {
+        auto v = m.cost_models[k]->evaluate_without_layers(a);
+        if (!v) break;
+        values.push_back(std::move(*v));
+      }
+      if (values.size() < chunk.size()) {
+        if (layers.empty())
+          for (const auto& a : chunk) layers.push_back(m.space->layers(a));
+        values = m.cost_models[k]->evaluate_batch(chunk, layers);
+      }
       const auto& names = m.cost_metrics[k];
       for (size_t i = 0; i < chunk.size(); ++i) {
         HWNAS_CHECK_T(Error, values[i].size() == names.size(), "cost model ", names[0], " gave ", values[i].size(),

@@ -10,6 +10,7 @@
 #include "hwnas/core/json.h"
 #include "hwnas/core/random.h"
 #include "hwnas/core/search_space.h"
+#include "hwnas/cost/analytic.h"
 #include "hwnas/search_spaces/registry.h"
 #include "cli/cli_util.h"
 #include "test_util.h"
@@ -176,6 +177,11 @@ TEST_CASE("hwnas info works for every built-in space", "[cli]") {
     auto j = nlohmann::json::parse(r.out);
     REQUIRE(j["params"].get<int64_t>() > 0);
     REQUIRE(j["arch"] == arch.str());
+    // At the arch's own input (ofa: its resolution), as every cost model sees it.
+    const auto space = hwnas::make_space(name);
+    const auto own = space->parse(arch.str());
+    REQUIRE(j["input"] == space->input_shape_of(own).str());
+    REQUIRE(j["macs"].get<int64_t>() == hwnas::cost::network_cost(space->layers(own)).macs);
   }
 }
 

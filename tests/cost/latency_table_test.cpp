@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "hwnas/core/io.h"
+#include "hwnas/cost/cost_model.h"
 #include "hwnas/cost/latency_table.h"
 #include "hwnas/search_spaces/ofa/ofa.h"
 #include "hwnas/search_spaces/registry.h"
@@ -154,4 +155,47 @@ TEST_CASE("LayerSpec keys parse back", "[core][layer_spec]") {
   REQUIRE(back.attr("mid") == 96);
   REQUIRE_THROWS_AS(hwnas::LayerSpec::from_key("mbconv-in:1x2"), hwnas::ParseError);
   REQUIRE_THROWS_WITH_ALL(hwnas::ParseError, hwnas::LayerSpec::from_key("x-in:1x1x1-out:1x1x1-k:z"), "non-integer");
+}
+
+TEST_CASE("A space's layer parts give the layer-by-layer latency, and its errors", "[cost][latency_table]") {
+  auto table = std::make_shared<LatencyTable>(LatencyTable::from_ofa_yaml(kOfaDir, "note10"));
+  auto space = std::make_shared<hwnas::spaces::OfaSpace>(
+      hwnas::spaces::OfaOptions().width_mult(1.2).resolutions({160, 176, 192, 208, 224}));
+  const LatencyModel model(table, space);
+  const hwnas::cost::AnalyticCostModel analytic(space);
+  const auto parts = space->layer_parts();
+  REQUIRE(parts.size() == 22);  // stem, 20 blocks, head
+  hwnas::Rng rng(3);
+  for (int t = 0; t < 200; ++t) {
+    const auto arch = space->sample(rng);
+    // The parts' layers for the arch's genes, in order, are its layers.
+    std::vector<hwnas::LayerSpec> joined;
+    for (const auto& p : parts) {
+      std::vector<int> values;
+      for (int g : p.genes) values.push_back(arch.genes()[static_cast<size_t>(g)]);
+      for (auto& l : p.layers(values)) joined.push_back(std::move(l));
+    }
+    const auto layers = space->layers(arch);
+    REQUIRE(joined.size() == layers.size());
+    for (size_t i = 0; i < layers.size(); ++i) REQUIRE((joined[i].key() == layers[i].key() && joined[i].name == layers[i].name));
+    // The precomputed sum is the layer-by-layer one exactly (one entry per layer, added in order).
+    double sum = table->overhead_ms;
+    const auto section = std::to_string(space->input_shape_of(arch).h);
+    for (const auto& l : layers) sum += table->find(section, model.key(l))->mean_ms;
+    REQUIRE(model.predict(arch) == sum);
+    REQUIRE(*model.predict_without_layers(arch) == sum);
+    // The analytic costs from the parts are the layer-by-layer ones.
+    REQUIRE(*analytic.evaluate_without_layers(arch) == analytic.evaluate(arch, layers));
+  }
+  // A layer the table lacks still names itself.
+  auto partial = std::make_shared<LatencyTable>(*table);
+  auto& s160 = partial->sections.at("160");
+  for (auto it = s160.begin(); it != s160.end();) it = it->first.rfind("expanded_conv", 0) == 0 ? s160.erase(it) : std::next(it);
+  auto j = tutorial_subnet();
+  j["r"] = {160};
+  REQUIRE_FALSE(LatencyModel(partial, space).predict_without_layers(space->from_json(j)));
+  REQUIRE_THROWS_WITH_ALL(hwnas::NotFoundError, LatencyModel(partial, space).predict(space->from_json(j)), "no entry for layer",
+                          "expanded_conv");
+  // A space without parts: nothing precomputed, the layer-by-layer sum.
+  REQUIRE_FALSE(hwnas::cost::AnalyticCostModel(nullptr).evaluate_without_layers(space->from_json(j)));
 }

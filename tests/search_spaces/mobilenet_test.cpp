@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "hwnas/cost/analytic.h"
+#include "hwnas/cost/cost_model.h"
 #include "hwnas/nn/network.h"
 #include "hwnas/search_spaces/mobilenet/mobilenet.h"
 #include "hwnas/search_spaces/registry.h"
@@ -99,4 +100,26 @@ TEST_CASE("mobilenet options built in C++ get the JSON config's checks", "[space
   REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, MobileNetSpace(MobileNetOptions(c).stages({})), "'stages'", "non-empty list");
   REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, MobileNetSpace(MobileNetOptions(c).input_size(2)), "input_size");
   REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, MobileNetSpace(MobileNetOptions(c).stem_kernel(4)), "stem kernel must be odd");
+}
+
+TEST_CASE("mobilenet layer parts make each arch's layers and its analytic costs", "[spaces][mobilenet]") {
+  for (const char* preset : {"proxyless", "fbnet", "mobilenetv2"}) {
+    auto space = std::shared_ptr<const hwnas::SearchSpace>(hwnas::make_space("mobilenet", {{"preset", preset}, {"input_size", 64}}));
+    const auto parts = space->layer_parts();
+    const hwnas::cost::AnalyticCostModel analytic(space);
+    hwnas::Rng rng(5);
+    for (int t = 0; t < 50; ++t) {
+      const auto arch = space->sample(rng);
+      std::vector<hwnas::LayerSpec> joined;
+      for (const auto& p : parts) {
+        std::vector<int> values;
+        for (int g : p.genes) values.push_back(arch.genes()[static_cast<size_t>(g)]);
+        for (auto& l : p.layers(values)) joined.push_back(std::move(l));
+      }
+      const auto layers = space->layers(arch);
+      REQUIRE(joined.size() == layers.size());
+      for (size_t i = 0; i < layers.size(); ++i) REQUIRE((joined[i].key() == layers[i].key() && joined[i].name == layers[i].name));
+      REQUIRE(*analytic.evaluate_without_layers(arch) == analytic.evaluate(arch, layers));
+    }
+  }
 }

@@ -5,6 +5,7 @@
 // its genes are in range and valid), then call a protected hook. A new space implements
 // the hooks only; see docs/search-spaces.md and examples/custom_space.cpp.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +53,14 @@ struct BuildOptions {
 /// Options for SearchSpace::supernet (BatchNorm settings as for standalone models).
 struct SupernetOptions {
   HWNAS_ARG(BuildOptions, build) = BuildOptions();
+};
+
+/// A run of an arch's layers that a few of its genes decide (see SearchSpace::layer_parts).
+struct LayerPart {
+  /// Indices into choices().
+  std::vector<int> genes;
+  /// The run's layers when genes[i] has the option index values[i].
+  std::function<std::vector<LayerSpec>(const std::vector<int>& values)> layers;
 };
 
 class SearchSpace {
@@ -102,6 +111,11 @@ class SearchSpace {
   /// input shape: what a latency table of this space needs. Spaces too large to enumerate
   /// override do_layer_universe.
   std::vector<LayerSpec> layer_universe() const;
+  /// The layers as parts, in order, each decided by a few genes: for every arch, the parts'
+  /// layers for its genes, concatenated, are layers(arch). Cost models precompute each
+  /// part for every value of its genes, so that a latency-table look-up is a few array
+  /// reads. Default: none (cost models use layers(arch)).
+  virtual std::vector<LayerPart> layer_parts() const { return {}; }
   /// Feature vector for predictors (by default: one-hot per choice).
   std::vector<float> encode(const Arch& arch) const;
   /// Length of encode()'s vectors.
@@ -123,6 +137,10 @@ class SearchSpace {
   std::shared_ptr<nn::Supernet> supernet(const SupernetOptions& options = {}) const;
 
  protected:
+  /// A layer part for spaces whose layers are named after their place: the layers called
+  /// `names` in do_layers() of `base` with the part's genes set. Right when those layers
+  /// depend on no gene but `genes` (layer_parts()' contract).
+  LayerPart named_layer_part(std::vector<int> genes, std::vector<std::string> names, std::vector<int> base) const;
   /// Canonical string of valid genes.
   virtual std::string genes_to_string(const std::vector<int>& genes) const = 0;
   /// Genes of a canonical string; throw ParseError naming the fault and its position.

@@ -13,6 +13,7 @@
 //   auto model = hwnas::estimate::cost_model_registry().create("latency", {{"table", "cpu.json"}}, {space});
 //   auto values = model->evaluate(arch, space->layers(arch));   // {latency in ms}
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,10 @@ class CostModel {
   /// cheaper than its archs one by one (a predictor's batched pass).
   virtual std::vector<std::vector<double>> evaluate_batch(const std::vector<Arch>& archs,
                                                           const std::vector<std::vector<LayerSpec>>& layers) const;
+  /// The metrics without the arch's layers, where the model can (e.g. from values it
+  /// precomputed per layer part, SearchSpace::layer_parts); nothing where it cannot. The
+  /// runner asks this first and builds an arch's layers only when a model answers nothing.
+  virtual std::optional<std::vector<double>> evaluate_without_layers(const Arch& arch) const { return std::nullopt; }
   /// The latency table model behind this cost model, if any (hardware losses of one-shot
   /// searches use it); null by default.
   virtual std::shared_ptr<const LatencyModel> latency_model() const { return nullptr; }
@@ -61,8 +66,17 @@ using CostModelRegistry = Registry<CostModel, const CostModelContext&>;
 /// params, macs and activation_bytes from the analytic model (hwnas/cost/analytic.h).
 class AnalyticCostModel : public CostModel {
  public:
+  /// `space`: precompute its layer parts (null: always from the layers).
+  explicit AnalyticCostModel(std::shared_ptr<const SearchSpace> space = nullptr);
+  ~AnalyticCostModel() override;
   std::vector<CostMetric> metrics() const override;
   std::vector<double> evaluate(const Arch& arch, const std::vector<LayerSpec>& layers) const override;
+  std::optional<std::vector<double>> evaluate_without_layers(const Arch& arch) const override;
+
+ private:
+  struct Parts;  // params, MACs and peak activations per layer-part value
+  std::shared_ptr<const SearchSpace> space_;
+  std::shared_ptr<Parts> parts_;
 };
 
 /// latency@<device> (ms) from a latency table; config {"table": FILE, "device": NAME
@@ -72,6 +86,7 @@ class LatencyCostModel : public CostModel {
   LatencyCostModel(std::shared_ptr<const LatencyModel> model, std::string metric);
   std::vector<CostMetric> metrics() const override { return {{metric_, "ms"}}; }
   std::vector<double> evaluate(const Arch& arch, const std::vector<LayerSpec>& layers) const override;
+  std::optional<std::vector<double>> evaluate_without_layers(const Arch& arch) const override;
   std::shared_ptr<const LatencyModel> latency_model() const override { return model_; }
 
  private:

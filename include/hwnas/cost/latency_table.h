@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -115,6 +116,10 @@ class LatencyModel {
   /// The same from the arch's layers (space.layers(arch)) when the caller has them already.
   double predict(const Arch& arch, const std::vector<LayerSpec>& layers) const;
   std::vector<double> predict(const std::vector<Arch>& archs) const;
+  /// The same without building the arch's layers: a few array reads where the space has
+  /// layer parts (SearchSpace::layer_parts) and the table is uncalibrated; nothing where it
+  /// cannot (predict() then sums layer by layer, and says which layer a table lacks).
+  std::optional<double> predict_without_layers(const Arch& arch) const;
   /// Uncalibrated sum per layer kind (plus "overhead"), for calibration.
   std::map<std::string, double> by_kind(const Arch& arch) const;
   /// Number of layers per kind.
@@ -125,6 +130,7 @@ class LatencyModel {
 
  private:
   struct Cache;  // layer -> value, per section: a layer's key is built and looked up once
+  struct Parts;  // the space's layer parts, each value of their genes precomputed (SearchSpace::layer_parts)
   double entry_value(const std::string& section, const LayerSpec& layer) const;
   double lookup(const std::string& section, const LayerSpec& layer) const;
   std::string section_of(const Arch& arch) const;
@@ -133,6 +139,7 @@ class LatencyModel {
   std::shared_ptr<const SearchSpace> space_;
   LatencyOptions options_;
   std::shared_ptr<Cache> cache_;
+  std::shared_ptr<Parts> parts_;
   std::function<std::string(const LayerSpec&)> key_fn_;
 };
 
