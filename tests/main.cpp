@@ -7,6 +7,19 @@
 #include "test_util.h"
 
 namespace hwnas::test {
+std::vector<LayerSpec> require_parts_make_layers(const SearchSpace& space, const Arch& arch) {
+  std::vector<LayerSpec> joined;
+  for (const auto& p : space.layer_parts()) {
+    std::vector<int> values;
+    for (int g : p.genes) values.push_back(arch.genes()[static_cast<size_t>(g)]);
+    for (auto& l : p.layers(values)) joined.push_back(std::move(l));
+  }
+  auto layers = space.layers(arch);
+  REQUIRE(joined.size() == layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) REQUIRE((joined[i].key() == layers[i].key() && joined[i].name == layers[i].name));
+  return layers;
+}
+
 std::string temp_dir(const std::string& name) {
   const auto dir = std::filesystem::path(tmp_root()) / name;
   std::filesystem::remove_all(dir);

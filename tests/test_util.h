@@ -1,12 +1,14 @@
 #pragma once
 // Helpers shared by the tests.
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include <catch2/catch.hpp>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/search_space.h"
 
 /// Checks that `expr` throws ErrorType whose message contains every given fragment.
 #define REQUIRE_THROWS_WITH_ALL(ErrorType, expr, ...)                                  \
@@ -42,4 +44,7 @@ uint8_t cifar_pixel(int record, int c, int y, int x);
 /// OFA's tutorial subnet (shared/data/ofa/README.md) as OFA's JSON, with arbitrary
 /// settings in the inactive block slots (OFA's sampler fills them too).
 nlohmann::json ofa_tutorial_subnet();
+/// SearchSpace::layer_parts' contract for `arch`: the parts' layers for its genes,
+/// concatenated, are layers(arch) (same keys and names, in order). Returns those layers.
+std::vector<LayerSpec> require_parts_make_layers(const SearchSpace& space, const Arch& arch);
 }  // namespace hwnas::test

@@ -18,13 +18,15 @@ EnsembleOptions EnsembleOptions::from_json(const nlohmann::json& config) {
   o.bootstrap(r.get_bool("bootstrap", o.bootstrap()));
   o.seed(static_cast<uint64_t>(r.get_int("seed", 0, 0, INT32_MAX)));
   const auto members = r.get_json("members", nlohmann::json());
-  const auto one = r.get_string("predictor", "");
+  // Without members: `size` copies of one predictor, by default 5 MLPs.
+  const bool given = r.has("predictor") || r.has("config") || r.has("size");
+  const auto one = r.get_string("predictor", kDefaultPredictor);
   const auto one_config = r.get_json("config", nlohmann::json::object());
-  const int64_t size = r.get_int("size", 0, 0, 1000);
+  const int64_t size = r.get_int("size", kDefaultSize, 0, 1000);
   r.finish();
-  HWNAS_CHECK_T(ConfigError, members.is_null() != one.empty(),
+  HWNAS_CHECK_T(ConfigError, members.is_null() || !given,
                 "ensemble predictor config: give either \"members\" (a list of {\"predictor\", \"config\"}) "
-                "or \"predictor\" with \"size\", e.g. {\"predictor\": \"mlp\", \"size\": 5}");
+                "or \"predictor\" with \"size\", e.g. {\"predictor\": \"mlp\", \"size\": 5}, not both");
   if (!members.is_null()) {
     HWNAS_CHECK_T(ConfigError, members.is_array() && !members.empty(),
                   "ensemble predictor config: \"members\" must be a non-empty list");
@@ -56,6 +58,8 @@ nlohmann::json EnsembleOptions::to_json() const {
 }
 
 EnsemblePredictor::EnsemblePredictor(EnsembleOptions options) : options_(std::move(options)) {
+  if (options_.members().empty())  // the JSON default: 5 MLPs seeded from the ensemble's seed
+    options_.members(EnsembleOptions::from_json({{"seed", std::min<uint64_t>(options_.seed(), INT32_MAX)}}).members());
   for (const auto& m : options_.members()) members_.push_back(predictors::make_predictor(m.predictor, m.config));
 }
 EnsemblePredictor::~EnsemblePredictor() = default;

@@ -15,6 +15,9 @@ namespace hwnas::predictors {
 ///   {"members": [{"predictor": "gp"}, {"predictor": "xgboost", "config": {"rounds": 100}}]}
 ///   {"predictor": "mlp", "size": 5, "bootstrap": true}
 struct EnsembleOptions {
+  /// Without members: this many copies of this predictor.
+  static constexpr const char* kDefaultPredictor = "mlp";
+  static constexpr int64_t kDefaultSize = 5;
   struct Member {
     std::string predictor;
     nlohmann::json config;

@@ -168,16 +168,7 @@ TEST_CASE("A space's layer parts give the layer-by-layer latency, and its errors
   hwnas::Rng rng(3);
   for (int t = 0; t < 200; ++t) {
     const auto arch = space->sample(rng);
-    // The parts' layers for the arch's genes, in order, are its layers.
-    std::vector<hwnas::LayerSpec> joined;
-    for (const auto& p : parts) {
-      std::vector<int> values;
-      for (int g : p.genes) values.push_back(arch.genes()[static_cast<size_t>(g)]);
-      for (auto& l : p.layers(values)) joined.push_back(std::move(l));
-    }
-    const auto layers = space->layers(arch);
-    REQUIRE(joined.size() == layers.size());
-    for (size_t i = 0; i < layers.size(); ++i) REQUIRE((joined[i].key() == layers[i].key() && joined[i].name == layers[i].name));
+    const auto layers = hwnas::test::require_parts_make_layers(*space, arch);
     // The precomputed sum is the layer-by-layer one exactly (one entry per layer, added in order).
     double sum = table->overhead_ms;
     const auto section = std::to_string(space->input_shape_of(arch).h);

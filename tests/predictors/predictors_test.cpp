@@ -9,6 +9,7 @@
 #include "hwnas/core/search_space.h"
 #include "hwnas/core/stats.h"
 #include "hwnas/predictors/predictor.h"
+#include "hwnas/predictors/ensemble/ensemble.h"
 #include "hwnas/predictors/gp/gp.h"
 #include "hwnas/predictors/mlp/mlp.h"
 #include "hwnas/predictors/ridge/ridge.h"
@@ -184,4 +185,20 @@ TEST_CASE("Predictor inputs are checked with clear errors", "[predictors][errors
   hwnas::write_file_atomic(dir + "/bad_ofa.json", R"({"0.weight": {"shape": [1, 100], "data": []}, "0.bias": {"shape": [1], "data": [0]}})");
   REQUIRE_THROWS_WITH_ALL(hwnas::DataError,
                           hwnas::predictors::import_ofa_accuracy_predictor(dir + "/bad_ofa.json", *ofa), "bad_ofa.json", "\"0.weight\" has 0 values");
+}
+
+TEST_CASE("The ensemble's default is 5 MLPs, from JSON and from C++", "[predictors]") {
+  const auto from_json = hwnas::predictors::make_predictor("ensemble", nlohmann::json::object());
+  const auto members = from_json->config().at("members");
+  REQUIRE(members.size() == 5);
+  for (size_t i = 0; i < members.size(); ++i) {
+    CHECK(members[i].at("predictor") == "mlp");
+    CHECK(members[i].at("config").at("seed") == i);  // seed, seed + 1, ...
+  }
+  const hwnas::predictors::EnsemblePredictor from_cpp{hwnas::predictors::EnsembleOptions()};
+  CHECK(from_cpp.size() == 5);
+  CHECK(from_cpp.config() == from_json->config());
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError,
+                          hwnas::predictors::make_predictor("ensemble", {{"members", {{{"predictor", "gp"}}}}, {"size", 3}}),
+                          "either \"members\"", "not both");
 }

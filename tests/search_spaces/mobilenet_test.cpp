@@ -105,20 +105,11 @@ TEST_CASE("mobilenet options built in C++ get the JSON config's checks", "[space
 TEST_CASE("mobilenet layer parts make each arch's layers and its analytic costs", "[spaces][mobilenet]") {
   for (const char* preset : {"proxyless", "fbnet", "mobilenetv2"}) {
     auto space = std::shared_ptr<const hwnas::SearchSpace>(hwnas::make_space("mobilenet", {{"preset", preset}, {"input_size", 64}}));
-    const auto parts = space->layer_parts();
     const hwnas::cost::AnalyticCostModel analytic(space);
     hwnas::Rng rng(5);
     for (int t = 0; t < 50; ++t) {
       const auto arch = space->sample(rng);
-      std::vector<hwnas::LayerSpec> joined;
-      for (const auto& p : parts) {
-        std::vector<int> values;
-        for (int g : p.genes) values.push_back(arch.genes()[static_cast<size_t>(g)]);
-        for (auto& l : p.layers(values)) joined.push_back(std::move(l));
-      }
-      const auto layers = space->layers(arch);
-      REQUIRE(joined.size() == layers.size());
-      for (size_t i = 0; i < layers.size(); ++i) REQUIRE((joined[i].key() == layers[i].key() && joined[i].name == layers[i].name));
+      const auto layers = hwnas::test::require_parts_make_layers(*space, arch);
       REQUIRE(*analytic.evaluate_without_layers(arch) == analytic.evaluate(arch, layers));
     }
   }
