@@ -1,6 +1,5 @@
 #include "hwnas/search_spaces/ofa/ofa.h"
 
-#include <algorithm>
 #include <cmath>
 
 #include <nlohmann/json.hpp>

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <memory>
 #include <ostream>
@@ -40,6 +41,7 @@ struct DataArgs {
   DataSourceArgs source;
   int64_t train_size = estimate::kDefaultTrainSize;
   int64_t valid_size = estimate::kDefaultValidSize;
+  int64_t split_seed = -1;
 };
 
 void add_data_args(CLI::App& cmd, DataArgs& a) {
@@ -48,6 +50,9 @@ void add_data_args(CLI::App& cmd, DataArgs& a) {
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100000000}));
   cmd.add_option("--valid-size", a.valid_size, "Validation images (held out: the next ones of the training part)")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  cmd.add_option("--split-seed", a.split_seed,
+                 "Seed of the training/validation split (default: --seed); fixed, repeated seeds vary only the training")
+      ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
 }
 
 // --- archs ---------------------------------------------------------------------------
@@ -120,6 +125,7 @@ std::shared_ptr<estimate::Evaluator> make_evaluator(const EvaluateArgs& a, std::
     spec["data"]["train_size"] = a.data.train_size;
     spec["data"]["valid_size"] = a.data.valid_size;
     recipe["data"] = {{"name", a.data.source.name}, {"train_size", a.data.train_size}, {"valid_size", a.data.valid_size}};
+    if (a.data.split_seed >= 0) spec["data"]["split_seed"] = recipe["data"]["split_seed"] = a.data.split_seed;
     if (!spec["data"]["config"].empty()) recipe["data"]["config"] = spec["data"]["config"];
   }
   const auto space_config = a.space.config.empty() ? nlohmann::json::object()

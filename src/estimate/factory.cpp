@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <limits>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -47,6 +48,9 @@ std::pair<data::Dataset, data::Dataset> load_data(const nlohmann::json& spec, ui
   request.dir(r.get_string("dir", ""));
   const auto train_size = r.get_int("train_size", kDefaultTrainSize, 1, 100000000);
   const auto valid_size = r.get_int("valid_size", kDefaultValidSize, 1, 100000000);
+  // The split may be held fixed while the run's seed varies (the training's): repeated
+  // runs then differ only in their training, not in which images they see.
+  if (r.has("split_seed")) seed = static_cast<uint64_t>(r.get_int("split_seed", 0, 0, std::numeric_limits<int64_t>::max()));
   const auto config = r.get_json("config", nlohmann::json::object());
   r.finish();
   request.limit(train_size + valid_size);

@@ -12,6 +12,7 @@
 #include "hwnas/core/option_fields.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/search_space.h"
+#include "hwnas/strategy/linas.h"
 #include "hwnas/strategy/rl.h"
 
 namespace hwnas::strategy {
@@ -177,6 +178,17 @@ std::vector<double> Nsga2::crowding_distances(const std::vector<Evaluation>& eva
   return d;
 }
 
+std::vector<size_t> Nsga2::best_first(const std::vector<Evaluation>& evals, const std::vector<Objective>& objectives) {
+  const auto ranks = non_dominated_ranks(evals, objectives);
+  const auto crowd = crowding_distances(evals, ranks, objectives);
+  std::vector<size_t> order(evals.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return ranks[a] != ranks[b] ? ranks[a] < ranks[b] : crowd[a] > crowd[b];
+  });
+  return order;
+}
+
 std::vector<Arch> Nsga2::do_ask(int64_t n) {
   std::vector<Arch> out;
   for (int64_t i = 0; i < n; ++i) {
@@ -219,13 +231,7 @@ void Nsga2::survive() {
   std::vector<Evaluation> all = population_;
   all.insert(all.end(), offspring_.begin(), offspring_.end());
   offspring_.clear();
-  const auto ranks = non_dominated_ranks(all, objectives());
-  const auto crowd = crowding_distances(all, ranks, objectives());
-  std::vector<size_t> order(all.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return ranks[a] != ranks[b] ? ranks[a] < ranks[b] : crowd[a] > crowd[b];
-  });
+  auto order = best_first(all, objectives());
   order.resize(std::min(order.size(), static_cast<size_t>(options_.population())));
   std::vector<Evaluation> next;
   for (size_t i : order) next.push_back(all[i]);
@@ -263,6 +269,8 @@ void register_builtin_strategies(StrategyRegistry& registry) {
                [](const nlohmann::json& c) { return std::make_unique<RegularizedEvolution>(EvolutionOptions::from_json(c)); });
   registry.add("nsga2", "NSGA-II, multi-objective with constraint domination, Deb et al. 2002",
                [](const nlohmann::json& c) { return std::make_unique<Nsga2>(Nsga2Options::from_json(c)); });
+  registry.add("linas", "LINAS: predictor-guided NSGA-II, few real evaluations (DyNAS-T, Cummings et al. 2022)",
+               [](const nlohmann::json& c) { return std::make_unique<Linas>(LinasOptions::from_json(c)); });
   registry.add("rl", "RL controller: LSTM policy trained with REINFORCE (NASNet/ENAS; MnasNet reward)",
                [](const nlohmann::json& c) { return std::make_unique<RlController>(RlOptions::from_json(c)); });
 }

@@ -51,7 +51,7 @@ TEST_CASE("hwnas draw writes an arch as Graphviz DOT or JSON, and keeps an exist
 TEST_CASE("hwnas strategies, predictors, datasets, evaluators, cost-models, exporters and layer-kinds list their registries", "[cli]") {
   auto r = run({"strategies"});
   REQUIRE(r.code == 0);
-  for (const char* name : {"random", "evolution", "nsga2", "rl", "REINFORCE", "darts", "one-shot", "ask-tell"})
+  for (const char* name : {"random", "evolution", "nsga2", "linas", "rl", "REINFORCE", "darts", "one-shot", "ask-tell"})
     CHECK(r.out.find(name) != std::string::npos);
   auto j = nlohmann::json::parse(run({"strategies", "--json"}).out);
   std::vector<std::string> names, kinds;
@@ -59,9 +59,9 @@ TEST_CASE("hwnas strategies, predictors, datasets, evaluators, cost-models, expo
     names.push_back(e.at("name").get<std::string>());
     kinds.push_back(e.at("kind").get<std::string>());
   }
-  CHECK(names == std::vector<std::string>{"evolution", "nsga2", "random", "rl", "darts", "fbnet", "gdas", "pcdarts",
-                                          "proxyless"});
-  CHECK(kinds == std::vector<std::string>{"ask-tell", "ask-tell", "ask-tell", "ask-tell", "one-shot", "one-shot",
+  CHECK(names == std::vector<std::string>{"evolution", "linas", "nsga2", "random", "rl", "darts", "fbnet", "gdas",
+                                          "pcdarts", "proxyless"});
+  CHECK(kinds == std::vector<std::string>{"ask-tell", "ask-tell", "ask-tell", "ask-tell", "ask-tell", "one-shot", "one-shot",
                                           "one-shot", "one-shot", "one-shot"});
   CHECK_FALSE(j[0].at("description").get<std::string>().empty());
   r = run({"predictors", "--json"});

@@ -9,6 +9,7 @@
 #include "hwnas/core/search_space.h"
 #include "hwnas/data/synthetic.h"
 #include "hwnas/estimate/evaluator.h"
+#include "hwnas/estimate/factory.h"
 #include "hwnas/estimate/inherited.h"
 #include "hwnas/predictors/predictor.h"
 #include "hwnas/estimate/short_training.h"
@@ -123,4 +124,21 @@ TEST_CASE("Inherited weights: evaluating through a supernet equals its extracted
   REQUIRE(m1.at("val_loss") == m2.at("val_loss"));  // the supernet itself is not changed
   REQUIRE(std::isfinite(m1.at("val_loss")));
   REQUIRE(m1.at("val_accuracy") >= 0);
+}
+
+TEST_CASE("An evaluator's data split follows the run's seed unless split_seed holds it", "[estimate]") {
+  const nlohmann::json space_config = {{"channels", 4}, {"cells_per_stage", 1}};
+  auto data_of = [&](uint64_t seed, const nlohmann::json& extra) {
+    nlohmann::json data = {{"name", "fashion-mnist"}, {"train_size", 50}, {"valid_size", 30}};
+    data.update(extra);
+    auto setup = estimate::make_evaluator({{"name", "short_training"}, {"data", data}}, "nb201", space_config, seed);
+    return std::make_pair(setup.train.images, setup.valid.images);
+  };
+  const auto [train1, valid1] = data_of(1, {{"split_seed", 7}});
+  const auto [train2, valid2] = data_of(2, {{"split_seed", 7}});
+  CHECK(torch::equal(train1, train2));
+  CHECK(torch::equal(valid1, valid2));
+  const auto [train3, valid3] = data_of(2, nlohmann::json::object());
+  CHECK_FALSE(torch::equal(train1, train3));
+  REQUIRE_THROWS_WITH_ALL(ConfigError, data_of(1, {{"split_seed", -1}}), "split_seed");
 }

@@ -35,6 +35,8 @@ ExperimentConfig cost_search(const std::string& out, const std::string& strategy
   nlohmann::json strategy_config = nlohmann::json::object();
   if (strategy == "evolution") strategy_config = {{"population", 10}, {"sample_size", 3}};
   if (strategy == "nsga2") strategy_config = {{"population", 10}};
+  if (strategy == "linas")  // a round per batch
+    strategy_config = {{"population", 7}, {"inner_evaluations", 200}, {"inner", {{"population", 10}}}, {"predictor", "ridge"}};
   return ExperimentConfig()
       .space("nb201")
       .strategy(strategy)
@@ -226,7 +228,7 @@ TEST_CASE("a search runs to its budget and writes log, best, front and summary",
 
 TEST_CASE("a stopped run resumes to exactly the uninterrupted result", "[experiment]") {
   const auto dir = test::temp_dir("exp_resume");
-  for (const std::string strategy : {"random", "evolution", "nsga2"}) {
+  for (const std::string strategy : {"random", "evolution", "nsga2", "linas"}) {
     DYNAMIC_SECTION(strategy) {
       Experiment(cost_search(dir + "/full_" + strategy, strategy)).run();
       std::atomic<bool> stop{false};
@@ -367,6 +369,8 @@ TEST_CASE("every strategy runs on every built-in space with a latency table and 
                      .output(dir + "/" + space_name + "_" + strategy_name);
         if (strategy_name == "evolution") c.strategy_config({{"population", 4}, {"sample_size", 2}});
         if (strategy_name == "nsga2") c.strategy_config({{"population", 4}});
+        if (strategy_name == "linas")
+          c.strategy_config({{"population", 4}, {"inner_evaluations", 100}, {"inner", {{"population", 8}}}, {"predictor", "ridge"}});
         const auto r = Experiment(c).run();
         CHECK(r.evaluations == 12);
         REQUIRE(r.best);

@@ -67,6 +67,11 @@ class Reader {
   void field(const char* name, std::string& v, const std::vector<std::string>& allowed = {}) {
     v = r_.get_string(name, v, allowed);
   }
+  /// A JSON object kept as it is (read by another reader, e.g. a predictor's options).
+  void object(const char* name, nlohmann::json& v) {
+    v = r_.get_json(name, v);
+    HWNAS_CHECK_T(ConfigError, v.is_object(), what_, ": \"", name, "\" must be a JSON object such as {}, got ", v.dump());
+  }
   void finish() const { r_.finish(); }
 
  private:
@@ -92,6 +97,7 @@ class Writer {
   }
   void field(const char* name, uint64_t v) { out[name] = v; }
   void field(const char* name, const std::string& v, const std::vector<std::string>& = {}) { out[name] = v; }
+  void object(const char* name, const nlohmann::json& v) { out[name] = v; }
   nlohmann::json out = nlohmann::json::object();
 };
 
@@ -117,6 +123,9 @@ class Checker {
   void field(const char*, bool) const {}
   void flag(const char*, bool) const {}
   void field(const char*, uint64_t) const {}
+  void object(const char* name, const nlohmann::json& v) const {
+    HWNAS_CHECK_T(ConfigError, v.is_object(), what_, ": ", name, " must be a JSON object, but is ", v.dump());
+  }
   void field(const char* name, const std::string& v, const std::vector<std::string>& allowed = {}) const {
     if (allowed.empty()) return;
     std::string list;

@@ -108,6 +108,9 @@ class Nsga2 : public Strategy {
   /// Crowding distance of each evaluation within its front (infinite at the extremes).
   static std::vector<double> crowding_distances(const std::vector<Evaluation>& evals, const std::vector<int>& ranks,
                                                 const std::vector<Objective>& objectives);
+  /// Indices of the evaluations best first: by front, then larger crowding distance (ties
+  /// keep input order); what survives a generation.
+  static std::vector<size_t> best_first(const std::vector<Evaluation>& evals, const std::vector<Objective>& objectives);
 
  protected:
   std::vector<Arch> do_ask(int64_t n) override;
