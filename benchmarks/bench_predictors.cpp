@@ -7,10 +7,13 @@
 //     single thread, and fit time. The predictors are fitted on 500 OFA archs labelled by
 //     Once-for-All's accuracy predictor (which is itself the MLP measured).
 // Usage: bench_predictors --truth gt.csv [--proxies proxies.csv] [--space-config JSON]
-//                         [--splits 10] [--ofa-predictor acc_predictor.json] [--json out.json]
+//                         [--splits 10] [--encodings onehot,path,...] [--ofa-predictor acc_predictor.json]
+//                         [--json out.json]
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <iostream>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -20,6 +23,7 @@
 #include "hwnas/core/search_space.h"
 #include "hwnas/core/stats.h"
 #include "hwnas/core/threads.h"
+#include "hwnas/cost/analytic.h"
 #include "hwnas/predictors/predictor.h"
 #include "hwnas/predictors/mlp/mlp.h"
 #include "hwnas/search_spaces/registry.h"
@@ -62,6 +66,7 @@ int main(int argc, char** argv) try {
   std::string truth, proxies, space_config = R"({"channels": 8, "cells_per_stage": 1, "input_channels": 1, "input_size": 28})",
                                   ofa_predictor = "data/ofa/acc_predictor.json", json_out;
   int splits = 10;
+  std::vector<std::string> encodings{"onehot"};
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--truth")) truth = argv[i + 1];
     else if (!std::strcmp(argv[i], "--proxies")) proxies = argv[i + 1];
@@ -69,6 +74,14 @@ int main(int argc, char** argv) try {
     else if (!std::strcmp(argv[i], "--splits")) splits = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--ofa-predictor")) ofa_predictor = argv[i + 1];
     else if (!std::strcmp(argv[i], "--json")) json_out = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--encodings")) {
+      encodings.clear();
+      std::string list = argv[i + 1];
+      for (size_t start = 0, comma; start <= list.size(); start = comma + 1) {
+        comma = std::min(list.find(',', start), list.size());
+        encodings.push_back(list.substr(start, comma - start));
+      }
+    }
   }
   hwnas::set_threads(1);
   nlohmann::json results;
@@ -84,11 +97,22 @@ int main(int argc, char** argv) try {
     const std::vector<size_t> sizes{25, 50, 100};
     const size_t n_test = gt.size() - sizes.back();
     std::cout << fmt::format("Kendall tau on {} held-out archs, mean +- std over {} random splits (fit time, s)\n", n_test, splits);
-    std::cout << fmt::format("{:<10}", "predictor");
+    std::cout << fmt::format("{:<22}", "predictor / encoding");
     for (auto s : sizes) std::cout << fmt::format(" {:>22}", fmt::format("n={}", s));
     std::cout << "\n";
-    for (const auto& [name, config] : kPredictors) {
-      std::cout << fmt::format("{:<10}", name) << std::flush;
+    // The baseline on the same test sets: the number of parameters.
+    std::vector<double> params;
+    for (const auto& a : gt.archs) params.push_back(static_cast<double>(hwnas::cost::network_cost(space->layers(a)).params));
+    std::vector<std::tuple<std::string, std::string, nlohmann::json>> rows;
+    for (const auto& encoding : encodings)
+      for (const auto& [name, config] : kPredictors) {
+        auto c = config;
+        c["encoding"] = encoding;
+        rows.emplace_back(encoding == "onehot" ? name : name + " / " + encoding, name, c);
+      }
+    rows.emplace_back("#params", "", nlohmann::json());
+    for (const auto& [label, name, config] : rows) {
+      std::cout << fmt::format("{:<22}", label) << std::flush;
       for (auto size : sizes) {
         std::vector<double> taus, fit_s;
         for (int s = 0; s < splits; ++s) {
@@ -98,6 +122,11 @@ int main(int argc, char** argv) try {
           rng.shuffle(order);
           const std::vector<size_t> train(order.begin(), order.begin() + static_cast<long>(size));
           const std::vector<size_t> test(order.begin() + static_cast<long>(sizes.back()), order.end());
+          if (name.empty()) {  // #params: nothing to fit
+            fit_s.push_back(0);
+            taus.push_back(hwnas::stats::kendall_tau(pick(params, test), pick(y, test)));
+            continue;
+          }
           auto p = hwnas::predictors::make_predictor(name, config);
           const auto t0 = Clock::now();
           p->fit(*space, pick(gt.archs, train), pick(y, train));
@@ -105,7 +134,7 @@ int main(int argc, char** argv) try {
           taus.push_back(hwnas::stats::kendall_tau(p->predict(*space, pick(gt.archs, test)).mean, pick(y, test)));
         }
         std::cout << fmt::format(" {:>22}", fmt::format("{:.3f} +- {:.3f} ({:.2f})", mean(taus), stdev(taus), mean(fit_s))) << std::flush;
-        results["quality"][name][std::to_string(size)] = {{"tau_mean", mean(taus)}, {"tau_std", stdev(taus)}, {"fit_s", mean(fit_s)}};
+        results["quality"][label][std::to_string(size)] = {{"tau_mean", mean(taus)}, {"tau_std", stdev(taus)}, {"fit_s", mean(fit_s)}};
       }
       std::cout << "\n";
     }

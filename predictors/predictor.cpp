@@ -11,6 +11,7 @@
 #include "hwnas/core/json.h"
 #include "hwnas/core/io.h"
 #include "hwnas/core/search_space.h"
+#include "hwnas/predictors/encoding.h"
 
 namespace hwnas::predictors {
 
@@ -23,7 +24,7 @@ Features Features::select(const std::vector<int64_t>& indices) const {
   return out;
 }
 
-EncodingInfo EncodingInfo::of(const SearchSpace& space) {
+EncodingInfo EncodingInfo::of(const SearchSpace& space, const std::string& kind) {
   // FNV-1a over the choices' names and options: stable across runs and platforms.
   uint64_t h = hwnas::detail::kFnvOffset;
   auto mix = [&h](const std::string& s) { h = (hwnas::detail::fnv1a(s, h) ^ 0xff) * hwnas::detail::kFnvPrime; };
@@ -36,15 +37,19 @@ EncodingInfo EncodingInfo::of(const SearchSpace& space) {
       for (const auto& o : c.options) mix(o);
     }
   }
+  if (kind != "onehot") mix("encoding:" + kind);
   EncodingInfo e;
   e.space = space.name();
-  e.size = space.encoding_size();
+  e.size = encoding_size(space, kind);
   e.fingerprint = fmt::format("{:016x}", h);
+  e.kind = kind;
   return e;
 }
 
 nlohmann::json EncodingInfo::to_json() const {
-  return {{"space", space}, {"size", size}, {"fingerprint", fingerprint}};
+  nlohmann::json j = {{"space", space}, {"size", size}, {"fingerprint", fingerprint}};
+  if (kind != "onehot") j["kind"] = kind;
+  return j;
 }
 
 EncodingInfo EncodingInfo::from_json(const nlohmann::json& j) {
@@ -58,23 +63,54 @@ EncodingInfo EncodingInfo::from_json(const nlohmann::json& j) {
   e.size = json_integer<int64_t>(j["size"], "'encoding.size'");
   e.fingerprint = j["fingerprint"].get<std::string>();
   HWNAS_CHECK_T(DataError, e.size > 0, "'encoding.size' must be positive, but is ", e.size);
+  if (j.contains("kind")) {
+    HWNAS_CHECK_T(DataError, j["kind"].is_string(), "'encoding.kind' must be a string, but is ", j["kind"].dump());
+    e.kind = j["kind"].get<std::string>();
+    try {
+      check_encoding_kind(e.kind);
+    } catch (const ConfigError& err) {
+      throw DataError(fmt::format("'encoding.kind': {}", err.what()));
+    }
+  }
   return e;
 }
 
-Features encode_archs(const SearchSpace& space, const std::vector<Arch>& archs) {
-  Features x(static_cast<int64_t>(archs.size()), space.encoding_size());
+Features encode_archs(const SearchSpace& space, const std::vector<Arch>& archs, const std::string& kind) {
+  if (kind == "onehot") {
+    Features x(static_cast<int64_t>(archs.size()), space.encoding_size());
+    for (size_t i = 0; i < archs.size(); ++i) {
+      const auto v = space.encode(archs[i]);
+      std::copy(v.begin(), v.end(), x.row(static_cast<int64_t>(i)));
+    }
+    return x;
+  }
+  const auto parts = encodings_for(space, kind);
+  std::vector<int64_t> sizes;
+  int64_t total = 0;
+  for (const auto& e : parts) total += sizes.emplace_back(e->size(space));
+  Features x(static_cast<int64_t>(archs.size()), total);
   for (size_t i = 0; i < archs.size(); ++i) {
-    const auto v = space.encode(archs[i]);
-    std::copy(v.begin(), v.end(), x.row(static_cast<int64_t>(i)));
+    HWNAS_CHECK_T(InvalidArchError, archs[i].space() == space.name() && archs[i].genes().size() == space.choices().size(),
+                  "Arch '", archs[i].str(), "' of space '", archs[i].space(), "' encoded for space '", space.name(), "'");
+    float* out = x.row(static_cast<int64_t>(i));
+    for (size_t k = 0; k < parts.size(); ++k) {
+      parts[k]->encode(space, archs[i], out);
+      out += sizes[k];
+    }
   }
   return x;
+}
+
+void Predictor::set_encoding_kind(const std::string& kind) {
+  check_encoding_kind(kind);
+  kind_ = kind;
 }
 
 void Predictor::fit(const SearchSpace& space, const std::vector<Arch>& archs,
                     const std::vector<double>& targets) {
   HWNAS_CHECK_T(DataError, archs.size() == targets.size(), "Predictor '", name(), "': ",
                 archs.size(), " archs but ", targets.size(), " targets");
-  fit(encode_archs(space, archs), targets, EncodingInfo::of(space));
+  fit(encode_archs(space, archs, kind_), targets, EncodingInfo::of(space, kind_));
 }
 
 void Predictor::fit(const Features& x, const std::vector<double>& targets,
@@ -95,17 +131,18 @@ void Predictor::fit(const Features& x, const std::vector<double>& targets,
                     " of row ", i, " is not finite");
   do_fit(x, targets);
   encoding_ = encoding;
+  kind_ = encoding.kind;
   fitted_ = true;
 }
 
 Prediction Predictor::predict(const SearchSpace& space, const std::vector<Arch>& archs) const {
   HWNAS_CHECK_T(ConfigError, fitted_, "Predictor '", name(), "' is not fitted; call fit() or load a saved one");
-  const auto enc = EncodingInfo::of(space);
+  const auto enc = EncodingInfo::of(space, encoding_.kind);
   HWNAS_CHECK_T(ConfigError, enc == encoding_, "Predictor '", name(), "' was fitted on space '",
                 encoding_.space, "' (", encoding_.size, " features, choices ", encoding_.fingerprint,
                 ") but the archs are of space '", enc.space, "' (", enc.size, " features, choices ",
                 enc.fingerprint, "); fit a predictor on this space");
-  return predict(encode_archs(space, archs));
+  return predict(encode_archs(space, archs, encoding_.kind));
 }
 
 Prediction Predictor::predict(const Features& x) const {
@@ -122,6 +159,7 @@ Prediction Predictor::predict(const Features& x) const {
 
 void Predictor::mark_fitted(const EncodingInfo& encoding) {
   encoding_ = encoding;
+  kind_ = encoding.kind;
   fitted_ = true;
 }
 
@@ -160,6 +198,7 @@ std::unique_ptr<Predictor> predictor_from_json(const nlohmann::json& j, const st
   try {
     p = make_predictor(name, j["config"]);
     p->encoding_ = EncodingInfo::from_json(j["encoding"]);
+    p->kind_ = p->encoding_.kind;
     p->load_state(j["state"]);
   } catch (const Error& e) {
     throw DataError(fmt::format("{}: {}", where, e.what()));
@@ -183,7 +222,15 @@ std::unique_ptr<Predictor> make_predictor(const std::string& name) {
 }
 
 std::unique_ptr<Predictor> make_predictor(const std::string& name, const nlohmann::json& config) {
-  return predictor_registry().create(name, config);
+  if (!config.is_object() || !config.contains("encoding")) return predictor_registry().create(name, config);
+  const auto& kind = config["encoding"];
+  HWNAS_CHECK_T(ConfigError, kind.is_string(), "The \"encoding\" of predictor '", name,
+                "' must be a string such as \"onehot\" or \"path+cost\", but is ", kind.dump());
+  auto rest = config;
+  rest.erase("encoding");
+  auto p = predictor_registry().create(name, rest);
+  p->set_encoding_kind(kind.get<std::string>());
+  return p;
 }
 
 }  // namespace hwnas::predictors

@@ -45,14 +45,17 @@ struct Features {
   Features select(const std::vector<int64_t>& indices) const;
 };
 
-/// The encoding a predictor works on: the space's name, its choices (as a fingerprint)
-/// and the number of features. Two spaces with the same choices share an encoding.
+/// The encoding a predictor works on: its kind (a name in encoding_registry(), or several
+/// joined by '+', e.g. "path+cost"; see hwnas/predictors/encoding.h), the space's name,
+/// its choices (as a fingerprint) and the number of features. Two spaces with the same
+/// choices share an encoding.
 struct EncodingInfo {
   std::string space;
   int64_t size = 0;
   std::string fingerprint;
+  std::string kind = "onehot";
 
-  static EncodingInfo of(const SearchSpace& space);
+  static EncodingInfo of(const SearchSpace& space, const std::string& kind = "onehot");
   nlohmann::json to_json() const;
   static EncodingInfo from_json(const nlohmann::json& j);
   friend bool operator==(const EncodingInfo& a, const EncodingInfo& b) {
@@ -61,8 +64,8 @@ struct EncodingInfo {
   friend bool operator!=(const EncodingInfo& a, const EncodingInfo& b) { return !(a == b); }
 };
 
-/// The encoded archs (checked to belong to `space`).
-Features encode_archs(const SearchSpace& space, const std::vector<Arch>& archs);
+/// The encoded archs (checked to belong to `space`), in encoding `kind`.
+Features encode_archs(const SearchSpace& space, const std::vector<Arch>& archs, const std::string& kind = "onehot");
 
 /// Predictions for a batch of archs; `std` is empty when the predictor has no uncertainty.
 struct Prediction {
@@ -84,8 +87,14 @@ class Predictor {
   /// True if predict() fills Prediction::std.
   virtual bool has_uncertainty() const { return false; }
 
-  /// Fits on archs of `space` and their targets. Throws DataError for NaN/inf targets
-  /// (naming the row), fewer rows than the predictor needs, or mismatched lengths.
+  /// The encoding kind fit(space, ...) uses (default "onehot"; a predictor config's
+  /// "encoding" sets it, see make_predictor). Throws ConfigError for an unknown kind.
+  void set_encoding_kind(const std::string& kind);
+  const std::string& encoding_kind() const noexcept { return kind_; }
+
+  /// Fits on archs of `space` and their targets, encoded in encoding_kind(). Throws
+  /// DataError for NaN/inf targets (naming the row), fewer rows than the predictor needs,
+  /// mismatched lengths, or an encoding that does not fit the space.
   void fit(const SearchSpace& space, const std::vector<Arch>& archs,
            const std::vector<double>& targets);
   /// The same on already encoded archs.
@@ -123,6 +132,7 @@ class Predictor {
   friend std::unique_ptr<Predictor> predictor_from_json(const nlohmann::json& j,
                                                         const std::string& where);
   EncodingInfo encoding_;
+  std::string kind_ = "onehot";
   std::string target_;
   bool fitted_ = false;
 };
@@ -132,7 +142,9 @@ using PredictorRegistry = Registry<Predictor>;
 /// The predictor registry, with the built-ins (mlp, gp, ridge, xgboost, ensemble)
 /// registered on first use.
 PredictorRegistry& predictor_registry();
-/// Shorthand for predictor_registry().create(name, config).
+/// Shorthand for predictor_registry().create(name, config), where config may also hold
+/// "encoding" (the encoding kind, for every predictor: it is taken out of the config and
+/// set with set_encoding_kind).
 std::unique_ptr<Predictor> make_predictor(const std::string& name);
 std::unique_ptr<Predictor> make_predictor(const std::string& name, const nlohmann::json& config);
 

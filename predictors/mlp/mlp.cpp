@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -17,15 +18,53 @@
 
 namespace hwnas::predictors {
 
+namespace {
+
+// out[0..n) += a * x[0..n); compiled for AVX2 and plain x86-64, chosen when first called.
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void add_scaled(float* out, const float* x, float a, int64_t n) {
+  if (a == 1.0f) {
+    for (int64_t k = 0; k < n; ++k) out[k] += x[k];
+  } else {
+    for (int64_t k = 0; k < n; ++k) out[k] += a * x[k];
+  }
+}
+
+}  // namespace
+
 // weights[i] is [out, in] (PyTorch's convention), biases[i] is [out]; ReLU between layers.
+// first_t is weights[0] transposed ([in, out], contiguous), for the first layer as a gather.
 struct MlpPredictor::Layers {
   std::vector<torch::Tensor> weights, biases;
+  torch::Tensor first_t;
 
-  torch::Tensor forward(torch::Tensor h) const {
-    for (size_t i = 0; i < weights.size(); ++i) {
-      h = torch::addmm(biases[i], h, weights[i].t());
-      if (i + 1 < weights.size()) h = torch::relu(h);
-    }
+  // Call after changing weights[0].
+  void prepare() { first_t = weights[0].detach().t().contiguous(); }
+
+  torch::Tensor forward(torch::Tensor h) const { return forward_from(1, torch::addmm(biases[0], h, weights[0].t())); }
+
+  // For prediction: a sparse input (one-hot encodings are mostly zeros) makes the first
+  // layer a sum of the rows of first_t that its non-zero features pick, each scaled by
+  // the feature (1 for one-hot), instead of a dense product.
+  torch::Tensor predict(const float* x, int64_t rows, int64_t cols) const {
+    const int64_t nonzero = std::count_if(x, x + rows * cols, [](float v) { return v != 0.0f; });
+    const auto input = torch::from_blob(const_cast<float*>(x), {rows, cols}, torch::kFloat);
+    if (!first_t.defined() || 2 * nonzero > rows * cols) return forward(input);
+    const int64_t width = first_t.size(1);
+    auto h = biases[0].detach().contiguous().unsqueeze(0).repeat({rows, 1});
+    float* out = h.data_ptr<float>();
+    const float* w = first_t.data_ptr<float>();
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        if (x[i * cols + j] != 0.0f) add_scaled(out + i * width, w + j * width, x[i * cols + j], width);
+    return forward_from(1, h);
+  }
+
+  // Layers `from`, ... applied to the pre-activation `h` of layer from - 1.
+  torch::Tensor forward_from(size_t from, torch::Tensor h) const {
+    for (size_t i = from; i < weights.size(); ++i) h = torch::addmm(biases[i], torch::relu(h), weights[i].t());
     return h.squeeze(1);
   }
   std::vector<torch::Tensor> parameters() const {
@@ -159,11 +198,12 @@ void MlpPredictor::do_fit(const predictors::Features& x, const std::vector<doubl
     }
   }
   *layers_ = n_val > 0 ? best : net.clone();
+  layers_->prepare();
 }
 
 predictors::Prediction MlpPredictor::do_predict(const predictors::Features& x) const {
   torch::NoGradGuard no_grad;
-  const auto out = layers_->forward(features_tensor(x)).contiguous();
+  const auto out = layers_->predict(x.data.data(), x.rows, x.cols).contiguous();
   predictors::Prediction p;
   p.mean.resize(static_cast<size_t>(x.rows));
   const float* o = out.data_ptr<float>();
@@ -196,6 +236,7 @@ void MlpPredictor::load_state(const nlohmann::json& s) {
     in = out;
   }
   *layers_ = std::move(net);
+  layers_->prepare();
   y_mean_ = read_number(s, "y_mean");
   y_std_ = read_number(s, "y_std");
 }
@@ -233,6 +274,7 @@ std::unique_ptr<MlpPredictor> MlpPredictor::from_state_dict(const nlohmann::json
   hidden.pop_back();
   auto p = std::make_unique<MlpPredictor>(MlpOptions().hidden(hidden));
   *p->layers_ = std::move(net);
+  p->layers_->prepare();
   p->y_mean_ = 0;
   p->y_std_ = 1;
   p->mark_fitted(encoding);

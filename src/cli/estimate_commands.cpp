@@ -216,7 +216,7 @@ void add_evaluate_options(CLI::App* cmd, EvaluateArgs& a, bool choose_evaluator)
 
 struct PredictorArgs {
   SpaceArgs space;
-  std::string data, target, predictor = "gp", config, model, out, arch, archs_file;
+  std::string data, target, predictor = "gp", config, model, out, arch, archs_file, encoding;
   double test_fraction = 0.2;
   std::vector<int64_t> train_sizes;
   uint64_t seed = 0;
@@ -243,8 +243,10 @@ std::vector<T> pick(const std::vector<T>& v, const std::vector<int64_t>& idx) {
 }
 
 std::unique_ptr<predictors::Predictor> new_predictor(const PredictorArgs& a) {
-  return predictors::make_predictor(a.predictor, a.config.empty() ? nlohmann::json::object()
-                                                                : parse_json_arg(a.config, "--config"));
+  auto p = predictors::make_predictor(a.predictor, a.config.empty() ? nlohmann::json::object()
+                                                                  : parse_json_arg(a.config, "--config"));
+  if (!a.encoding.empty()) p->set_encoding_kind(a.encoding);
+  return p;
 }
 
 void run_predictor_fit(Context& ctx, const PredictorArgs& a) {
@@ -284,8 +286,9 @@ void run_predictor_eval(Context& ctx, const PredictorArgs& a) {
   const std::vector<int64_t> test(order.begin(), order.begin() + n_test), pool(order.begin() + n_test, order.end());
   auto sizes = a.train_sizes;
   if (sizes.empty()) sizes.push_back(static_cast<int64_t>(pool.size()));
-  o << fmt::format("predictor '{}' {} on {} (target '{}'): {} held-out rows, seed {}\n", a.predictor,
-                   new_predictor(a)->config().dump(), a.data, a.target, n_test, a.seed);
+  const auto made = new_predictor(a);
+  o << fmt::format("predictor '{}' {} (encoding {}) on {} (target '{}'): {} held-out rows, seed {}\n", a.predictor,
+                   made->config().dump(), made->encoding_kind(), a.data, a.target, n_test, a.seed);
   o << fmt::format("{:>6} {:>9} {:>9} {:>10} {:>8} {:>8}\n", "train", "Kendall", "Spearman", "MAE", "MAPE%", "fit s");
   for (int64_t size : sizes) {
     HWNAS_CHECK_T(ConfigError, size >= 2 && size <= static_cast<int64_t>(pool.size()), "--train-sizes ", size,
@@ -373,6 +376,7 @@ void add_estimate_commands(CLI::App& app, Context& ctx) {
     common(cmd, *a, true);
     cmd->add_option("--predictor,-p", a->predictor, "Predictor type")->check(CLI::IsMember(predictor_names))->capture_default_str();
     cmd->add_option("--config,-c", a->config, "Predictor options as JSON or @file");
+    cmd->add_option("--encoding,-e", a->encoding, "How archs are encoded: onehot (default), path, graph, stages, cost, or several joined by '+' (e.g. path+cost)");
     cmd->add_option("--out,-o", a->out, "Predictor file to write")->required();
     add_overwrite_flag(*cmd, a->overwrite);
     cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { run_predictor_fit(ctx, *a); }; });
@@ -383,6 +387,7 @@ void add_estimate_commands(CLI::App& app, Context& ctx) {
     common(cmd, *a, true);
     cmd->add_option("--predictor,-p", a->predictor, "Predictor type")->check(CLI::IsMember(predictor_names))->capture_default_str();
     cmd->add_option("--config,-c", a->config, "Predictor options as JSON or @file");
+    cmd->add_option("--encoding,-e", a->encoding, "How archs are encoded: onehot (default), path, graph, stages, cost, or several joined by '+' (e.g. path+cost)");
     cmd->add_option("--model,-m", a->model, "Evaluate this saved predictor on all rows instead");
     cmd->add_option("--test-fraction", a->test_fraction, "Share of rows held out")->capture_default_str()->check(finite_range(0.01, 0.9));
     cmd->add_option("--train-sizes", a->train_sizes, "Fit on these many of the other rows, one report line each (default: all)")->delimiter(',');

@@ -19,6 +19,7 @@
 #include "hwnas/estimate/factory.h"
 #include "hwnas/export/exporter.h"
 #include "hwnas/oneshot/method.h"
+#include "hwnas/predictors/encoding.h"
 #include "hwnas/predictors/predictor.h"
 #include "hwnas/search_spaces/registry.h"
 #include "hwnas/strategy/strategy.h"
@@ -76,6 +77,8 @@ void add_list_commands(CLI::App& app, Context& ctx) {
   });
   add_list_command(app, ctx, "predictors", "List the registered accuracy predictors",
                    [] { return rows_of(predictors::predictor_registry()); });
+  add_list_command(app, ctx, "encodings", "List the registered arch encodings of predictors (\"encoding\", --encoding)",
+                   [] { return rows_of(predictors::encoding_registry()); });
   add_list_command(app, ctx, "datasets", "List the registered datasets (--data, an evaluator's \"data\")",
                    [] { return rows_of(data::dataset_registry()); });
   add_list_command(app, ctx, "evaluators", "List the registered evaluators (an experiment's \"evaluator\")",

@@ -72,11 +72,23 @@ std::vector<std::string> PredictorEvaluator::metrics() const {
 }
 
 std::vector<Metrics> PredictorEvaluator::do_evaluate(const std::vector<Arch>& archs) {
-  const auto p = predictor_->predict(*space_, archs);
+  // The archs not seen before, each once.
+  if (seen_.size() + archs.size() > kMaxRemembered) seen_.clear();
+  std::vector<Arch> todo;
+  std::unordered_map<std::string, size_t> todo_index;
+  for (const auto& a : archs)
+    if (!seen_.count(a.str()) && todo_index.emplace(a.str(), todo.size()).second) todo.push_back(a);
+  if (!todo.empty()) {
+    const auto p = predictor_->predict(*space_, todo);
+    for (size_t k = 0; k < todo.size(); ++k) seen_[todo[k].str()] = {p.mean[k], p.has_std() ? p.std[k] : 0.0};
+  }
+  remembered_ += static_cast<int64_t>(archs.size() - todo.size());
+  const bool with_std = predictor_->has_uncertainty();
   std::vector<Metrics> out(archs.size());
   for (size_t i = 0; i < archs.size(); ++i) {
-    out[i][metric_] = p.mean[i];
-    if (p.has_std()) out[i][metric_ + "_std"] = p.std[i];
+    const auto& [mean, std] = seen_.at(archs[i].str());
+    out[i][metric_] = mean;
+    if (with_std) out[i][metric_ + "_std"] = std;
   }
   return out;
 }

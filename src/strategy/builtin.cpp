@@ -133,17 +133,22 @@ std::vector<int> Nsga2::non_dominated_ranks(const std::vector<Evaluation>& evals
   std::vector<std::vector<size_t>> dominated_by_me(n);
   std::vector<int> count(n, 0), rank(n, -1);
   std::vector<size_t> current;
-  for (size_t i = 0; i < n; ++i) {
-    for (size_t j = 0; j < n; ++j) {
-      if (i == j) continue;
-      if (dominates(evals[i], evals[j], objectives)) dominated_by_me[i].push_back(j);
-      else if (dominates(evals[j], evals[i], objectives)) ++count[i];
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = i + 1; j < n; ++j) {
+      const int d = dominance(evals[i], evals[j], objectives);
+      if (d > 0) {
+        dominated_by_me[i].push_back(j);
+        ++count[j];
+      } else if (d < 0) {
+        dominated_by_me[j].push_back(i);
+        ++count[i];
+      }
     }
+  for (size_t i = 0; i < n; ++i)
     if (count[i] == 0) {
       rank[i] = 0;
       current.push_back(i);
     }
-  }
   for (int r = 0; !current.empty(); ++r) {
     std::vector<size_t> next;
     for (size_t i : current)
@@ -179,7 +184,11 @@ std::vector<double> Nsga2::crowding_distances(const std::vector<Evaluation>& eva
 }
 
 std::vector<size_t> Nsga2::best_first(const std::vector<Evaluation>& evals, const std::vector<Objective>& objectives) {
-  const auto ranks = non_dominated_ranks(evals, objectives);
+  return best_first(evals, non_dominated_ranks(evals, objectives), objectives);
+}
+
+std::vector<size_t> Nsga2::best_first(const std::vector<Evaluation>& evals, const std::vector<int>& ranks,
+                                      const std::vector<Objective>& objectives) {
   const auto crowd = crowding_distances(evals, ranks, objectives);
   std::vector<size_t> order(evals.size());
   std::iota(order.begin(), order.end(), 0);
@@ -227,16 +236,21 @@ void Nsga2::do_tell(const std::vector<Evaluation>& evals) {
 }
 
 // Merges parents and offspring and keeps the best `population` by (rank, crowding).
+// The survivors are whole fronts plus part of the last one, so every arch that dominates a
+// survivor survives too: their ranks among themselves are their ranks in the merged set.
 void Nsga2::survive() {
-  std::vector<Evaluation> all = population_;
-  all.insert(all.end(), offspring_.begin(), offspring_.end());
+  std::vector<Evaluation> all = std::move(population_);
+  all.insert(all.end(), std::make_move_iterator(offspring_.begin()), std::make_move_iterator(offspring_.end()));
   offspring_.clear();
-  auto order = best_first(all, objectives());
+  const auto ranks = non_dominated_ranks(all, objectives());
+  auto order = best_first(all, ranks, objectives());
   order.resize(std::min(order.size(), static_cast<size_t>(options_.population())));
-  std::vector<Evaluation> next;
-  for (size_t i : order) next.push_back(all[i]);
-  population_ = std::move(next);
-  rank_ = non_dominated_ranks(population_, objectives());
+  population_.clear();
+  rank_.clear();
+  for (size_t i : order) {
+    population_.push_back(std::move(all[i]));
+    rank_.push_back(ranks[i]);
+  }
   crowding_ = crowding_distances(population_, rank_, objectives());
 }
 

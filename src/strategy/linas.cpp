@@ -76,19 +76,19 @@ void Linas::run_round() {
   std::vector<Arch> archs;
   archs.reserve(told.size());
   for (const auto& e : told) archs.push_back(e.arch);
-  const auto x = predictors::encode_archs(space(), archs);
   // One predictor per objective, and one for the violation once an arch broke a constraint.
   const bool constrained = std::any_of(told.begin(), told.end(), [](const Evaluation& e) { return e.violation > 0; });
   const size_t targets = objectives().size() + (constrained ? 1 : 0);
   std::vector<std::unique_ptr<predictors::Predictor>> models;
-  const auto encoding = predictors::EncodingInfo::of(space());
+  for (size_t m = 0; m < targets; ++m) models.push_back(predictors::make_predictor(options_.predictor(), options_.predictor_config()));
+  const auto kind = models[0]->encoding_kind();  // the config's "encoding"
+  const auto x = predictors::encode_archs(space(), archs, kind);
+  const auto encoding = predictors::EncodingInfo::of(space(), kind);
   for (size_t m = 0; m < targets; ++m) {
     std::vector<double> y;
     y.reserve(told.size());
     for (const auto& e : told) y.push_back(m < objectives().size() ? e.objectives[m] : e.violation);
-    auto p = predictors::make_predictor(options_.predictor(), options_.predictor_config());
-    p->fit(x, y, encoding);
-    models.push_back(std::move(p));
+    models[m]->fit(x, y, encoding);
   }
   ++rounds_;
 
@@ -97,7 +97,7 @@ void Linas::run_round() {
   inner.setup(std::shared_ptr<const SearchSpace>(std::shared_ptr<const SearchSpace>(), &space()), objectives(), rng().next());
   // Predicted values (objectives, violation) of archs, for the inner search.
   auto predict = [&](const std::vector<Arch>& batch) {
-    const auto bx = predictors::encode_archs(space(), batch);
+    const auto bx = predictors::encode_archs(space(), batch, kind);
     std::vector<std::vector<double>> predicted;
     for (const auto& p : models) predicted.push_back(p->predict(bx).mean);
     std::vector<Evaluation> evals(batch.size());

@@ -32,6 +32,22 @@ bool dominates(const Evaluation& a, const Evaluation& b, const std::vector<Objec
   return better_somewhere;
 }
 
+int dominance(const Evaluation& a, const Evaluation& b, const std::vector<Objective>& objectives) {
+  if (a.violation > 0 || b.violation > 0) return dominates(a, b, objectives) ? 1 : dominates(b, a, objectives) ? -1 : 0;
+  bool a_no_worse = true, b_no_worse = true, a_better = false, b_better = false;
+  for (size_t i = 0; i < objectives.size() && (a_no_worse || b_no_worse); ++i) {
+    const double x = a.objectives[i], y = b.objectives[i];
+    const auto d = objectives[i].direction;
+    a_no_worse = a_no_worse && no_worse(x, y, d);
+    b_no_worse = b_no_worse && no_worse(y, x, d);
+    a_better = a_better || strictly_better(x, y, d);
+    b_better = b_better || strictly_better(y, x, d);
+  }
+  if (a_no_worse && a_better) return 1;
+  if (b_no_worse && b_better) return -1;
+  return 0;
+}
+
 std::vector<Evaluation> pareto_front(const std::vector<Evaluation>& evals, const std::vector<Objective>& objectives) {
   std::vector<Evaluation> front;
   for (size_t i = 0; i < evals.size(); ++i) {

@@ -213,6 +213,10 @@ std::string make_fixture() {
         R"("encoding": {"fingerprint": "e9520c6cf89e379b", "size": 30, "space": "nb201"}, "format": "hwnas-predictor", )"
         R"("predictor": "gp", "state": {"length_scales": [1.9], "noise_var": 0.008, "rows": 1333333333334622327076}, )"
         R"("target": "acc", "version": 1})");
+  // A predictor file whose encoding kind this hwnas does not know.
+  write(d + "/pred_kind.json", R"({"config": {"alpha": 1.0}, )"
+        R"("encoding": {"fingerprint": "e9520c6cf89e379b", "size": 30, "space": "nb201", "kind": "paths"}, "format": "hwnas-predictor", )"
+        R"("predictor": "ridge", "state": {}, "target": "acc", "version": 1})");
   write(d + "/table_float_version.json", R"({"format": "hwnas-latency-table", "version": 2e25, "sections": {}})");
   write(d + "/table_big.json", R"({"format": "hwnas-latency-table", "version": 1, "sections": {"": {"k": {"mean_ms": 1e400}}}})");
   write(d + "/table.json", R"({"format": "hwnas-latency-table", "version": 1, "space": "nb201", "sections": {"": {}}})");
@@ -562,6 +566,10 @@ std::vector<Case> catalogue() {
       {"value", "as many warm-up epochs as epochs", train({"--warmup-epochs", "1", "--out", "{d}/newrun"}), {"warmup_epochs", "fewer than the 1 epochs"}},
       {"value", "two columns named arch (found by fuzz_files)", {"predictor", "fit", "--data", "{d}/twoarch.csv", "-t", "acc", "-o", "{d}/new.json"}, {"{d}/twoarch.csv line 1", "'arch' appears twice"}},
       {"value", "a list as a layer key in an OFA table (found by fuzz_tables)", {"table", "import-ofa", "--dir", "{d}/yamlkey", "-o", "{d}/new.json"}, {"{d}/yamlkey/192_lookup_table.yaml", "line 1", "not a layer name"}},
+      {"value", "an unknown encoding kind in a predictor file", {"predictor", "predict", "--model", "{d}/pred_kind.json", "--arch", A}, {"{d}/pred_kind.json", "'paths'", "use one of"}},
+      {"value", "an unknown --encoding", {"predictor", "fit", "--data", "{d}/data.csv", "-t", "acc", "-e", "onehot+pth", "-o", "{d}/new.json"}, {"'pth'", "use one of"}},
+      {"value", "an encoding for another space", {"predictor", "fit", "--data", "{d}/data.csv", "-t", "acc", "-e", "stages", "-o", "{d}/new.json"}, {"'stages'", "nb201", "use \"onehot\""}},
+      {"value", "a predictor config's encoding not a string", {"predictor", "fit", "--data", "{d}/data.csv", "-t", "acc", "--config", R"({"encoding": 3})", "-o", "{d}/new.json"}, {"\"encoding\"", "must be a string"}},
       {"value", "damaged gzip data past the part read", {"evaluate", "-e", "proxies", "-n", "1", "--data-dir", "{d}/idx_crc", "--train-size", "2", "--valid-size", "1", "--out", "{d}/new.csv"}, {"{d}/idx_crc/train-images-idx3-ubyte.gz", "corrupt"}},
   };
 }

@@ -48,7 +48,7 @@ TEST_CASE("hwnas draw writes an arch as Graphviz DOT or JSON, and keeps an exist
   CHECK(hwnas::read_json_file(d + "/cells.json", "drawing")["graphs"].size() == 2);
 }
 
-TEST_CASE("hwnas strategies, predictors, datasets, evaluators, cost-models, exporters and layer-kinds list their registries", "[cli]") {
+TEST_CASE("hwnas strategies, predictors, encodings, datasets, evaluators, cost-models, exporters and layer-kinds list their registries", "[cli]") {
   auto r = run({"strategies"});
   REQUIRE(r.code == 0);
   for (const char* name : {"random", "evolution", "nsga2", "linas", "rl", "REINFORCE", "darts", "one-shot", "ask-tell"})
@@ -70,6 +70,11 @@ TEST_CASE("hwnas strategies, predictors, datasets, evaluators, cost-models, expo
   for (const auto& e : nlohmann::json::parse(r.out)) names.push_back(e.at("name").get<std::string>());
   for (const char* name : {"mlp", "ridge", "xgboost"})
     CHECK(std::find(names.begin(), names.end(), name) != names.end());
+  r = run({"encodings", "--json"});
+  REQUIRE(r.code == 0);
+  names.clear();
+  for (const auto& e : nlohmann::json::parse(r.out)) names.push_back(e.at("name").get<std::string>());
+  CHECK(names == std::vector<std::string>{"cost", "graph", "onehot", "path", "stages"});
   // Layer kinds: the generic ones from cost and those the built-in spaces register.
   r = run({"layer-kinds", "--json"});
   REQUIRE(r.code == 0);
@@ -152,7 +157,7 @@ TEST_CASE("hwnas reports bad input in one line with exit status 2", "[cli]") {
       {{"sample", "--space-config", R"({"chanels": 8})"}, "Unknown key 'chanels'"},
       {{"sample", "--space-config", "@/no/such.json"}, "/no/such.json"},
       {{"sample", "-n", "0"}, "-n"},
-      {{"frobnicate"}, "unknown command 'frobnicate'; valid commands: spaces, sample, info, draw, strategies, predictors, datasets, evaluators, cost-models, exporters, layer-kinds, profile, measure, latency, table, calibrate, evaluate, proxies, predictor, search, train-supernet, train, export, quickstart, demo"},
+      {{"frobnicate"}, "unknown command 'frobnicate'; valid commands: spaces, sample, info, draw, strategies, predictors, encodings, datasets, evaluators, cost-models, exporters, layer-kinds, profile, measure, latency, table, calibrate, evaluate, proxies, predictor, search, train-supernet, train, export, quickstart, demo"},
       {{"profile", "--space", "nb201", "--out", "/tmp/x.json", "--device", "cuda"}, "--device cpu"},
       {{"latency", "--space", "nb201", "-t", "/no/table.json", "-a", kArch}, "/no/table.json"},
       {{}, "subcommand"},

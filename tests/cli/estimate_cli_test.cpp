@@ -79,6 +79,12 @@ TEST_CASE("hwnas proxies, predictor fit/eval/predict and tabular evaluation work
   REQUIRE(r.code == 0);
   REQUIRE(has(r.out, "Kendall"));
   REQUIRE(has(r.out, "seed 2"));
+  r = run({"predictor", "eval", "--data", dir + "/data.csv", "--target", "acc", "-p", "ridge", "-e", "path+cost", "--train-sizes", "30"});
+  REQUIRE(r.code == 0);
+  REQUIRE(has(r.out, "(encoding path+cost)"));
+  r = run({"predictor", "fit", "--data", dir + "/data.csv", "--target", "acc", "-p", "ridge", "--encoding", "graph", "--out", dir + "/ridge_graph.json"});
+  REQUIRE(r.code == 0);
+  REQUIRE(has(hwnas::read_file(dir + "/ridge_graph.json", "t"), "\"kind\":\"graph\""));
   r = run({"predictor", "fit", "--data", dir + "/data.csv", "--target", "acc", "-p", "gp", "-c", R"({"iterations": 10})", "--out", dir + "/gp.json"});
   REQUIRE(r.code == 0);
   r = run({"predictor", "predict", "--model", dir + "/gp.json", "--arch", archs[0].str()});

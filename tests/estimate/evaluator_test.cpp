@@ -89,6 +89,15 @@ TEST_CASE("Predictor evaluator reports the predictor's target", "[estimate]") {
   const auto m = ev.evaluate({archs[0]});
   REQUIRE(m[0].count("acc") == 1);
   REQUIRE(m[0].at("acc_std") > 0);
+  // Seen archs (earlier or twice in one batch) come from memory with the same values, and count as queries.
+  const auto again = ev.evaluate({archs[1], archs[0], archs[1]});
+  REQUIRE(ev.remembered() == 2);
+  REQUIRE(ev.queries() == 4);
+  REQUIRE(again[1] == m[0]);
+  REQUIRE(again[0] == again[2]);
+  const auto direct = p->predict(*space, {archs[1]});
+  REQUIRE(again[0].at("acc") == Approx(direct.mean[0]).margin(1e-12));
+  REQUIRE(again[0].at("acc_std") == Approx(direct.std[0]).margin(1e-12));
 }
 
 TEST_CASE("Short training is deterministic and independent of evaluation order", "[estimate][short_training]") {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hwnas/core/io.h"
+#include "hwnas/core/random.h"
 #include "hwnas/core/search_space.h"
 #include "hwnas/core/stats.h"
 #include "hwnas/predictors/predictor.h"
@@ -121,6 +122,45 @@ TEST_CASE("Gaussian process: marginal likelihood rises when fitted, uncertainty 
   }
   REQUIRE(far_std > at.std[0]);
   REQUIRE(at.mean[0] == Approx(d.y_train[0]).margin(0.3));
+}
+
+TEST_CASE("MLP prediction: the first layer as a gather of sparse inputs equals the dense product", "[predictors][mlp]") {
+  auto d = make_data(40, 0);
+  auto p = make_predictor("mlp", {{"hidden", {24, 8}}, {"epochs", 5}});
+  p->fit(*d.space, d.train, d.y_train);
+  // The forward pass in double from the saved state.
+  const auto state = p->to_json()["state"];
+  auto reference = [&](const std::vector<float>& x) {
+    std::vector<double> h(x.begin(), x.end());
+    const auto& layers = state["layers"];
+    for (size_t l = 0; l < layers.size(); ++l) {
+      const auto& w = layers[l]["weight"]["data"];
+      const auto& b = layers[l]["bias"]["data"];
+      const size_t out = b.size(), in = h.size();
+      std::vector<double> next(out);
+      for (size_t o = 0; o < out; ++o) {
+        double v = b[o].get<double>();
+        for (size_t i = 0; i < in; ++i) v += w[o * in + i].get<double>() * h[i];
+        next[o] = l + 1 < layers.size() ? std::max(v, 0.0) : v;
+      }
+      h = std::move(next);
+    }
+    return state["y_mean"].get<double>() + state["y_std"].get<double>() * h[0];
+  };
+  // One-hot rows (sparse: gathered), a few scaled values among them, and dense rows (a product).
+  auto sparse = hwnas::predictors::encode_archs(*d.space, d.train);
+  sparse.row(3)[0] = 0.37f;
+  sparse.row(5)[1] = -2.5f;
+  hwnas::predictors::Features dense(4, sparse.cols);
+  hwnas::Rng rng(3);
+  for (auto& v : dense.data) v = static_cast<float>(rng.uniform());
+  for (const auto* x : {&sparse, &dense}) {
+    const auto got = p->predict(*x).mean;
+    for (int64_t i = 0; i < x->rows; ++i) {
+      const std::vector<float> row(x->row(i), x->row(i) + x->cols);
+      REQUIRE(got[static_cast<size_t>(i)] == Approx(reference(row)).margin(1e-5));
+    }
+  }
 }
 
 TEST_CASE("Once-for-All's accuracy predictor: the tutorial subnet predicts 0.81713", "[predictors][mlp][golden]") {

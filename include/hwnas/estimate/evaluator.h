@@ -17,6 +17,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "hwnas/core/arch.h"
@@ -88,6 +90,8 @@ class TabularEvaluator : public Evaluator {
 
 /// A fitted predictor as an evaluator: one metric (named `metric`, default the
 /// predictor's target or "predicted"), plus "<metric>_std" when it has uncertainty.
+/// An arch seen before (in this batch or an earlier one) is not predicted again: its
+/// values are remembered (up to the last kMaxRemembered distinct archs).
 class PredictorEvaluator : public Evaluator {
  public:
   PredictorEvaluator(std::shared_ptr<const SearchSpace> space, std::shared_ptr<const predictors::Predictor> predictor,
@@ -102,6 +106,15 @@ class PredictorEvaluator : public Evaluator {
   std::shared_ptr<const SearchSpace> space_;
   std::shared_ptr<const predictors::Predictor> predictor_;
   std::string metric_;
+
+ public:
+  static constexpr size_t kMaxRemembered = size_t{1} << 20;
+  /// Archs answered from memory so far.
+  int64_t remembered() const noexcept { return remembered_; }
+
+ private:
+  std::unordered_map<std::string, std::pair<double, double>> seen_;  // canonical string -> (mean, std)
+  int64_t remembered_ = 0;
 };
 
 }  // namespace hwnas::estimate

@@ -111,6 +111,9 @@ class Nsga2 : public Strategy {
   /// Indices of the evaluations best first: by front, then larger crowding distance (ties
   /// keep input order); what survives a generation.
   static std::vector<size_t> best_first(const std::vector<Evaluation>& evals, const std::vector<Objective>& objectives);
+  /// The same with their non_dominated_ranks() already computed.
+  static std::vector<size_t> best_first(const std::vector<Evaluation>& evals, const std::vector<int>& ranks,
+                                        const std::vector<Objective>& objectives);
 
  protected:
   std::vector<Arch> do_ask(int64_t n) override;

@@ -51,6 +51,9 @@ struct Evaluation {
 /// constraint domination (Deb 2000): a feasible arch dominates an infeasible one, and of
 /// two infeasible ones the smaller violation dominates.
 bool dominates(const Evaluation& a, const Evaluation& b, const std::vector<Objective>& objectives);
+/// Both directions of dominates() in one pass: 1 if `a` dominates `b`, -1 if `b` dominates `a`,
+/// 0 if neither does.
+int dominance(const Evaluation& a, const Evaluation& b, const std::vector<Objective>& objectives);
 
 /// The single-objective order of evolution and of a run's best: the smaller violation
 /// first (feasible before infeasible), then the better first objective in `direction`.
