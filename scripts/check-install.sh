@@ -39,6 +39,7 @@ grep -q '"spatial_attention-in:16x14x14-out:16x14x14"' "$consumer/attn_cpu.json"
   grep -q '"shapes"' shapes_run/train.json)
 "$consumer/latency_tour"
 (cd "$consumer" && ./custom_predictor)
+(cd "$consumer" && ./custom_encoding && ./custom_encoding encodings > encodings.txt && grep -q "^depth" encodings.txt)
 # A strategy of its own: simulated annealing named in an experiment, resumed exactly.
 (cd "$consumer" && ./custom_strategy && grep -q '"annealing"' anneal_search/straight/config.json)
 # A one-shot method of its own: space shrinking named in an experiment, stopped and resumed exactly.

@@ -1,4 +1,5 @@
 #include "core/describe.h"
+#include "experiment/record_json.h"
 #include "hwnas/experiment/runner.h"
 
 #include <algorithm>
@@ -50,18 +51,6 @@ nlohmann::json decisive(const ExperimentConfig& c) {
 }
 
 double json_number(const nlohmann::json& v) { return v.is_number() ? v.get<double>() : std::nan(""); }
-
-nlohmann::json record_to_json(const Record& r) {
-  nlohmann::json metrics = nlohmann::json::object();
-  for (const auto& [k, v] : r.metrics) metrics[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
-  nlohmann::json objectives = nlohmann::json::array();
-  for (double v : r.objectives) objectives.push_back(std::isfinite(v) ? nlohmann::json(v) : nlohmann::json());
-  nlohmann::json j = {{"index", r.index}, {"batch", r.batch}, {"arch", r.arch.str()}, {"metrics", metrics},
-                      {"objectives", objectives}, {"violation", r.violation}, {"feasible", r.feasible()},
-                      {"time_s", r.time_s}};
-  if (!r.error.empty()) j["error"] = r.error;
-  return j;
-}
 
 Record record_from_json(const nlohmann::json& j, const SearchSpace& space) {
   Record r;
@@ -214,8 +203,8 @@ struct Experiment::Impl {
     for (size_t i = 0; i < archs.size(); ++i) {
       auto r = make_record(archs[i], metrics[i], batch, t, objs);
       if (evals) evals->push_back(as_evaluation(r));
-      lines += record_to_json(r).dump() + "\n";
-      add(r, objs);
+      append_record_line(lines, r);
+      add(std::move(r), objs);
     }
     return lines;
   }
@@ -249,12 +238,14 @@ struct Experiment::Impl {
   // The front as the strategies see it, index by index with `front`.
   std::vector<strategy::Evaluation> front_evals;
 
-  void add(const Record& r, const std::vector<strategy::Objective>& objs) {
-    records.push_back(r);
+  void add(Record r, const std::vector<strategy::Objective>& objs) {
     if (!best || better(r, *best, objs)) best = r;
     auto e = as_evaluation(r);
     for (size_t i = 0; i < front.size(); ++i)
-      if (front[i].arch == r.arch || strategy::dominates(front_evals[i], e, objs)) return;
+      if (front[i].arch == r.arch || strategy::dominates(front_evals[i], e, objs)) {
+        records.push_back(std::move(r));
+        return;
+      }
     size_t kept = 0;
     for (size_t i = 0; i < front.size(); ++i) {
       if (strategy::dominates(e, front_evals[i], objs)) continue;
@@ -268,6 +259,7 @@ struct Experiment::Impl {
     front_evals.resize(kept);
     front.push_back(r);
     front_evals.push_back(std::move(e));
+    records.push_back(std::move(r));
   }
 };
 
