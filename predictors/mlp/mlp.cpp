@@ -161,6 +161,19 @@ void MlpPredictor::do_fit(const predictors::Features& x, const std::vector<doubl
     net.biases.push_back(uniform(out).set_requires_grad(true));
     in = out;
   }
+  // The loss of predictions p for standardised targets t.
+  const bool mse = options_.loss() != "pairwise", pairwise = options_.loss() != "mse";
+  auto loss_of = [&](const torch::Tensor& p, const torch::Tensor& t) {
+    torch::Tensor loss = torch::zeros({});
+    if (mse) loss = loss + torch::mse_loss(p, t);
+    if (pairwise && p.size(0) > 1) {
+      const auto diff = p.unsqueeze(1) - p.unsqueeze(0);                // s_i - s_j
+      const auto above = (t.unsqueeze(1) > t.unsqueeze(0)).to(torch::kFloat);  // y_i > y_j
+      const auto pairs = above.sum();
+      if (pairs.item<float>() > 0) loss = loss + (torch::softplus(-diff) * above).sum() / pairs;
+    }
+    return loss;
+  };
   torch::optim::Adam opt(net.parameters(),
                          torch::optim::AdamOptions(options_.lr()).weight_decay(options_.weight_decay()));
   Layers best = net.clone();
@@ -178,14 +191,14 @@ void MlpPredictor::do_fit(const predictors::Features& x, const std::vector<doubl
       for (int64_t b = 0; b < n; b += bs) {
         const auto idx = p.slice(0, b, std::min(b + bs, n));
         opt.zero_grad();
-        auto loss = torch::mse_loss(net.forward(xt.index_select(0, idx)), yt.index_select(0, idx));
+        auto loss = loss_of(net.forward(xt.index_select(0, idx)), yt.index_select(0, idx));
         loss.backward();
         opt.step();
       }
     }
     ++epochs_run_;
     if (n_val > 0) {
-      const double val = torch::mse_loss(net.forward(xv), yv).item<double>();
+      const double val = loss_of(net.forward(xv), yv).item<double>();
       HWNAS_CHECK_T(DataError, std::isfinite(val), "mlp predictor: validation loss became ", val,
                     " at epoch ", epoch, "; lower \"lr\"");
       if (val < best_val) {

@@ -1,6 +1,7 @@
 #pragma once
 // Multi-layer perceptron regressor (LibTorch): encoding -> hidden layers with ReLU -> 1,
-// trained with Adam on the mean squared error of standardised targets, with early
+// trained with Adam on the mean squared error of standardised targets (or a pairwise
+// ranking loss, or both: MlpOptions::loss), with early
 // stopping on a validation split (the best epoch's weights are kept). This is also the
 // form of Once-for-All's accuracy predictor, which import_ofa_accuracy_predictor reads.
 #include <string>
@@ -27,6 +28,10 @@ struct MlpOptions {
   HWNAS_ARG(int64_t, patience) = 30;
   /// Seeds the initial weights, the validation split and the batch order.
   HWNAS_ARG(uint64_t, seed) = 0;
+  /// "mse" (regression), "pairwise" (ranking: the logistic loss of every ordered pair of a
+  /// batch, log(1 + exp(-(s_i - s_j))) for y_i > y_j, as in RankNet), or "mse+pairwise"
+  /// (their sum). Early stopping uses the same loss on the validation rows.
+  HWNAS_ARG(std::string, loss) = "mse";
 
  public:
   template <typename Self, typename V>
@@ -39,6 +44,7 @@ struct MlpOptions {
     v.field("validation_fraction", self.validation_fraction_, 0, 0.9);
     v.field("patience", self.patience_, 1, 1000000);
     v.field("seed", self.seed_);
+    v.field("loss", self.loss_, {"mse", "pairwise", "mse+pairwise"});
   }
   void validate() const { options::check(*this, "mlp predictor config"); }
   static MlpOptions from_json(const nlohmann::json& config) { return options::read<MlpOptions>(config, "mlp predictor config"); }

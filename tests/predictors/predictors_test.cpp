@@ -91,6 +91,19 @@ TEST_CASE("Every built-in predictor learns a synthetic target and survives save/
   }
 }
 
+TEST_CASE("MLP with a pairwise ranking loss ranks the synthetic target; mse+pairwise too", "[predictors][mlp]") {
+  auto d = make_data(150, 100);
+  for (const char* loss : {"pairwise", "mse+pairwise"}) {
+    auto p = make_predictor("mlp", {{"hidden", {32, 32}}, {"epochs", 150}, {"lr", 3e-3}, {"patience", 40}, {"loss", loss}});
+    p->fit(*d.space, d.train, d.y_train);
+    const double tau = hwnas::stats::kendall_tau(p->predict(*d.space, d.test).mean, d.y_test);
+    INFO(loss << " Kendall tau " << tau);
+    CHECK(tau > 0.8);
+    REQUIRE(p->config()["loss"] == loss);
+  }
+  REQUIRE_THROWS_WITH_ALL(hwnas::ConfigError, make_predictor("mlp", {{"loss", "hinge"}}), "loss", "hinge", "pairwise");
+}
+
 TEST_CASE("Predictors are deterministic given their seed", "[predictors]") {
   auto d = make_data(60, 20);
   for (const auto& name : {"mlp", "xgboost", "ensemble"}) {
