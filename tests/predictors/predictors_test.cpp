@@ -91,7 +91,7 @@ TEST_CASE("Every built-in predictor learns a synthetic target and survives save/
   }
 }
 
-TEST_CASE("MLP with a pairwise ranking loss ranks the synthetic target; mse+pairwise too", "[predictors][mlp]") {
+TEST_CASE("MLP with a pairwise ranking loss ranks the synthetic target, and so does mse+pairwise", "[predictors][mlp]") {
   auto d = make_data(150, 100);
   for (const char* loss : {"pairwise", "mse+pairwise"}) {
     auto p = make_predictor("mlp", {{"hidden", {32, 32}}, {"epochs", 150}, {"lr", 3e-3}, {"patience", 40}, {"loss", loss}});
