@@ -40,7 +40,7 @@ EncodingInfo EncodingInfo::of(const SearchSpace& space, const std::string& kind)
   if (kind != "onehot") mix("encoding:" + kind);
   EncodingInfo e;
   e.space = space.name();
-  e.size = encoding_size(space, kind);
+  e.size = kind == "onehot" ? space.encoding_size() : encoding_size(space, kind);  // onehot: no registry look-up per predict
   e.fingerprint = fmt::format("{:016x}", h);
   e.kind = kind;
   return e;
