@@ -7,12 +7,14 @@
 //     single thread, and fit time. The predictors are fitted on 500 OFA archs labelled by
 //     Once-for-All's accuracy predictor (which is itself the MLP measured).
 // Usage: bench_predictors --truth gt.csv [--proxies proxies.csv] [--space-config JSON]
-//                         [--splits 10] [--encodings onehot,path,...] [--ofa-predictor acc_predictor.json]
+//                         [--splits 10] [--encodings onehot,path,...] [--sizes 25,50,100]
+//                         [--predictors ridge,gcn,#params,...] [--ofa-predictor acc_predictor.json]
 //                         [--json out.json]
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <iostream>
+#include <stdexcept>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -40,6 +42,20 @@ const std::vector<std::pair<std::string, nlohmann::json>> kPredictors = {
     {"xgboost", nlohmann::json::object()},
     {"ensemble", {{"predictor", "mlp"}, {"size", 5}}},
 };
+// Predictors of encodings with cell graphs only (quality rows; no graph for the OFA speed rows).
+const std::vector<std::pair<std::string, nlohmann::json>> kGraphPredictors = {{"gcn", nlohmann::json::object()},
+                                                                             {"gcn", {{"loss", "pairwise"}}}};
+// Predictors of encodings that end with the cost features.
+const std::vector<std::pair<std::string, nlohmann::json>> kCostPredictors = {{"residual", nlohmann::json::object()}};
+
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> out;
+  for (size_t start = 0, comma; start <= list.size(); start = comma + 1) {
+    comma = std::min(list.find(',', start), list.size());
+    out.push_back(list.substr(start, comma - start));
+  }
+  return out;
+}
 
 template <typename T>
 std::vector<T> pick(const std::vector<T>& v, const std::vector<size_t>& idx) {
@@ -66,7 +82,8 @@ int main(int argc, char** argv) try {
   std::string truth, proxies, space_config = R"({"channels": 8, "cells_per_stage": 1, "input_channels": 1, "input_size": 28})",
                                   ofa_predictor = "data/ofa/acc_predictor.json", json_out;
   int splits = 10;
-  std::vector<std::string> encodings{"onehot"};
+  std::vector<std::string> encodings{"onehot"}, only;
+  std::vector<size_t> sizes{25, 50, 100};
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--truth")) truth = argv[i + 1];
     else if (!std::strcmp(argv[i], "--proxies")) proxies = argv[i + 1];
@@ -74,17 +91,16 @@ int main(int argc, char** argv) try {
     else if (!std::strcmp(argv[i], "--splits")) splits = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--ofa-predictor")) ofa_predictor = argv[i + 1];
     else if (!std::strcmp(argv[i], "--json")) json_out = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--encodings")) {
-      encodings.clear();
-      std::string list = argv[i + 1];
-      for (size_t start = 0, comma; start <= list.size(); start = comma + 1) {
-        comma = std::min(list.find(',', start), list.size());
-        encodings.push_back(list.substr(start, comma - start));
-      }
+    else if (!std::strcmp(argv[i], "--encodings")) encodings = split_list(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--predictors")) only = split_list(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--sizes")) {
+      sizes.clear();
+      for (const auto& v : split_list(argv[i + 1])) sizes.push_back(std::stoul(v));
     }
   }
   hwnas::set_threads(1);
   nlohmann::json results;
+  auto wanted = [&](const std::string& name) { return only.empty() || std::count(only.begin(), only.end(), name) > 0; };
 
   if (!truth.empty()) {
     auto space = hwnas::make_space("nb201", nlohmann::json::parse(space_config));
@@ -93,26 +109,33 @@ int main(int argc, char** argv) try {
     std::cout << fmt::format("Ground truth: {} archs of {} {} from {}\n", gt.size(), space->name(), space->config().dump(), truth);
     std::cout << fmt::format("val_accuracy: min {:.4f} mean {:.4f} max {:.4f}\n\n", *std::min_element(y.begin(), y.end()), mean(y),
                              *std::max_element(y.begin(), y.end()));
-    // Held-out test set per split: the archs not among the first 100 of a shuffle.
-    const std::vector<size_t> sizes{25, 50, 100};
+    // Held-out test set per split: the archs not among the first sizes.back() of a shuffle.
+    if (sizes.back() >= gt.size()) throw std::runtime_error("--sizes: the largest size must leave test archs");
     const size_t n_test = gt.size() - sizes.back();
     std::cout << fmt::format("Kendall tau on {} held-out archs, mean +- std over {} random splits (fit time, s)\n", n_test, splits);
-    std::cout << fmt::format("{:<22}", "predictor / encoding");
+    std::cout << fmt::format("{:<26}", "predictor / encoding");
     for (auto s : sizes) std::cout << fmt::format(" {:>22}", fmt::format("n={}", s));
     std::cout << "\n";
     // The baseline on the same test sets: the number of parameters.
     std::vector<double> params;
     for (const auto& a : gt.archs) params.push_back(static_cast<double>(hwnas::cost::network_cost(space->layers(a)).params));
     std::vector<std::tuple<std::string, std::string, nlohmann::json>> rows;
-    for (const auto& encoding : encodings)
-      for (const auto& [name, config] : kPredictors) {
+    for (const auto& encoding : encodings) {
+      auto list = kPredictors;
+      if (encoding.find("graph") != std::string::npos) list.insert(list.end(), kGraphPredictors.begin(), kGraphPredictors.end());
+      if (encoding.size() > 5 && encoding.compare(encoding.size() - 5, 5, "+cost") == 0)
+        list.insert(list.end(), kCostPredictors.begin(), kCostPredictors.end());
+      for (const auto& [name, config] : list) {
+        if (!wanted(name)) continue;
         auto c = config;
         c["encoding"] = encoding;
-        rows.emplace_back(encoding == "onehot" ? name : name + " / " + encoding, name, c);
+        const auto label = config.contains("loss") ? name + " " + config["loss"].get<std::string>() : name;
+        rows.emplace_back(encoding == "onehot" ? label : label + " / " + encoding, name, c);
       }
-    rows.emplace_back("#params", "", nlohmann::json());
+    }
+    if (wanted("#params")) rows.emplace_back("#params", "", nlohmann::json());
     for (const auto& [label, name, config] : rows) {
-      std::cout << fmt::format("{:<22}", label) << std::flush;
+      std::cout << fmt::format("{:<26}", label) << std::flush;
       for (auto size : sizes) {
         std::vector<double> taus, fit_s;
         for (int s = 0; s < splits; ++s) {
@@ -183,6 +206,7 @@ int main(int argc, char** argv) try {
   std::vector<std::pair<std::string, std::unique_ptr<hwnas::predictors::Predictor>>> fitted;
   fitted.emplace_back("mlp (OFA's, 400x3)", std::move(oracle));
   for (const auto& [name, config] : kPredictors) {
+    if (!wanted(name)) continue;
     auto p = hwnas::predictors::make_predictor(name, config);
     const auto t0 = Clock::now();
     p->fit(*ofa, train, labels);

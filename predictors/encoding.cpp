@@ -104,10 +104,8 @@ void write_graph(float* out, int64_t nodes, int64_t types, const std::vector<std
 class Nb201Graph : public Encoding {
  public:
   std::string unsupported(const SearchSpace& space) const override { return only_for(space, "graph", {"nb201", "darts"}); }
-  int64_t size(const SearchSpace& space) const override {
-    const int64_t n = 8, types = nb201_ops(space) + 2;
-    return n * n + n * types;
-  }
+  int64_t size(const SearchSpace& space) const override { return graph_layout(space).size(); }
+  GraphLayout graph_layout(const SearchSpace& space) const override { return {1, 8, nb201_ops(space) + 2}; }
   void encode(const SearchSpace& space, const Arch& arch, float* out) const override {
     const auto& edges = spaces::Nb201Space::kEdges;
     const int output = static_cast<int>(edges.size()) + 1;
@@ -134,7 +132,8 @@ class DartsGraph : public Encoding {
  public:
   static constexpr int kNodes = 2 + 2 * spaces::DartsSpace::kNodes + 1;
   static int64_t types() { return static_cast<int64_t>(spaces::DartsSpace::kOps.size()) + 2; }
-  int64_t size(const SearchSpace& space) const override { return 2 * (kNodes * kNodes + kNodes * types()); }
+  int64_t size(const SearchSpace& space) const override { return graph_layout(space).size(); }
+  GraphLayout graph_layout(const SearchSpace&) const override { return {2, kNodes, types()}; }
   void encode(const SearchSpace& space, const Arch& arch, float* out) const override {
     const auto& genes = arch.genes();
     for (int c = 0; c < 2; ++c) {
@@ -165,6 +164,7 @@ class Graph : public Encoding {
   std::string unsupported(const SearchSpace& space) const override { return nb201_.unsupported(space); }
   int64_t size(const SearchSpace& space) const override { return pick(space).size(space); }
   void encode(const SearchSpace& space, const Arch& arch, float* out) const override { pick(space).encode(space, arch, out); }
+  GraphLayout graph_layout(const SearchSpace& space) const override { return pick(space).graph_layout(space); }
 
  private:
   const Encoding& pick(const SearchSpace& space) const {
@@ -277,10 +277,19 @@ std::vector<std::shared_ptr<const Encoding>> encodings_for(const SearchSpace& sp
   return out;
 }
 
-int64_t encoding_size(const SearchSpace& space, const std::string& kind) {
-  int64_t n = 0;
-  for (const auto& e : encodings_for(space, kind)) n += e->size(space);
-  return n;
+int64_t encoding_size(const SearchSpace& space, const std::string& kind) { return encoding_shape(space, kind).size; }
+
+EncodingShape encoding_shape(const SearchSpace& space, const std::string& kind) {
+  EncodingShape shape;
+  for (const auto& e : encodings_for(space, kind)) {
+    const auto layout = e->graph_layout(space);
+    if (layout.cells > 0 && shape.graph_offset < 0) {
+      shape.graph_offset = shape.size;
+      shape.graph = layout;
+    }
+    shape.size += e->size(space);
+  }
+  return shape;
 }
 
 }  // namespace hwnas::predictors

@@ -31,6 +31,14 @@ class SearchSpace;
 
 namespace hwnas::predictors {
 
+/// How an encoding lays out cell graphs (the `graph` encoding): per cell, `nodes` x
+/// `nodes` adjacency (row = from), then a one-hot type per node (`types` values).
+struct GraphLayout {
+  int64_t cells = 0, nodes = 0, types = 0;
+  int64_t cell_size() const { return nodes * nodes + nodes * types; }
+  int64_t size() const { return cells * cell_size(); }
+};
+
 class Encoding {
  public:
   virtual ~Encoding() = default;
@@ -40,6 +48,9 @@ class Encoding {
   virtual int64_t size(const SearchSpace& space) const = 0;
   /// Writes size(space) features of `arch` to `out`.
   virtual void encode(const SearchSpace& space, const Arch& arch, float* out) const = 0;
+  /// For an encoding of cell graphs, their layout for `space` (graph predictors read it);
+  /// cells = 0 otherwise.
+  virtual GraphLayout graph_layout(const SearchSpace& space) const { return {}; }
 };
 
 using EncodingRegistry = Registry<Encoding>;
@@ -54,5 +65,13 @@ std::vector<std::shared_ptr<const Encoding>> encodings_for(const SearchSpace& sp
 void check_encoding_kind(const std::string& kind);
 /// Total feature count of `kind` for `space`.
 int64_t encoding_size(const SearchSpace& space, const std::string& kind);
+
+/// The size of `kind` for `space` and where its first graph part is (offset -1: none).
+struct EncodingShape {
+  int64_t size = 0;
+  int64_t graph_offset = -1;
+  GraphLayout graph;
+};
+EncodingShape encoding_shape(const SearchSpace& space, const std::string& kind);
 
 }  // namespace hwnas::predictors

@@ -40,7 +40,14 @@ EncodingInfo EncodingInfo::of(const SearchSpace& space, const std::string& kind)
   if (kind != "onehot") mix("encoding:" + kind);
   EncodingInfo e;
   e.space = space.name();
-  e.size = kind == "onehot" ? space.encoding_size() : encoding_size(space, kind);  // onehot: no registry look-up per predict
+  if (kind == "onehot") {
+    e.size = space.encoding_size();  // no registry look-up per predict
+  } else {
+    const auto shape = encoding_shape(space, kind);
+    e.size = shape.size;
+    e.graph_offset = shape.graph_offset;
+    e.graph = shape.graph;
+  }
   e.fingerprint = fmt::format("{:016x}", h);
   e.kind = kind;
   return e;
@@ -49,6 +56,8 @@ EncodingInfo EncodingInfo::of(const SearchSpace& space, const std::string& kind)
 nlohmann::json EncodingInfo::to_json() const {
   nlohmann::json j = {{"space", space}, {"size", size}, {"fingerprint", fingerprint}};
   if (kind != "onehot") j["kind"] = kind;
+  if (graph_offset >= 0)
+    j["graph"] = {{"offset", graph_offset}, {"cells", graph.cells}, {"nodes", graph.nodes}, {"types", graph.types}};
   return j;
 }
 
@@ -71,6 +80,22 @@ EncodingInfo EncodingInfo::from_json(const nlohmann::json& j) {
     } catch (const ConfigError& err) {
       throw DataError(fmt::format("'encoding.kind': {}", err.what()));
     }
+  }
+  if (j.contains("graph")) {
+    const auto& g = j["graph"];
+    HWNAS_CHECK_T(DataError, g.is_object() && g.contains("offset") && g.contains("cells") && g.contains("nodes") &&
+                                 g.contains("types"),
+                  "'encoding.graph' must be {\"offset\", \"cells\", \"nodes\", \"types\"} (integers), but is ", g.dump());
+    e.graph_offset = json_integer<int64_t>(g["offset"], "'encoding.graph.offset'");
+    e.graph.cells = json_integer<int64_t>(g["cells"], "'encoding.graph.cells'");
+    e.graph.nodes = json_integer<int64_t>(g["nodes"], "'encoding.graph.nodes'");
+    e.graph.types = json_integer<int64_t>(g["types"], "'encoding.graph.types'");
+    const int64_t limit = int64_t{1} << 20;
+    HWNAS_CHECK_T(DataError, e.graph_offset >= 0 && e.graph.cells > 0 && e.graph.nodes > 0 && e.graph.types > 0 &&
+                                 e.graph.cells <= limit && e.graph.nodes <= 1024 && e.graph.types <= limit &&
+                                 e.graph_offset <= e.size && e.graph.size() <= e.size - e.graph_offset,
+                  "'encoding.graph' ", g.dump(), " does not fit in the ", e.size,
+                  " features; write the predictor again with `hwnas predictor fit`");
   }
   return e;
 }
@@ -129,8 +154,14 @@ void Predictor::fit(const Features& x, const std::vector<double>& targets,
     for (int64_t j = 0; j < x.cols; ++j)
       HWNAS_CHECK_T(DataError, std::isfinite(x.row(i)[j]), "Predictor '", name(), "': feature ", j,
                     " of row ", i, " is not finite");
-  do_fit(x, targets);
+  const auto previous = encoding_;
   encoding_ = encoding;
+  try {
+    do_fit(x, targets);
+  } catch (...) {
+    encoding_ = previous;
+    throw;
+  }
   kind_ = encoding.kind;
   fitted_ = true;
 }

@@ -24,6 +24,7 @@
 
 #include "hwnas/core/arch.h"
 #include "hwnas/core/registry.h"
+#include "hwnas/predictors/encoding.h"
 
 namespace hwnas {
 class SearchSpace;
@@ -48,12 +49,15 @@ struct Features {
 /// The encoding a predictor works on: its kind (a name in encoding_registry(), or several
 /// joined by '+', e.g. "path+cost"; see hwnas/predictors/encoding.h), the space's name,
 /// its choices (as a fingerprint) and the number of features. Two spaces with the same
-/// choices share an encoding.
+/// choices share an encoding. A kind with cell graphs (e.g. "graph+cost") also records
+/// where the first graph starts in the features and its layout (graph_offset -1: none).
 struct EncodingInfo {
   std::string space;
   int64_t size = 0;
   std::string fingerprint;
   std::string kind = "onehot";
+  int64_t graph_offset = -1;
+  GraphLayout graph;
 
   static EncodingInfo of(const SearchSpace& space, const std::string& kind = "onehot");
   nlohmann::json to_json() const;
@@ -117,7 +121,8 @@ class Predictor {
   void save(const std::string& path) const;
 
  protected:
-  /// Learns from `x` (rows >= min_rows(), finite targets).
+  /// Learns from `x` (rows >= min_rows(), finite targets); encoding() is already the
+  /// encoding of `x` (and is restored if do_fit throws).
   virtual void do_fit(const Features& x, const std::vector<double>& y) = 0;
   virtual Prediction do_predict(const Features& x) const = 0;
   /// The learned state as JSON, and its inverse (throw DataError naming the field).
@@ -139,7 +144,7 @@ class Predictor {
 
 using PredictorRegistry = Registry<Predictor>;
 
-/// The predictor registry, with the built-ins (mlp, gp, ridge, xgboost, ensemble)
+/// The predictor registry, with the built-ins (mlp, gp, ridge, xgboost, ensemble, gcn, residual)
 /// registered on first use.
 PredictorRegistry& predictor_registry();
 /// Shorthand for predictor_registry().create(name, config), where config may also hold

@@ -3,8 +3,10 @@
 
 #include "hwnas/predictors/predictor.h"
 #include "hwnas/predictors/ensemble/ensemble.h"
+#include "hwnas/predictors/gcn/gcn.h"
 #include "hwnas/predictors/gp/gp.h"
 #include "hwnas/predictors/mlp/mlp.h"
+#include "hwnas/predictors/residual/residual.h"
 #include "hwnas/predictors/ridge/ridge.h"
 #include "hwnas/predictors/xgboost/xgboost.h"
 
@@ -18,6 +20,8 @@ PredictorRegistry& predictor_registry() {
     predictors::register_ridge(*r);
     predictors::register_xgboost(*r);
     predictors::register_ensemble(*r);
+    predictors::register_gcn(*r);
+    predictors::register_residual(*r);
     return r;
   }();
   return *registry;

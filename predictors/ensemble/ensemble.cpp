@@ -68,8 +68,7 @@ int64_t EnsemblePredictor::min_rows() const { return 4; }
 
 void EnsemblePredictor::do_fit(const predictors::Features& x, const std::vector<double>& y) {
   Rng rng(options_.seed());
-  // Members see the rows only: their encoding is the ensemble's, set when it is saved.
-  const predictors::EncodingInfo member_encoding{"(ensemble member)", x.cols, ""};
+  const auto& member_encoding = encoding();  // the ensemble's (a gcn member reads its graph layout)
   for (auto& m : members_) {
     if (!options_.bootstrap()) {
       m->fit(x, y, member_encoding);

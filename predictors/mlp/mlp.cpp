@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "predictors/torch_util.h"
 #include "predictors/util.h"
 #include "hwnas/core/json_number.h"
 #include "hwnas/core/config.h"
@@ -82,35 +83,6 @@ struct MlpPredictor::Layers {
 
 namespace {
 
-nlohmann::json tensor_to_json(const torch::Tensor& t) {
-  auto c = t.detach().contiguous().to(torch::kFloat);
-  std::vector<float> data(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-  return {{"shape", c.sizes().vec()}, {"data", data}};
-}
-
-torch::Tensor tensor_from_json(const nlohmann::json& j, const std::vector<int64_t>& shape,
-                               const std::string& what) {
-  HWNAS_CHECK_T(DataError, j.is_object() && j.contains("shape") && j.contains("data") &&
-                               j["shape"].is_array() && j["data"].is_array(),
-                what, " must be {\"shape\": [...], \"data\": [...]}");
-  std::vector<int64_t> got;
-  for (const auto& d : j["shape"]) got.push_back(json_integer<int64_t>(d, what + " shape"));
-  HWNAS_CHECK_T(DataError, shape.empty() || got == shape, what, " has shape [",
-                fmt::format("{}", fmt::join(got, ", ")), "], expected [",
-                fmt::format("{}", fmt::join(shape, ", ")), "]");
-  int64_t n = 1;
-  for (auto s : got) n *= s;
-  HWNAS_CHECK_T(DataError, static_cast<int64_t>(j["data"].size()) == n, what, " has ",
-                j["data"].size(), " values for shape of ", n);
-  std::vector<float> data;
-  data.reserve(static_cast<size_t>(n));
-  for (size_t i = 0; i < j["data"].size(); ++i) {
-    const auto& v = j["data"][i];
-    data.push_back(json_float(v, detail::concat(what, " value ", i)));
-  }
-  return torch::from_blob(data.data(), got, torch::kFloat).clone();
-}
-
 torch::Tensor features_tensor(const predictors::Features& x) {
   return torch::from_blob(const_cast<float*>(x.data.data()), {x.rows, x.cols}, torch::kFloat);
 }
@@ -161,19 +133,8 @@ void MlpPredictor::do_fit(const predictors::Features& x, const std::vector<doubl
     net.biases.push_back(uniform(out).set_requires_grad(true));
     in = out;
   }
-  // The loss of predictions p for standardised targets t.
   const bool mse = options_.loss() != "pairwise", pairwise = options_.loss() != "mse";
-  auto loss_of = [&](const torch::Tensor& p, const torch::Tensor& t) {
-    torch::Tensor loss = torch::zeros({});
-    if (mse) loss = loss + torch::mse_loss(p, t);
-    if (pairwise && p.size(0) > 1) {
-      const auto diff = p.unsqueeze(1) - p.unsqueeze(0);                // s_i - s_j
-      const auto above = (t.unsqueeze(1) > t.unsqueeze(0)).to(torch::kFloat);  // y_i > y_j
-      const auto pairs = above.sum();
-      if (pairs.item<float>() > 0) loss = loss + (torch::softplus(-diff) * above).sum() / pairs;
-    }
-    return loss;
-  };
+  auto loss_of = [&](const torch::Tensor& p, const torch::Tensor& t) { return predictor_loss(p, t, mse, pairwise); };
   torch::optim::Adam opt(net.parameters(),
                          torch::optim::AdamOptions(options_.lr()).weight_decay(options_.weight_decay()));
   Layers best = net.clone();

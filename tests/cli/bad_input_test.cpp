@@ -217,6 +217,12 @@ std::string make_fixture() {
   write(d + "/pred_kind.json", R"({"config": {"alpha": 1.0}, )"
         R"("encoding": {"fingerprint": "e9520c6cf89e379b", "size": 30, "space": "nb201", "kind": "paths"}, "format": "hwnas-predictor", )"
         R"("predictor": "ridge", "state": {}, "target": "acc", "version": 1})");
+  // A predictor file whose graph layout does not fit its 30 features.
+  write(d + "/pred_graph.json", R"({"config": {"alpha": 1.0}, )"
+        R"("encoding": {"fingerprint": "e9520c6cf89e379b", "size": 30, "space": "nb201", "graph": {"offset": 0, "cells": 1, "nodes": 99, "types": 7}}, )"
+        R"("format": "hwnas-predictor", "predictor": "ridge", "state": {}, "target": "acc", "version": 1})");
+  write(d + "/data4.csv", "arch,acc\n" + A + ",0.5\n" + B + ",0.6\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,0.1\n"
+        "|skip_connect~0|+|none~0|none~1|+|none~0|none~1|none~2|,0.2\n");
   write(d + "/table_float_version.json", R"({"format": "hwnas-latency-table", "version": 2e25, "sections": {}})");
   write(d + "/table_big.json", R"({"format": "hwnas-latency-table", "version": 1, "sections": {"": {"k": {"mean_ms": 1e400}}}})");
   write(d + "/table.json", R"({"format": "hwnas-latency-table", "version": 1, "space": "nb201", "sections": {"": {}}})");
@@ -569,6 +575,8 @@ std::vector<Case> catalogue() {
       {"value", "an unknown encoding kind in a predictor file", {"predictor", "predict", "--model", "{d}/pred_kind.json", "--arch", A}, {"{d}/pred_kind.json", "'paths'", "use one of"}},
       {"value", "an unknown --encoding", {"predictor", "fit", "--data", "{d}/data.csv", "-t", "acc", "-e", "onehot+pth", "-o", "{d}/new.json"}, {"'pth'", "use one of"}},
       {"value", "an encoding for another space", {"predictor", "fit", "--data", "{d}/data.csv", "-t", "acc", "-e", "stages", "-o", "{d}/new.json"}, {"'stages'", "nb201", "use \"onehot\""}},
+      {"value", "a graph predictor on an encoding without cell graphs", {"predictor", "fit", "--data", "{d}/data4.csv", "-t", "acc", "-p", "gcn", "-e", "path", "-o", "{d}/new.json"}, {"'path'", "no cell graph", "use the \"graph\" encoding"}},
+      {"value", "a predictor file's graph layout beyond its features", {"predictor", "predict", "--model", "{d}/pred_graph.json", "--arch", A}, {"{d}/pred_graph.json", "'encoding.graph'", "does not fit in the 30 features", "write the predictor again"}},
       {"value", "a predictor config's encoding not a string", {"predictor", "fit", "--data", "{d}/data.csv", "-t", "acc", "--config", R"({"encoding": 3})", "-o", "{d}/new.json"}, {"\"encoding\"", "must be a string"}},
       {"value", "damaged gzip data past the part read", {"evaluate", "-e", "proxies", "-n", "1", "--data-dir", "{d}/idx_crc", "--train-size", "2", "--valid-size", "1", "--out", "{d}/new.csv"}, {"{d}/idx_crc/train-images-idx3-ubyte.gz", "corrupt"}},
   };

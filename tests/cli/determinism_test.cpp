@@ -235,6 +235,21 @@ TEST_CASE("hwnas evaluate and hwnas proxies write the same bytes in two processe
   }, {"proxies.csv"});
 }
 
+TEST_CASE("hwnas predictor fit (gcn with dropout, mlp, residual) writes the same bytes in two processes", "[cli][determinism]") {
+  const auto table = hwnas::test::source_dir() + "/benchmarks/data/nb201_fmnist_gt.csv";
+  for (const auto& [predictor, config] :
+       {std::pair{"gcn", R"({"epochs": 5, "hidden": 16, "linear_hidden": 16, "seed": %})"},
+        std::pair{"mlp", R"({"epochs": 5, "hidden": [16], "seed": %})"},
+        std::pair{"residual", R"({"predictor": "mlp", "config": {"epochs": 5, "hidden": [8]}, "seed": %})"}}) {
+    check_deterministic(std::string("predictor_") + predictor, [&](const std::string& out, const std::string& seed) {
+      auto c = std::string(config);
+      c.replace(c.find('%'), 1, seed);
+      return std::vector<std::string>{"predictor", "fit", "--space", "nb201", "--data", table, "-t", "val_accuracy",
+                                      "-p", predictor, "-c", c, "-o", out + "/p.json"};
+    }, {"p.json"});
+  }
+}
+
 TEST_CASE("hwnas train-supernet and a differentiable search write the same bytes in two processes",
           "[cli][determinism]") {
   check_deterministic("train_supernet", [](const std::string& out, const std::string& seed) {
