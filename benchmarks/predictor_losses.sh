@@ -15,7 +15,7 @@ for enc in ${ENCODINGS:-onehot path+cost}; do
     for s in 0 1 2 3 4 5 6 7 8 9; do
       "$HWNAS" --threads 1 predictor eval --space nb201 --space-config "$SPACE" --data "$TABLE" -t val_accuracy \
         -p "$PREDICTOR" -c "{\"loss\": \"$loss\"}" -e "$enc" --test-fraction 0.334 --train-sizes 25,50,100 --seed "$s" |
-        awk -v e="$enc" -v l="$loss" 'NR > 2 {print e, l, $1, $2}'
+        awk -v e="$enc" -v l="$loss" 'NR > 2 && $1 ~ /^[0-9]+$/ {print e, l, $1, $2}'
     done
   done
 done | awk '{k = $1 " " $2 " n=" $3; n[k]++; s[k] += $4; q[k] += $4 * $4}

@@ -23,6 +23,7 @@
 #include "hwnas/core/io.h"
 #include "hwnas/core/run_directory.h"
 #include "hwnas/core/stats.h"
+#include "hwnas/cost/analytic.h"
 #include "hwnas/estimate/evaluator.h"
 #include "hwnas/estimate/factory.h"
 #include "hwnas/predictors/predictor.h"
@@ -301,6 +302,12 @@ void run_predictor_eval(Context& ctx, const PredictorArgs& a) {
     const auto s = score(p->predict(*space, pick(table.archs, test)).mean, pick(y, test));
     o << fmt::format("{:>6} {:>9.3f} {:>9.3f} {:>10.4g} {:>8.2f} {:>8.2f}\n", size, s.tau, s.spearman, s.mae, s.mape, secs);
   }
+  // The baseline a predictor has to beat: the parameter count itself, on the same rows.
+  std::vector<double> params;
+  for (auto i : test) params.push_back(static_cast<double>(cost::network_cost(space->layers(table.archs[static_cast<size_t>(i)])).params));
+  const auto base = score(params, pick(y, test));
+  o << fmt::format("#params alone (nothing fitted) on the same {} held-out rows: Kendall {:.3f}  Spearman {:.3f}\n",
+                   n_test, base.tau, base.spearman);
 }
 
 void run_predictor_predict(Context& ctx, const PredictorArgs& a) {

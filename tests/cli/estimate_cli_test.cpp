@@ -79,6 +79,7 @@ TEST_CASE("hwnas proxies, predictor fit/eval/predict and tabular evaluation work
   REQUIRE(r.code == 0);
   REQUIRE(has(r.out, "Kendall"));
   REQUIRE(has(r.out, "seed 2"));
+  REQUIRE(has(r.out, "#params alone (nothing fitted) on the same 8 held-out rows: Kendall"));
   r = run({"predictor", "eval", "--data", dir + "/data.csv", "--target", "acc", "-p", "ridge", "-e", "path+cost", "--train-sizes", "30"});
   REQUIRE(r.code == 0);
   REQUIRE(has(r.out, "(encoding path+cost)"));
