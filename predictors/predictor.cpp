@@ -24,8 +24,10 @@ Features Features::select(const std::vector<int64_t>& indices) const {
   return out;
 }
 
-EncodingInfo EncodingInfo::of(const SearchSpace& space, const std::string& kind) {
-  // FNV-1a over the choices' names and options: stable across runs and platforms.
+namespace {
+
+// FNV-1a over the choices' names and options (and the kind): stable across runs and platforms.
+std::string fingerprint_of(const SearchSpace& space, const std::string& kind) {
   uint64_t h = hwnas::detail::kFnvOffset;
   auto mix = [&h](const std::string& s) { h = (hwnas::detail::fnv1a(s, h) ^ 0xff) * hwnas::detail::kFnvPrime; };
   const auto format = space.encoding_format();
@@ -38,6 +40,12 @@ EncodingInfo EncodingInfo::of(const SearchSpace& space, const std::string& kind)
     }
   }
   if (kind != "onehot") mix("encoding:" + kind);
+  return fmt::format("{:016x}", h);
+}
+
+}  // namespace
+
+EncodingInfo EncodingInfo::of(const SearchSpace& space, const std::string& kind) {
   EncodingInfo e;
   e.space = space.name();
   if (kind == "onehot") {
@@ -48,7 +56,7 @@ EncodingInfo EncodingInfo::of(const SearchSpace& space, const std::string& kind)
     e.graph_offset = shape.graph_offset;
     e.graph = shape.graph;
   }
-  e.fingerprint = fmt::format("{:016x}", h);
+  e.fingerprint = fingerprint_of(space, kind);
   e.kind = kind;
   return e;
 }
@@ -168,12 +176,19 @@ void Predictor::fit(const Features& x, const std::vector<double>& targets,
 
 Prediction Predictor::predict(const SearchSpace& space, const std::vector<Arch>& archs) const {
   HWNAS_CHECK_T(ConfigError, fitted_, "Predictor '", name(), "' is not fitted; call fit() or load a saved one");
-  const auto enc = EncodingInfo::of(space, encoding_.kind);
-  HWNAS_CHECK_T(ConfigError, enc == encoding_, "Predictor '", name(), "' was fitted on space '",
-                encoding_.space, "' (", encoding_.size, " features, choices ", encoding_.fingerprint,
-                ") but the archs are of space '", enc.space, "' (", enc.size, " features, choices ",
-                enc.fingerprint, "); fit a predictor on this space");
-  return predict(encode_archs(space, archs, encoding_.kind));
+  // The name and fingerprint first, the size from the encoded features (one look-up of the
+  // encodings per call); the whole EncodingInfo only for the message.
+  auto mismatch = [&] {
+    const auto enc = EncodingInfo::of(space, encoding_.kind);
+    return ConfigError(detail::concat("Predictor '", name(), "' was fitted on space '", encoding_.space, "' (",
+                                      encoding_.size, " features, choices ", encoding_.fingerprint,
+                                      ") but the archs are of space '", enc.space, "' (", enc.size,
+                                      " features, choices ", enc.fingerprint, "); fit a predictor on this space"));
+  };
+  if (space.name() != encoding_.space || fingerprint_of(space, encoding_.kind) != encoding_.fingerprint) throw mismatch();
+  const auto x = encode_archs(space, archs, encoding_.kind);
+  if (x.cols != encoding_.size) throw mismatch();
+  return predict(x);
 }
 
 Prediction Predictor::predict(const Features& x) const {
