@@ -33,7 +33,8 @@ inline torch::Tensor tensor_from_json(const nlohmann::json& j, const std::vector
                 fmt::format("{}", fmt::join(shape, ", ")), "]");
   int64_t n = 1;
   for (auto s : got) {
-    HWNAS_CHECK_T(DataError, s >= 0 && (s == 0 || n <= (int64_t{1} << 40) / s), what, " has an impossible shape");
+    HWNAS_CHECK_T(DataError, s >= 0 && (s == 0 || n <= (int64_t{1} << 40) / s), what, " has an impossible shape [",
+                  fmt::format("{}", fmt::join(got, ", ")), "]; fix the file or write it again with hwnas");
     n *= s;
   }
   HWNAS_CHECK_T(DataError, static_cast<int64_t>(j["data"].size()) == n, what, " has ",

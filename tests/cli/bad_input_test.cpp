@@ -221,6 +221,8 @@ std::string make_fixture() {
   write(d + "/pred_graph.json", R"({"config": {"alpha": 1.0}, )"
         R"("encoding": {"fingerprint": "e9520c6cf89e379b", "size": 30, "space": "nb201", "graph": {"offset": 0, "cells": 1, "nodes": 99, "types": 7}}, )"
         R"("format": "hwnas-predictor", "predictor": "ridge", "state": {}, "target": "acc", "version": 1})");
+  // An OFA-style state dict whose tensor claims more values than any file can hold.
+  write(d + "/sd_huge.json", R"({"0.weight": {"shape": [1099511627776, 1099511627776], "data": []}, "0.bias": {"shape": [1], "data": [0]}})");
   write(d + "/data4.csv", "arch,acc\n" + A + ",0.5\n" + B + ",0.6\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,0.1\n"
         "|skip_connect~0|+|none~0|none~1|+|none~0|none~1|none~2|,0.2\n");
   write(d + "/table_float_version.json", R"({"format": "hwnas-latency-table", "version": 2e25, "sections": {}})");
@@ -478,6 +480,7 @@ std::vector<Case> catalogue() {
       {"internal", "a huge input size", {"info", "--space-config", R"({"input_size": 1e308})", "--arch", A}, {"input_size", "1e+308"}},
       {"internal", "a latency table of another space configuration", {"latency", "-t", "{d}/table_other.json", "--arch", A}, {"another configuration", "channels (table 99, space"}},
       {"internal", "bad YAML in an OFA table folder", {"table", "import-ofa", "--dir", "{d}/badyaml", "-o", "{d}/new.json"}, {"{d}/badyaml/192_lookup_table.yaml"}},
+      {"value", "an impossible tensor shape in an OFA predictor", {"predictor", "import-ofa", "--in", "{d}/sd_huge.json", "--out", "{d}/new.json"}, {"{d}/sd_huge.json", "impossible shape [1099511627776, 1099511627776]"}},
       {"trace", "a CSV as the OFA accuracy predictor", {"predictor", "import-ofa", "--in", "{d}/data.csv", "--out", "{d}/new.json"}, {"{d}/data.csv", "not valid JSON"}},
       {"trace", "garbage as a training checkpoint when resuming", {"train", "--space-config", kTiny, "--arch", A, "--data", "synthetic", "--train-size", "64", "--test-size", "32", "--epochs", "1", "--no-progress", "--resume", "--out", "{d}/corrupt_ckpt"}, {"checkpoint.pt", "delete it"}},
       {"trace", "a text file as weights", {"export", "--run", "{d}/trained", "--out", "{d}/newexport", "--table", "{d}/garbage.pt"}, {"{d}/garbage.pt"}},
