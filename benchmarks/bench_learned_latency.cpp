@@ -12,7 +12,6 @@
 //     (split s shuffles with seed s): mean share within +-10% and Kendall tau.
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -44,6 +43,8 @@ std::shared_ptr<const SearchSpace> space_named(const std::string& which) {
 void measure(const std::string& which, const std::string& dir, int archs, int threads, int rounds) {
   if (rounds < 2 || rounds % 2) throw std::runtime_error(fmt::format("--rounds must be even and at least 2, but is {}", rounds));
   const auto space = space_named(which);
+  if (std::filesystem::exists(dir + "/measurements.csv"))
+    throw std::runtime_error(dir + "/measurements.csv already exists; remove it or give another --out");
   std::filesystem::create_directories(dir);
   const auto timing = cost::TimingOptions().warmup(5).min_runs(20).max_runs(2000).min_seconds(0.2);
   const auto opts = cost::ProfileOptions().threads(threads).batch(1).timing(timing);
