@@ -162,15 +162,25 @@ int main(int argc, char** argv) try {
   size_t fit_n = 200;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
+    auto number = [&] {
+      size_t used = 0;
+      int v = -1;
+      try {
+        v = std::stoi(value, &used);
+      } catch (const std::exception&) {
+      }
+      if (used != value.size() || v < 1) throw std::runtime_error(flag + " must be a whole number >= 1, but is '" + value + "'");
+      return v;
+    };
     if (flag == "--space") which = value;
     else if (flag == "--out") out = value;
     else if (flag == "--from") from = value;
     else if (flag == "--json") json_out = value;
-    else if (flag == "--archs") archs = std::stoi(value);
-    else if (flag == "--threads") threads = std::stoi(value);
-    else if (flag == "--rounds") rounds = std::stoi(value);
-    else if (flag == "--splits") splits = std::stoi(value);
-    else if (flag == "--fit") fit_n = std::stoul(value);
+    else if (flag == "--archs") archs = number();
+    else if (flag == "--threads") threads = number();
+    else if (flag == "--rounds") rounds = number();
+    else if (flag == "--splits") splits = number();
+    else if (flag == "--fit") fit_n = static_cast<size_t>(number());
     else throw std::runtime_error("unknown flag " + flag);
   }
   if (!out.empty()) measure(which, out, archs, threads, rounds);
